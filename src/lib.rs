@@ -1,0 +1,11 @@
+//! fleetctl: operate fleets of AI-agent workers on Kubernetes.
+//!
+//! The binary (`src/main.rs`) is a thin shell over this library: `cli` holds the clap
+//! definitions, `commands` wires each subcommand to the layers below it, and the layers
+//! (`queue`, `manifests`, ...) do the work. See DESIGN.md for the map.
+
+pub mod cli;
+pub mod commands;
+pub mod manifests;
+pub mod queue;
+pub mod redact;

@@ -1,0 +1,122 @@
+//! The queue layout, defined once. `seed` and the agent both declare it, and RabbitMQ refuses a
+//! declaration whose arguments differ from the existing queue's (PRECONDITION_FAILED), so there is
+//! exactly one place that says what the arguments are.
+//!
+//! `<queue>` is a durable classic queue whose dead letters go, through the default exchange, to
+//! the durable `<queue>.dlq`. A message the agent rejects without requeue lands in the DLQ with
+//! RabbitMQ's `x-death` header beside the agent's own reason header.
+
+use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+
+/// The queue the bundled manifests consume.
+pub const DEFAULT_QUEUE: &str = "agent-tasks";
+
+/// The longest queue name AMQP 0-9-1 can carry (a short string).
+pub const MAX_QUEUE_NAME: usize = 255 - DLQ_SUFFIX.len();
+
+/// Appended to a queue's name to name its dead-letter queue.
+pub const DLQ_SUFFIX: &str = ".dlq";
+
+/// Header the agent sets on a task it dead-letters, saying why.
+pub const REASON_HEADER: &str = "x-fleetctl-reason";
+
+/// Header counting delivery attempts of a task; the agent increments it on each retry.
+pub const ATTEMPTS_HEADER: &str = "x-fleetctl-attempts";
+
+/// One argument of a queue declaration, as plain data so that it can be compared and printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueArg {
+    pub key: &'static str,
+    pub value: String,
+}
+
+/// A task queue and its dead-letter queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topology {
+    pub queue: String,
+    pub dlq: String,
+}
+
+impl Topology {
+    /// The layout for `queue`, after checking that both names fit on the wire.
+    pub fn new(queue: &str) -> Result<Self, String> {
+        if queue.is_empty() {
+            return Err("the queue name is empty; pass --queue NAME".into());
+        }
+        if queue.len() > MAX_QUEUE_NAME {
+            return Err(format!(
+                "the queue name is {} bytes long; AMQP allows {MAX_QUEUE_NAME} here (the DLQ adds '{DLQ_SUFFIX}')",
+                queue.len()
+            ));
+        }
+        if queue.starts_with("amq.") {
+            return Err(format!(
+                "'{queue}' starts with 'amq.', which RabbitMQ reserves; choose another --queue"
+            ));
+        }
+        Ok(Self {
+            queue: queue.to_string(),
+            dlq: format!("{queue}{DLQ_SUFFIX}"),
+        })
+    }
+
+    /// The main queue's arguments: dead letters go through the default exchange to the DLQ.
+    pub fn queue_args(&self) -> Vec<QueueArg> {
+        vec![
+            QueueArg {
+                key: "x-dead-letter-exchange",
+                value: String::new(),
+            },
+            QueueArg {
+                key: "x-dead-letter-routing-key",
+                value: self.dlq.clone(),
+            },
+        ]
+    }
+
+    /// The main queue's arguments as the AMQP table a declaration carries.
+    pub fn queue_table(&self) -> FieldTable {
+        to_table(&self.queue_args())
+    }
+
+    /// The DLQ takes no arguments: it is where messages stop.
+    pub fn dlq_table(&self) -> FieldTable {
+        FieldTable::default()
+    }
+}
+
+fn to_table(args: &[QueueArg]) -> FieldTable {
+    let mut table = FieldTable::default();
+    for arg in args {
+        table.insert(
+            ShortString::from(arg.key),
+            AMQPValue::LongString(LongString::from(arg.value.as_str())),
+        );
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dead_letters_route_to_the_dlq() {
+        let t = Topology::new("agent-tasks").unwrap();
+        assert_eq!(t.dlq, "agent-tasks.dlq");
+        let args = t.queue_args();
+        assert_eq!(args[0].key, "x-dead-letter-exchange");
+        assert_eq!(args[0].value, "");
+        assert_eq!(args[1].value, "agent-tasks.dlq");
+        let table = t.queue_table();
+        assert_eq!(table.inner().len(), 2);
+    }
+
+    #[test]
+    fn rejects_names_that_cannot_be_declared() {
+        assert!(Topology::new("").is_err());
+        assert!(Topology::new("amq.x").unwrap_err().contains("reserves"));
+        assert!(Topology::new(&"q".repeat(MAX_QUEUE_NAME)).is_ok());
+        assert!(Topology::new(&"q".repeat(MAX_QUEUE_NAME + 1)).is_err());
+    }
+}
