@@ -1,0 +1,141 @@
+//! Helpers shared by the integration tests: the real broker, the real binary.
+//!
+//! A test that needs RabbitMQ (or rabbitmqctl, or kubectl) fails with a clear message when it is
+//! missing and `CI=true`; in a local run it prints that it is skipped, and why, and passes.
+
+#![allow(dead_code)]
+
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Output};
+use std::sync::Once;
+use std::time::Duration;
+
+pub const DEFAULT_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+
+/// A broker user whose password is distinctive, so that tests can check it never leaks.
+pub const TEST_USER: &str = "fleetctl-test";
+pub const TEST_PASSWORD: &str = "Pw-9f3KqZx71";
+
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Either fails (CI) or reports a skip (local) for a missing prerequisite. Returns false when
+/// the test should stop.
+pub fn require(ok: bool, test: &str, what: &str) -> bool {
+    if ok {
+        return true;
+    }
+    if in_ci() {
+        panic!("{test}: {what} is required in CI; .ci/run installs and starts it");
+    }
+    eprintln!("SKIPPED {test}: {what} is not available (run .ci/run to install it)");
+    false
+}
+
+pub fn amqp_url() -> String {
+    std::env::var("FLEETCTL_AMQP_URL").unwrap_or_else(|_| DEFAULT_URL.to_string())
+}
+
+/// True when something accepts TCP connections on the broker's port.
+pub fn broker_up() -> bool {
+    let addr: SocketAddr = "127.0.0.1:5672".parse().unwrap();
+    TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok()
+}
+
+pub fn rabbitmqctl_available() -> bool {
+    Command::new("rabbitmqctl").arg("--help").output().is_ok()
+}
+
+/// Broker and rabbitmqctl both present (or the test is skipped / fails in CI).
+pub fn require_broker(test: &str) -> bool {
+    require(broker_up(), test, "RabbitMQ on 127.0.0.1:5672")
+        && require(rabbitmqctl_available(), test, "rabbitmqctl")
+}
+
+pub fn rabbitmqctl(args: &[&str]) -> Output {
+    Command::new("rabbitmqctl")
+        .args(args)
+        .output()
+        .expect("rabbitmqctl runs")
+}
+
+/// Creates [`TEST_USER`] with full rights on the default vhost, once per test binary.
+pub fn ensure_test_user() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = rabbitmqctl(&["add_user", TEST_USER, TEST_PASSWORD]);
+        let _ = rabbitmqctl(&["change_password", TEST_USER, TEST_PASSWORD]);
+        let out = rabbitmqctl(&["set_permissions", "-p", "/", TEST_USER, ".*", ".*", ".*"]);
+        assert!(
+            out.status.success(),
+            "set_permissions: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+}
+
+pub fn test_user_url(vhost: &str) -> String {
+    format!("amqp://{TEST_USER}:{TEST_PASSWORD}@127.0.0.1:5672/{vhost}")
+}
+
+/// `(messages, arguments)` of a queue as `rabbitmqctl list_queues` reports them.
+pub fn list_queue(name: &str) -> Option<(u64, String)> {
+    let out = rabbitmqctl(&[
+        "list_queues",
+        "-q",
+        "--no-table-headers",
+        "name",
+        "messages",
+        "arguments",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    text.lines().find_map(|line| {
+        let mut cols = line.split('\t');
+        (cols.next()? == name).then(|| {
+            let messages = cols.next().unwrap_or("").trim().parse().unwrap_or(u64::MAX);
+            (messages, cols.next().unwrap_or("").to_string())
+        })
+    })
+}
+
+pub fn delete_queue(name: &str) {
+    let _ = rabbitmqctl(&["delete_queue", name]);
+}
+
+/// A queue name no other test uses.
+pub fn unique_queue(prefix: &str) -> String {
+    format!("test-{prefix}-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// The fleetctl binary built for these tests, with logging quiet and no inherited broker URL.
+pub fn fleetctl() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fleetctl"));
+    cmd.env_remove("FLEETCTL_AMQP_URL").env_remove("RUST_LOG");
+    cmd
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+pub fn run(cmd: &mut Command) -> Run {
+    let out = cmd.output().expect("fleetctl runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
