@@ -2,6 +2,7 @@
 //! after the subcommand.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -67,6 +68,8 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Publish test tasks to the queue, with publisher confirms
     Seed(SeedArgs),
+    /// Run the reference agent worker: consume tasks, checkpoint, serve /metrics
+    Agent(AgentArgs),
     /// Print shell completions
     Completions(CompletionsArgs),
 }
@@ -117,6 +120,93 @@ pub struct SeedArgs {
     pub output: OutputFormat,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExecutorKind {
+    /// Sleep `step_ms` per step and count deterministic tokens (no model needed)
+    Sim,
+    /// Call an OpenAI-compatible chat-completions endpoint once per step
+    Http,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AgentArgs {
+    /// The task queue to consume (declared with its DLQ exactly as `seed` declares it)
+    #[arg(long, short = 'q', default_value = DEFAULT_QUEUE, value_name = "NAME")]
+    pub queue: String,
+
+    /// Broker URL for the agent; wins over --amqp-url (the manifests set it from a Secret)
+    #[arg(
+        long,
+        env = "TASK_QUEUE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub task_queue_url: Option<String>,
+
+    /// This agent's identity [env: AGENT_INDEX, else JOB_COMPLETION_INDEX, else POD_NAME, else HOSTNAME]
+    #[arg(long, value_name = "ID")]
+    pub index: Option<String>,
+
+    /// Where checkpoints, results and the agent's state file go (a shared volume in a cluster)
+    #[arg(long, default_value = "/checkpoints", value_name = "DIR")]
+    pub checkpoint_dir: PathBuf,
+
+    /// Address of the /metrics, /healthz and /readyz server (port 0 picks a free port)
+    #[arg(long, default_value = "0.0.0.0:8080", value_name = "ADDR")]
+    pub metrics_addr: std::net::SocketAddr,
+
+    /// Unacknowledged deliveries held at once; tasks run concurrently up to this number
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub prefetch: u16,
+
+    /// Exit 0 after this many tasks
+    #[arg(long, value_name = "N")]
+    pub max_tasks: Option<u64>,
+
+    /// Exit 0 when no task has arrived for this long (0: never); how a Job completes once the
+    /// queue is empty
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_duration)]
+    pub idle_exit: Duration,
+
+    /// How tasks are run
+    #[arg(long, value_enum, default_value_t = ExecutorKind::Sim)]
+    pub executor: ExecutorKind,
+
+    /// Base URL of the OpenAI-compatible API for `--executor http` (e.g. http://llm:8000/v1);
+    /// the key, if any, comes from LLM_API_KEY
+    #[arg(long, value_name = "URL")]
+    pub llm_url: Option<String>,
+
+    /// Model name sent to the endpoint and used as the `model` label of token metrics
+    /// [default: sim for the sim executor]
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+
+    /// Attempts per task before it goes to the DLQ
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_attempts: u32,
+
+    /// Base of the exponential retry back-off (full jitter)
+    #[arg(long, default_value = "1s", value_name = "DURATION", value_parser = parse_duration)]
+    pub retry_base: Duration,
+
+    /// Cap of the retry back-off
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
+    pub retry_max: Duration,
+
+    /// Consecutive executor failures that open the circuit breaker
+    #[arg(long, default_value_t = 5, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
+    pub breaker_threshold: u32,
+
+    /// How long an open breaker stops consumption
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
+    pub breaker_cooldown: Duration,
+
+    /// How long to keep retrying an unreachable broker at start before giving up
+    #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = parse_duration)]
+    pub connect_timeout: Duration,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct CompletionsArgs {
     /// The shell to print completions for
@@ -137,6 +227,36 @@ fn parse_count(s: &str) -> Result<u64, String> {
     Ok(n as u64)
 }
 
+/// A duration such as `250ms`, `10s`, `2m`, `1h` or `0`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    if t == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration; write e.g. 250ms, 10s, 2m or 1h"))?;
+    let secs = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => {
+            return Err(format!(
+                "'{s}' has no unit; write e.g. 250ms, 10s, 2m or 1h"
+            ));
+        }
+    };
+    if !secs.is_finite() || secs > 365.0 * 86400.0 {
+        return Err(format!("'{s}' is too long"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,6 +265,19 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        for bad in ["", "10", "s", "ten s", "5d", "-1s"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

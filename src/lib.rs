@@ -4,6 +4,7 @@
 //! definitions, `commands` wires each subcommand to the layers below it, and the layers
 //! (`queue`, `manifests`, ...) do the work. See DESIGN.md for the map.
 
+pub mod agent;
 pub mod cli;
 pub mod commands;
 pub mod manifests;

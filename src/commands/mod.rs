@@ -1,6 +1,7 @@
 //! One file per subcommand; this file parses, sets up logging, runs the command and turns the
 //! outcome into an exit code.
 
+pub mod agent;
 pub mod completions;
 pub mod seed;
 
@@ -61,7 +62,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    init_logging();
+    init_logging(matches!(cli.command, Command::Agent(_)));
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -81,19 +82,39 @@ pub fn main() -> ExitCode {
 async fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::Seed(args) => seed::run(&cli.global, args).await,
+        Command::Agent(args) => agent::run(&cli.global, args).await,
         Command::Completions(args) => completions::run(args),
     }
 }
 
-/// Logs go to stderr for the scriptable commands, filtered by `RUST_LOG` (default: warnings).
-fn init_logging() {
+/// Logs: the agent writes JSON to stdout, one event per line with its fields at the top level,
+/// at info; the scriptable commands write text to stderr, warnings only. `RUST_LOG` overrides
+/// the level. lapin's own error logs are off: its errors reach the user as fleetctl's message.
+fn init_logging(json_stdout: bool) {
+    let default = if json_stdout {
+        "info,lapin=off,amq_protocol=off"
+    } else {
+        "warn,lapin=off,amq_protocol=off"
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,lapin=off,amq_protocol=off"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = if json_stdout {
+        tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .with_target(false)
+            .with_env_filter(filter)
+            .with_writer(std::io::stdout)
+            .try_init()
+    } else {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_target(false)
+            .try_init()
+    };
 }
 
 /// A panic prints one line, not a backtrace, and exits 1 like any failure.

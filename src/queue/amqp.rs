@@ -148,12 +148,23 @@ async fn publish_one(
     body: Vec<u8>,
     props: BasicProperties,
 ) -> Published {
+    publish_confirmed(&channel, routing_key, &body, props).await
+}
+
+/// Publishes one message through the default exchange to queue `routing_key` and waits for the
+/// broker's confirm. The channel must be in confirm mode.
+async fn publish_confirmed(
+    channel: &Channel,
+    routing_key: ShortString,
+    body: &[u8],
+    props: BasicProperties,
+) -> Published {
     let confirm = match channel
         .basic_publish(
             "".into(),
             routing_key,
             BasicPublishOptions::default(),
-            &body,
+            body,
             props,
         )
         .await
@@ -165,6 +176,23 @@ async fn publish_one(
         Ok(c) if c.is_ack() => Published::Acked,
         Ok(_) => Published::Nacked,
         Err(e) => Published::Unconfirmed(e),
+    }
+}
+
+/// Publishes to `queue` and succeeds only once the broker has confirmed the message: what a
+/// consumer needs before it acks the delivery the message replaces.
+pub async fn publish_durably(
+    channel: &Channel,
+    queue: &str,
+    body: &[u8],
+    props: BasicProperties,
+) -> Result<(), String> {
+    match publish_confirmed(channel, queue.into(), body, props).await {
+        Published::Acked => Ok(()),
+        Published::Nacked => Err(format!("the broker nacked the publish to '{queue}'")),
+        Published::Unconfirmed(e) | Published::NotSent(e) => {
+            Err(format!("publishing to '{queue}' failed: {e}"))
+        }
     }
 }
 

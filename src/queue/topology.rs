@@ -120,3 +120,75 @@ mod tests {
         assert!(Topology::new(&"q".repeat(MAX_QUEUE_NAME + 1)).is_err());
     }
 }
+
+/// Reads the attempt counter of a delivery: 0 when absent. Accepts any integer type, or a
+/// numeric string, since other tools may have set it.
+pub fn attempts(props: &lapin::BasicProperties) -> u32 {
+    let Some(headers) = props.headers() else {
+        return 0;
+    };
+    let Some(v) = headers.inner().get(ATTEMPTS_HEADER) else {
+        return 0;
+    };
+    let n: i128 = match v {
+        AMQPValue::ShortShortInt(n) => *n as i128,
+        AMQPValue::ShortShortUInt(n) => *n as i128,
+        AMQPValue::ShortInt(n) => *n as i128,
+        AMQPValue::ShortUInt(n) => *n as i128,
+        AMQPValue::LongInt(n) => *n as i128,
+        AMQPValue::LongUInt(n) => *n as i128,
+        AMQPValue::LongLongInt(n) => *n as i128,
+        AMQPValue::LongString(s) => String::from_utf8_lossy(s.as_bytes())
+            .trim()
+            .parse()
+            .unwrap_or(0),
+        AMQPValue::ShortString(s) => s.as_str().trim().parse().unwrap_or(0),
+        _ => 0,
+    };
+    n.clamp(0, u32::MAX as i128) as u32
+}
+
+/// `props` with `key` set in its headers (other headers kept) and delivery mode persistent.
+pub fn with_header(
+    props: lapin::BasicProperties,
+    key: &str,
+    value: AMQPValue,
+) -> lapin::BasicProperties {
+    let mut headers = props.headers().clone().unwrap_or_default();
+    headers.insert(ShortString::from(key), value);
+    props.with_headers(headers).with_delivery_mode(2)
+}
+
+/// `props` carrying attempt count `n`.
+pub fn with_attempts(props: lapin::BasicProperties, n: u32) -> lapin::BasicProperties {
+    with_header(props, ATTEMPTS_HEADER, AMQPValue::LongLongInt(n as i64))
+}
+
+/// `props` carrying the reason a task was dead-lettered.
+pub fn with_reason(props: lapin::BasicProperties, reason: &str) -> lapin::BasicProperties {
+    with_header(
+        props,
+        REASON_HEADER,
+        AMQPValue::LongString(LongString::from(reason)),
+    )
+}
+
+#[cfg(test)]
+mod header_tests {
+    use super::*;
+
+    #[test]
+    fn attempts_round_trip_and_tolerate_foreign_types() {
+        let p = lapin::BasicProperties::default();
+        assert_eq!(attempts(&p), 0);
+        let p = with_attempts(p, 2);
+        assert_eq!(attempts(&p), 2);
+        assert_eq!(*p.delivery_mode(), Some(2));
+        let p = with_reason(p, "boom");
+        assert_eq!(attempts(&p), 2, "other headers are kept");
+        let p = with_header(p, ATTEMPTS_HEADER, AMQPValue::LongString("5".into()));
+        assert_eq!(attempts(&p), 5);
+        let p = with_header(p, ATTEMPTS_HEADER, AMQPValue::LongInt(-3));
+        assert_eq!(attempts(&p), 0);
+    }
+}

@@ -1,0 +1,272 @@
+//! Durable state on the checkpoint volume, shared by every agent of a fleet (a ReadWriteMany
+//! volume in a cluster), so that whichever agent receives a task resumes it:
+//!
+//! - `tasks/<task_id>.json`: the checkpoint of a task in progress, written after every step and
+//!   on SIGTERM, removed after the ack. Keyed by task, not by agent: a requeued task usually
+//!   lands on another agent.
+//! - `results/<task_id>.json`: the result, written before the ack. Delivery is at least once, so
+//!   a delivery whose successful result already exists is acked without running it again.
+//! - `agent-<index>.json`: the agent's own state, for operators and the console.
+//!
+//! Every write is atomic: a temporary file in the same directory, fsync, rename, fsync of the
+//! directory. A reader sees the old file or the new one, never a torn one.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Progress of one task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub task_id: Uuid,
+    /// Steps completed; the next run starts at this step.
+    pub step: u32,
+    /// Tokens used by the completed steps.
+    pub tokens: u64,
+    /// The delivery attempt that wrote it.
+    pub attempt: u32,
+    pub agent: String,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResultStatus {
+    Success,
+    Failure,
+}
+
+/// The durable record of a finished task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskResult {
+    pub task_id: Uuid,
+    pub status: ResultStatus,
+    pub steps: u32,
+    pub tokens: u64,
+    pub attempts: u32,
+    pub agent: String,
+    pub completed_at: Timestamp,
+    pub duration_seconds: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AgentState {
+    Starting,
+    Running,
+    Draining,
+    Stopped,
+}
+
+/// The agent's own state file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentRecord {
+    pub index: String,
+    pub pid: u32,
+    pub version: String,
+    pub state: AgentState,
+    pub started_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub tasks_succeeded: u64,
+    pub tasks_failed: u64,
+    pub tasks_requeued: u64,
+    pub current_tasks: Vec<Uuid>,
+}
+
+/// The checkpoint directory.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+impl Store {
+    /// Opens `root`, creating its subdirectories, and proves it writable by writing and
+    /// removing a probe file. The error names the directory.
+    pub fn open(root: &Path) -> Result<Self, String> {
+        let store = Self {
+            root: root.to_path_buf(),
+        };
+        let fail = |e: io::Error| {
+            format!(
+                "checkpoint dir '{}' is not writable: {e}; pass --checkpoint-dir with a writable directory (a shared volume in a cluster)",
+                root.display()
+            )
+        };
+        for dir in [store.tasks_dir(), store.results_dir()] {
+            fs::create_dir_all(&dir).map_err(fail)?;
+        }
+        let probe = root.join(format!(".probe-{}", Uuid::new_v4().simple()));
+        write_atomic(&probe, b"ok").map_err(fail)?;
+        fs::remove_file(&probe).map_err(fail)?;
+        Ok(store)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn tasks_dir(&self) -> PathBuf {
+        self.root.join("tasks")
+    }
+
+    fn results_dir(&self) -> PathBuf {
+        self.root.join("results")
+    }
+
+    pub fn checkpoint_path(&self, id: Uuid) -> PathBuf {
+        self.tasks_dir().join(format!("{id}.json"))
+    }
+
+    pub fn result_path(&self, id: Uuid) -> PathBuf {
+        self.results_dir().join(format!("{id}.json"))
+    }
+
+    pub fn agent_path(&self, index: &str) -> PathBuf {
+        self.root.join(format!("agent-{}.json", sanitize(index)))
+    }
+
+    pub fn load_checkpoint(&self, id: Uuid) -> io::Result<Option<Checkpoint>> {
+        read_json(&self.checkpoint_path(id))
+    }
+
+    pub fn save_checkpoint(&self, c: &Checkpoint) -> io::Result<()> {
+        write_json(&self.checkpoint_path(c.task_id), c)
+    }
+
+    pub fn remove_checkpoint(&self, id: Uuid) -> io::Result<()> {
+        match fs::remove_file(self.checkpoint_path(id)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn load_result(&self, id: Uuid) -> io::Result<Option<TaskResult>> {
+        read_json(&self.result_path(id))
+    }
+
+    pub fn save_result(&self, r: &TaskResult) -> io::Result<()> {
+        write_json(&self.result_path(r.task_id), r)
+    }
+
+    pub fn save_agent(&self, a: &AgentRecord) -> io::Result<()> {
+        write_json(&self.agent_path(&a.index), a)
+    }
+}
+
+/// Agent indexes come from pod names and env; keep them to file-name-safe characters.
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn read_json<T: DeserializeOwned>(path: &Path) -> io::Result<Option<T>> {
+    match fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: {e}", path.display()),
+            )
+        }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
+    let bytes = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
+    write_atomic(path, &bytes)
+}
+
+/// Temp file in the same directory, fsync, rename over `path`, fsync the directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.{}.tmp", Uuid::new_v4().simple()));
+    let result = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmp() -> PathBuf {
+        let d = std::env::temp_dir().join(format!("fleetctl-ckpt-{}", Uuid::new_v4()));
+        fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn checkpoints_round_trip_and_are_removed() {
+        let dir = tmp();
+        let store = Store::open(&dir).unwrap();
+        let id = Uuid::new_v4();
+        assert_eq!(store.load_checkpoint(id).unwrap(), None);
+        let c = Checkpoint {
+            task_id: id,
+            step: 3,
+            tokens: 330,
+            attempt: 1,
+            agent: "a-0".into(),
+            updated_at: Timestamp::UNIX_EPOCH,
+        };
+        store.save_checkpoint(&c).unwrap();
+        assert_eq!(store.load_checkpoint(id).unwrap(), Some(c.clone()));
+        // Overwrite: the newest wins and no temp files stay behind.
+        store.save_checkpoint(&Checkpoint { step: 4, ..c }).unwrap();
+        assert_eq!(store.load_checkpoint(id).unwrap().unwrap().step, 4);
+        let leftovers: Vec<_> = fs::read_dir(dir.join("tasks")).unwrap().collect();
+        assert_eq!(leftovers.len(), 1);
+        store.remove_checkpoint(id).unwrap();
+        store.remove_checkpoint(id).unwrap();
+        assert_eq!(store.load_checkpoint(id).unwrap(), None);
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn unwritable_dir_is_named() {
+        let dir = tmp();
+        let file = dir.join("plain-file");
+        fs::write(&file, "x").unwrap();
+        let err = Store::open(&file.join("sub")).unwrap_err();
+        assert!(
+            err.contains("plain-file/sub") && err.contains("not writable"),
+            "{err}"
+        );
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn agent_file_names_are_safe() {
+        let store = Store {
+            root: PathBuf::from("/x"),
+        };
+        assert_eq!(
+            store.agent_path("ai-agent-0/../x").to_str().unwrap(),
+            "/x/agent-ai-agent-0_.._x.json"
+        );
+    }
+}

@@ -1,0 +1,16 @@
+//! `fleetctl agent`: the reference agent worker that the bundled manifests run.
+//!
+//! - [`worker`]: the consume loop (prefetch, retries, DLQ, breaker, reconnects, signals).
+//! - [`executor`]: what a task step is (`sim` or an OpenAI-compatible `http` endpoint).
+//! - [`checkpoint`]: per-task checkpoints and results on the shared volume, written atomically.
+//! - [`telemetry`]: Prometheus metrics and the `/metrics`, `/healthz`, `/readyz` server.
+//!
+//! Results are recorded as files (`results/<task_id>.json` in the checkpoint directory) rather
+//! than on a results queue: the checkpoint volume is already shared and durable, a file write
+//! needs no second broker round trip before the ack, and the same directory is where a
+//! redelivered task is recognised as done.
+
+pub mod checkpoint;
+pub mod executor;
+pub mod telemetry;
+pub mod worker;
