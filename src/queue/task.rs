@@ -188,4 +188,13 @@ mod tests {
         assert!(templates_from_payload(&base, &json!([])).is_err());
         assert!(templates_from_payload(&base, &json!("x")).is_err());
     }
+
+    #[test]
+    fn the_sample_payloads_are_valid() {
+        let doc: Value = serde_json::from_str(include_str!("../../assets/tasks.json")).unwrap();
+        let ts = templates_from_payload(&Template::new("demo", 1, 1), &doc).unwrap();
+        assert_eq!(ts.len(), 4);
+        assert!(ts.iter().any(|t| t.extra.contains_key("fail_times")));
+        assert!(ts.iter().any(|t| t.extra.contains_key("memory_mb")));
+    }
 }
