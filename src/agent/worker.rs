@@ -466,21 +466,26 @@ async fn process<E: Executor>(
     };
     let id = task.id;
 
-    // At least once: a task whose success is already recorded is only acked.
-    if let Ok(Some(r)) = blocking(&ctx, move |s| s.load_result(id)).await
-        && r.status == ResultStatus::Success
-    {
+    // At least once: a task whose success is already recorded is only acked. Otherwise resume
+    // from its checkpoint, if an earlier delivery left one. One trip to the blocking pool.
+    let (done, checkpoint) = blocking(&ctx, move |s| {
+        let done = s
+            .load_result(id)?
+            .is_some_and(|r| r.status == ResultStatus::Success);
+        let checkpoint = if done { None } else { s.load_checkpoint(id)? };
+        Ok((done, checkpoint))
+    })
+    .await
+    .unwrap_or_else(|e| {
+        warn!(task_id = %id, agent_index = %idx, error = %e, "checkpoint_unreadable");
+        (false, None)
+    });
+    if done {
         info!(task_id = %id, agent_index = %idx, "task_duplicate");
         let _ = d.acker.ack(BasicAckOptions::default()).await;
         return Outcome::Duplicate;
     }
-
-    let checkpoint = blocking(&ctx, move |s| s.load_checkpoint(id))
-        .await
-        .unwrap_or_else(|e| {
-            warn!(task_id = %id, agent_index = %idx, error = %e, "checkpoint_unreadable");
-            None
-        });
+    let resumed = checkpoint.is_some();
     let (mut step, mut tokens) = checkpoint
         .map(|c| (c.step.min(task.steps), c.tokens))
         .unwrap_or((0, 0));
@@ -490,6 +495,7 @@ async fn process<E: Executor>(
     let _current = CurrentTask { ctx: &ctx, id };
     let _memory = hold_memory(&task);
     let started = Instant::now();
+    let mut wrote_checkpoint = false;
 
     while step < task.steps {
         let result = tokio::select! {
@@ -511,7 +517,12 @@ async fn process<E: Executor>(
                     .unwrap_or_else(|e| e.into_inner())
                     .success();
                 info!(task_id = %id, agent_index = %idx, step, tokens = t, "task_step");
-                save_checkpoint(&ctx, &task, step, tokens, attempt).await;
+                // After the last step the result file, written next, is the record; a
+                // checkpoint of "all steps done" would only be written to be removed.
+                if step < task.steps {
+                    save_checkpoint(&ctx, &task, step, tokens, attempt).await;
+                    wrote_checkpoint = true;
+                }
             }
             Err(e) => {
                 return failed(&ctx, &channel, &d, &task, attempt, &e.0, &mut stop).await;
@@ -540,7 +551,9 @@ async fn process<E: Executor>(
         // The result is durable; the redelivery will find it and only ack.
         warn!(task_id = %id, agent_index = %idx, error = %e, "ack_failed");
     }
-    let _ = blocking(&ctx, move |s| s.remove_checkpoint(id)).await;
+    if resumed || wrote_checkpoint {
+        let _ = blocking(&ctx, move |s| s.remove_checkpoint(id)).await;
+    }
     ctx.metrics.task_done(Status::Success);
     ctx.metrics.observe_duration(seconds);
     ctx.update_record(|r| r.tasks_succeeded += 1);
