@@ -1,0 +1,1431 @@
+//! `fleetctl agent` against the real broker: real agent processes, real signals, the files they
+//! share in the checkpoint directory, their logs, their metrics, and every bad input.
+//!
+//! Every test uses a queue and a checkpoint directory of its own, waits by polling with generous
+//! deadlines (never asserting speed), and kills the agents it started and deletes its queues even
+//! when an assertion fails.
+
+mod common;
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use common::*;
+use fleetctl::queue::amqp::{Broker, QueueDepth};
+use fleetctl::queue::task::Task;
+use fleetctl::queue::topology::{ATTEMPTS_HEADER, REASON_HEADER, Topology};
+use lapin::BasicProperties;
+use lapin::options::{BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions};
+use lapin::types::AMQPValue;
+use serde_json::Value;
+
+/// How long any single wait may take before the test gives up.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+// ---------------------------------------------------------------------------------------------
+// The broker, seen from the test
+// ---------------------------------------------------------------------------------------------
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    install_crypto();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+/// Ready messages and consumers of `queue` by passive declare.
+fn depth(queue: &str) -> QueueDepth {
+    block_on(async {
+        let b = Broker::connect(&amqp_url(), "fleetctl-test").await.unwrap();
+        let d = b
+            .depth(queue)
+            .await
+            .unwrap_or_else(|e| panic!("depth of '{queue}': {e}"));
+        b.close().await;
+        d
+    })
+}
+
+/// Ready plus unacknowledged messages of `queue`, as rabbitmqctl counts them.
+fn total_messages(queue: &str) -> u64 {
+    list_queue(queue)
+        .unwrap_or_else(|| panic!("rabbitmqctl does not list '{queue}'"))
+        .0
+}
+
+/// Polls until `queue` has exactly `n` ready messages; panics with the last depth seen.
+fn wait_ready(queue: &str, n: u32, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let d = depth(queue);
+        if d.ready == n {
+            return;
+        }
+        if Instant::now() > deadline {
+            panic!("'{queue}' never had {n} ready messages; last seen {d:?}");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Polls until rabbitmqctl counts exactly `n` messages (ready + unacked) in `queue`.
+fn wait_total(queue: &str, n: u64, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let m = total_messages(queue);
+        if m == n {
+            return;
+        }
+        if Instant::now() > deadline {
+            panic!("'{queue}' never held {n} messages; last count {m}");
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// Takes one message off `queue` (auto-ack): its body and properties.
+fn get_one(queue: &str) -> Option<(Vec<u8>, BasicProperties)> {
+    block_on(async {
+        let b = Broker::connect(&amqp_url(), "fleetctl-test").await.unwrap();
+        let ch = b.channel().await.unwrap();
+        let m = ch
+            .basic_get(queue.into(), BasicGetOptions { no_ack: true })
+            .await
+            .unwrap()
+            .map(|m| (m.delivery.data.clone(), m.delivery.properties.clone()));
+        b.close().await;
+        m
+    })
+}
+
+/// The task ids in `queue`, read without consuming: every message is fetched unacknowledged and
+/// goes back to the queue when the channel closes. Waits until all of them are ready again.
+fn peek_ids(queue: &str, expected: usize) -> Vec<String> {
+    let ids = block_on(async {
+        let b = Broker::connect(&amqp_url(), "fleetctl-test").await.unwrap();
+        let ch = b.channel().await.unwrap();
+        let mut ids = vec![];
+        while let Some(m) = ch
+            .basic_get(queue.into(), BasicGetOptions { no_ack: false })
+            .await
+            .unwrap()
+        {
+            let task: Task = serde_json::from_slice(&m.delivery.data)
+                .unwrap_or_else(|e| panic!("seeded body is not a task ({e})"));
+            ids.push(task.id.to_string());
+        }
+        let _ = ch.close(200, "peeked".into()).await;
+        b.close().await;
+        ids
+    });
+    assert_eq!(ids.len(), expected, "seeded tasks in '{queue}'");
+    wait_ready(queue, expected as u32, PATIENCE);
+    ids
+}
+
+/// Publishes `body` to `queue` (declared with the agent's topology first), persistent, confirmed.
+fn publish_raw(queue: &str, body: &[u8]) {
+    block_on(async {
+        let b = Broker::connect(&amqp_url(), "fleetctl-test").await.unwrap();
+        let ch = b.channel().await.unwrap();
+        b.declare(&ch, &Topology::new(queue).unwrap())
+            .await
+            .unwrap();
+        ch.confirm_select(ConfirmSelectOptions::default())
+            .await
+            .unwrap();
+        let confirm = ch
+            .basic_publish(
+                "".into(),
+                queue.into(),
+                BasicPublishOptions::default(),
+                body,
+                BasicProperties::default()
+                    .with_message_id(uuid::Uuid::new_v4().to_string().into())
+                    .with_content_type("application/json".into())
+                    .with_delivery_mode(2),
+            )
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        assert!(confirm.is_ack(), "the broker confirmed the raw message");
+        b.close().await;
+    })
+}
+
+/// A header of a message, if present.
+fn header<'a>(props: &'a BasicProperties, name: &str) -> Option<&'a AMQPValue> {
+    props
+        .headers()
+        .as_ref()?
+        .inner()
+        .iter()
+        .find(|(k, _)| k.as_str() == name)
+        .map(|(_, v)| v)
+}
+
+/// A header value read as an integer, whichever integer type (or string) carries it.
+fn header_int(v: &AMQPValue) -> Option<i64> {
+    match v {
+        AMQPValue::ShortShortInt(n) => Some(i64::from(*n)),
+        AMQPValue::ShortShortUInt(n) => Some(i64::from(*n)),
+        AMQPValue::ShortInt(n) => Some(i64::from(*n)),
+        AMQPValue::ShortUInt(n) => Some(i64::from(*n)),
+        AMQPValue::LongInt(n) => Some(i64::from(*n)),
+        AMQPValue::LongUInt(n) => Some(i64::from(*n)),
+        AMQPValue::LongLongInt(n) => Some(*n),
+        AMQPValue::Timestamp(n) => i64::try_from(*n).ok(),
+        AMQPValue::ShortString(s) => s.as_str().trim().parse().ok(),
+        AMQPValue::LongString(s) => String::from_utf8_lossy(s.as_bytes()).trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// A header value read as text.
+fn header_text(v: &AMQPValue) -> Option<String> {
+    match v {
+        AMQPValue::ShortString(s) => Some(s.as_str().to_string()),
+        AMQPValue::LongString(s) => Some(String::from_utf8_lossy(s.as_bytes()).into_owned()),
+        AMQPValue::ByteArray(b) => Some(String::from_utf8_lossy(b.as_slice()).into_owned()),
+        _ => None,
+    }
+}
+
+/// Deletes a queue and its DLQ when the test ends, however it ends.
+struct QueueGuard(String);
+
+impl QueueGuard {
+    fn new(prefix: &str) -> Self {
+        Self(unique_queue(prefix))
+    }
+    fn dlq(&self) -> String {
+        format!("{}.dlq", self.0)
+    }
+}
+
+impl Drop for QueueGuard {
+    fn drop(&mut self) {
+        delete_queue(&self.0);
+        delete_queue(&self.dlq());
+    }
+}
+
+/// A temporary directory removed when the test ends.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(prefix: &str) -> Self {
+        let p = std::env::temp_dir().join(format!("fleetctl-{prefix}-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&p).unwrap();
+        Self(p)
+    }
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn s(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Seeds `count` tasks into `queue` with the real binary.
+fn seed(queue: &str, count: u32, steps: u32, step_ms: u64, payload: Option<&Path>) {
+    let mut cmd = fleetctl();
+    cmd.args(["seed", "--amqp-url", &amqp_url(), "--queue", queue])
+        .args(["--count", &count.to_string()])
+        .args(["--steps", &steps.to_string()])
+        .args(["--step-ms", &step_ms.to_string()]);
+    if let Some(p) = payload {
+        cmd.arg("--payload").arg(p);
+    }
+    let r = run(&mut cmd);
+    assert_eq!(r.code, 0, "seed failed: {}", r.all());
+}
+
+/// A payload file in `dir` holding `json`.
+fn payload_file(dir: &TempDir, json: &str) -> PathBuf {
+    let p = dir
+        .path()
+        .join(format!("payload-{}.json", uuid::Uuid::new_v4()));
+    std::fs::write(&p, json).unwrap();
+    p
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checkpoint directory
+// ---------------------------------------------------------------------------------------------
+
+fn read_json(path: &Path) -> Option<Value> {
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+fn checkpoint_path(dir: &TempDir, id: &str) -> PathBuf {
+    dir.path().join("tasks").join(format!("{id}.json"))
+}
+
+fn result_path(dir: &TempDir, id: &str) -> PathBuf {
+    dir.path().join("results").join(format!("{id}.json"))
+}
+
+/// The JSON files in `sub` of the checkpoint directory (none when it does not exist).
+fn json_files(dir: &TempDir, sub: &str) -> Vec<PathBuf> {
+    let Ok(rd) = std::fs::read_dir(dir.path().join(sub)) else {
+        return vec![];
+    };
+    let mut v: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Polls the checkpoint of `id` until its `step` is at least `min`; returns that checkpoint.
+fn wait_checkpoint_step(dir: &TempDir, id: &str, min: u64, agent: &Agent) -> Value {
+    let path = checkpoint_path(dir, id);
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(v) = read_json(&path)
+            && v["step"].as_u64().is_some_and(|s| s >= min)
+        {
+            return v;
+        }
+        if Instant::now() > deadline {
+            panic!(
+                "checkpoint {} never reached step {min}; it holds {:?}\n{}",
+                path.display(),
+                std::fs::read_to_string(&path).ok(),
+                agent.dump()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agent processes
+// ---------------------------------------------------------------------------------------------
+
+/// `fleetctl agent` with no broker URL, index or Kubernetes identity inherited from the caller.
+/// The caller picks the metrics address (the default port is fixed, and tests run side by side).
+fn agent_cmd() -> Command {
+    let mut cmd = fleetctl();
+    for var in [
+        "TASK_QUEUE_URL",
+        "AGENT_INDEX",
+        "JOB_COMPLETION_INDEX",
+        "POD_NAME",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.arg("agent");
+    cmd
+}
+
+/// A running agent whose output is collected line by line; killed (SIGKILL) when dropped.
+struct Agent {
+    name: String,
+    child: Child,
+    stdout: Arc<Mutex<Vec<String>>>,
+    stderr: Arc<Mutex<Vec<String>>>,
+    readers: Vec<JoinHandle<()>>,
+    status: Option<ExitStatus>,
+}
+
+fn collect_lines(r: impl Read + Send + 'static, into: Arc<Mutex<Vec<String>>>) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        for line in BufReader::new(r).lines() {
+            match line {
+                Ok(l) => into.lock().unwrap().push(l),
+                Err(_) => break,
+            }
+        }
+    })
+}
+
+impl Agent {
+    /// Starts an agent on `queue` with checkpoint directory `dir`, index `index` and `extra`
+    /// flags, pointed at the test broker through TASK_QUEUE_URL.
+    fn start(queue: &str, dir: &TempDir, index: &str, extra: &[&str]) -> Self {
+        Self::start_via(&amqp_url(), queue, dir, index, extra)
+    }
+
+    /// [`Agent::start`] with the broker at `url` (e.g. through a proxy).
+    fn start_via(url: &str, queue: &str, dir: &TempDir, index: &str, extra: &[&str]) -> Self {
+        let mut cmd = agent_cmd();
+        if !extra.contains(&"--metrics-addr") {
+            // The default port is fixed; tests run side by side.
+            cmd.args(["--metrics-addr", "127.0.0.1:0"]);
+        }
+        cmd.env("TASK_QUEUE_URL", url)
+            .args([
+                "--queue",
+                queue,
+                "--index",
+                index,
+                "--checkpoint-dir",
+                dir.s(),
+            ])
+            .args(extra);
+        Self::spawn(index, cmd)
+    }
+
+    fn spawn(name: &str, mut cmd: Command) -> Self {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("fleetctl agent starts");
+        let stdout = Arc::new(Mutex::new(vec![]));
+        let stderr = Arc::new(Mutex::new(vec![]));
+        let readers = vec![
+            collect_lines(child.stdout.take().unwrap(), stdout.clone()),
+            collect_lines(child.stderr.take().unwrap(), stderr.clone()),
+        ];
+        Self {
+            name: name.to_string(),
+            child,
+            stdout,
+            stderr,
+            readers,
+            status: None,
+        }
+    }
+
+    fn pid(&self) -> String {
+        self.child.id().to_string()
+    }
+
+    /// Sends a signal with kill(1): "TERM", "INT" or "KILL".
+    fn signal(&self, sig: &str) {
+        let st = Command::new("kill")
+            .args([&format!("-{sig}"), &self.pid()])
+            .status()
+            .expect("kill runs");
+        assert!(st.success(), "kill -{sig} {} failed", self.pid());
+    }
+
+    fn stdout_lines(&self) -> Vec<String> {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    fn stderr_text(&self) -> String {
+        self.stderr.lock().unwrap().join("\n")
+    }
+
+    /// Every JSON object logged on stdout so far.
+    fn events(&self) -> Vec<Value> {
+        self.stdout_lines()
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(Value::is_object)
+            .collect()
+    }
+
+    /// The events whose `message` is `name`.
+    fn events_named(&self, name: &str) -> Vec<Value> {
+        self.events()
+            .into_iter()
+            .filter(|e| e["message"] == name)
+            .collect()
+    }
+
+    /// Waits for the first event named `name` that satisfies `pred`.
+    fn wait_event(&self, name: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(e) = self.events_named(name).into_iter().find(|e| pred(e)) {
+                return e;
+            }
+            if Instant::now() > deadline {
+                panic!("agent {} never logged '{name}'\n{}", self.name, self.dump());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The address the metrics server bound, from the `metrics_listening` event.
+    fn metrics_addr(&self) -> SocketAddr {
+        let e = self.wait_event("metrics_listening", |_| true);
+        let addr = e["addr"]
+            .as_str()
+            .unwrap_or_else(|| panic!("metrics_listening has no addr: {e}"));
+        let addr: SocketAddr = addr
+            .parse()
+            .unwrap_or_else(|err| panic!("metrics_listening addr '{addr}': {err}"));
+        assert_ne!(addr.port(), 0, "the bound port is logged, not 0");
+        addr
+    }
+
+    /// Waits up to `timeout` for the process to exit; the output readers are then drained.
+    fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
+        if let Some(s) = self.status {
+            return s;
+        }
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "agent {} did not exit within {timeout:?}\n{}",
+                    self.name,
+                    self.dump()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        for r in self.readers.drain(..) {
+            let _ = r.join();
+        }
+        self.status = Some(status);
+        status
+    }
+
+    /// Waits for the exit and asserts it was code 0.
+    fn expect_exit_0(&mut self, timeout: Duration) {
+        let s = self.wait_exit(timeout);
+        assert_eq!(
+            s.code(),
+            Some(0),
+            "agent {} exit status {s:?}\n{}",
+            self.name,
+            self.dump()
+        );
+    }
+
+    /// Everything the agent printed, for failure messages.
+    fn dump(&self) -> String {
+        let out = self.stdout_lines();
+        let skip = out.len().saturating_sub(80);
+        format!(
+            "--- agent {} stdout (last {} of {} lines) ---\n{}\n--- stderr ---\n{}",
+            self.name,
+            out.len() - skip,
+            out.len(),
+            out[skip..].join("\n"),
+            self.stderr_text()
+        )
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        if self.status.is_none() && matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The `task_id` of an event, as a string.
+fn task_id(e: &Value) -> String {
+    e["task_id"].as_str().unwrap_or_default().to_string()
+}
+
+/// Runs an agent that is expected to end by itself, with a deadline instead of a hang.
+fn run_bounded(mut cmd: Command) -> Run {
+    cmd.args(["--metrics-addr", "127.0.0.1:0"]);
+    let mut a = Agent::spawn("cli", cmd);
+    let status = a.wait_exit(PATIENCE);
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: a.stdout_lines().join("\n"),
+        stderr: a.stderr_text(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP, by hand
+// ---------------------------------------------------------------------------------------------
+
+/// A blocking `GET path` on `addr`: status code and body.
+fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(10))
+        .unwrap_or_else(|e| panic!("connect to {addr}: {e}"));
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = vec![];
+    s.read_to_end(&mut raw)
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("GET {path}: no header end in {text:?}"));
+    let code: u16 = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("GET {path}: bad status line in {head:?}"));
+    let chunked = head.lines().any(|l| {
+        let l = l.to_ascii_lowercase();
+        l.starts_with("transfer-encoding:") && l.contains("chunked")
+    });
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    (code, body)
+}
+
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let size = usize::from_str_radix(size.split(';').next().unwrap().trim(), 16).unwrap_or(0);
+        if size == 0 || after.len() < size {
+            break;
+        }
+        out.push_str(&after[..size]);
+        rest = after[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// The value of the series `series` (name plus labels exactly as exposed) in a metrics body.
+fn metric(body: &str, series: &str) -> Option<f64> {
+    body.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
+        let rest = l.strip_prefix(series)?;
+        let mut parts = rest.split_whitespace();
+        if !rest.starts_with([' ', '\t']) {
+            return None;
+        }
+        parts.next()?.parse().ok()
+    })
+}
+
+/// Polls /metrics until `series` has value `want`; returns the body that showed it.
+fn wait_metric(addr: SocketAddr, series: &str, want: f64, agent: &Agent) -> String {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let (code, body) = http_get(addr, "/metrics");
+        if code == 200 && metric(&body, series) == Some(want) {
+            return body;
+        }
+        if Instant::now() > deadline {
+            panic!(
+                "/metrics never showed `{series} {want}` (last status {code}):\n{body}\n{}",
+                agent.dump()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Many tasks, several agents
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn three_agents_complete_fifty_tasks_exactly_once_and_exit_when_idle() {
+    if !require_broker("three_agents_complete_fifty_tasks_exactly_once_and_exit_when_idle") {
+        return;
+    }
+    let q = QueueGuard::new("agent-fifty");
+    let dir = TempDir::new("agent-fifty");
+    seed(&q.0, 50, 2, 20, None);
+    let seeded: BTreeSet<String> = peek_ids(&q.0, 50).into_iter().collect();
+    assert_eq!(seeded.len(), 50, "seed made 50 distinct ids");
+
+    let flags = ["--idle-exit", "3s", "--metrics-addr", "127.0.0.1:0"];
+    let mut agents: Vec<Agent> = (0..3)
+        .map(|i| Agent::start(&q.0, &dir, &format!("fifty-{i}"), &flags))
+        .collect();
+    for a in &mut agents {
+        a.expect_exit_0(Duration::from_secs(120));
+    }
+
+    let mut completed: HashMap<String, String> = HashMap::new();
+    for a in &agents {
+        for line in a.stdout_lines() {
+            let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| {
+                panic!("agent {}: stdout line is not JSON ({e}): {line}", a.name)
+            });
+            assert!(v.is_object(), "agent {}: not an object: {line}", a.name);
+        }
+        a.metrics_addr();
+        assert_eq!(
+            a.events_named("idle_exit").len(),
+            1,
+            "agent {} stopped by idle-exit\n{}",
+            a.name,
+            a.dump()
+        );
+        for e in a.events_named("task_completed") {
+            let id = task_id(&e);
+            if let Some(other) = completed.insert(id.clone(), a.name.clone()) {
+                panic!("task {id} completed twice: by {other} and by {}", a.name);
+            }
+        }
+    }
+    assert_eq!(
+        completed.len(),
+        50,
+        "task_completed events across the agents"
+    );
+    let completed_ids: BTreeSet<String> = completed.keys().cloned().collect();
+    assert_eq!(
+        completed_ids, seeded,
+        "the completed tasks are the seeded ones"
+    );
+
+    let results = json_files(&dir, "results");
+    assert_eq!(results.len(), 50, "result files: {results:?}");
+    let mut result_ids = BTreeSet::new();
+    for p in &results {
+        let v = read_json(p).unwrap_or_else(|| panic!("{} is not JSON", p.display()));
+        assert_eq!(v["status"], "success", "{}: {v}", p.display());
+        let id = v["task_id"].as_str().unwrap().to_string();
+        assert_eq!(
+            p.file_stem().unwrap().to_str().unwrap(),
+            id,
+            "the file is named after its task"
+        );
+        assert!(result_ids.insert(id), "{}", p.display());
+    }
+    assert_eq!(result_ids, seeded, "one result per seeded task");
+    assert!(
+        json_files(&dir, "tasks").is_empty(),
+        "checkpoints are removed after the ack: {:?}",
+        json_files(&dir, "tasks")
+    );
+
+    assert_eq!(depth(&q.0).ready, 0);
+    assert_eq!(total_messages(&q.0), 0, "nothing is left unacked either");
+    assert_eq!(total_messages(&q.dlq()), 0, "nothing was dead-lettered");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. and 3. Interrupted agents: the next one resumes
+// ---------------------------------------------------------------------------------------------
+
+/// Seeds one long task and starts agent A on it; returns the task id once its checkpoint shows
+/// at least two steps done.
+fn start_long_task(q: &QueueGuard, dir: &TempDir) -> (String, Agent) {
+    seed(&q.0, 1, 20, 250, None);
+    let id = peek_ids(&q.0, 1).remove(0);
+    let a = Agent::start(&q.0, dir, "resume-a", &["--idle-exit", "0"]);
+    let cp = wait_checkpoint_step(dir, &id, 2, &a);
+    assert_eq!(
+        cp["task_id"],
+        id.as_str(),
+        "checkpoint names its task: {cp}"
+    );
+    (id, a)
+}
+
+/// Runs agent B on the interrupted task: it resumes from `k`, completes, and leaves nothing.
+fn finish_with_agent_b(q: &QueueGuard, dir: &TempDir, id: &str, k: u64, a: &Agent) {
+    let mut b = Agent::start(&q.0, dir, "resume-b", &["--idle-exit", "2s"]);
+    let started = b.wait_event("task_started", |e| task_id(e) == id);
+    assert_eq!(
+        started["resumed_from"].as_u64(),
+        Some(k),
+        "B resumes from the checkpoint's step: {started}\n{}",
+        b.dump()
+    );
+    b.expect_exit_0(PATIENCE);
+    let done_b = b.events_named("task_completed");
+    assert_eq!(done_b.len(), 1, "B completes the task once\n{}", b.dump());
+    assert_eq!(task_id(&done_b[0]), id);
+    assert!(
+        a.events_named("task_completed").is_empty(),
+        "A never completed it\n{}",
+        a.dump()
+    );
+    let result = read_json(&result_path(dir, id)).expect("B wrote the result file");
+    assert_eq!(result["status"], "success", "{result}");
+    assert_eq!(result["task_id"], id, "{result}");
+    assert!(
+        !checkpoint_path(dir, id).exists(),
+        "the checkpoint is removed after the ack"
+    );
+    assert_eq!(depth(&q.0).ready, 0);
+    assert_eq!(total_messages(&q.0), 0);
+    assert_eq!(total_messages(&q.dlq()), 0);
+}
+
+#[test]
+fn sigterm_checkpoints_and_requeues_the_task_and_the_next_agent_resumes_it() {
+    if !require_broker("sigterm_checkpoints_and_requeues_the_task_and_the_next_agent_resumes_it") {
+        return;
+    }
+    let q = QueueGuard::new("agent-term");
+    let dir = TempDir::new("agent-term");
+    let (id, mut a) = start_long_task(&q, &dir);
+    let first = a.wait_event("task_started", |e| task_id(e) == id);
+    assert_eq!(first["resumed_from"].as_u64(), Some(0), "{first}");
+
+    a.signal("TERM");
+    a.expect_exit_0(Duration::from_secs(10));
+    let cp = read_json(&checkpoint_path(&dir, &id))
+        .unwrap_or_else(|| panic!("no checkpoint after SIGTERM in {}\n{}", dir.s(), a.dump()));
+    let k = cp["step"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("checkpoint without step: {cp}"));
+    assert!(
+        (2..20).contains(&k),
+        "the checkpoint holds the steps done so far: {cp}"
+    );
+    assert_eq!(
+        a.events_named("sigterm_received").len(),
+        1,
+        "sigterm_received logged\n{}",
+        a.dump()
+    );
+    assert!(
+        a.events_named("task_requeued")
+            .iter()
+            .any(|e| task_id(e) == id),
+        "task_requeued logged for {id}\n{}",
+        a.dump()
+    );
+    wait_ready(&q.0, 1, Duration::from_secs(10));
+
+    finish_with_agent_b(&q, &dir, &id, k, &a);
+}
+
+#[test]
+fn after_sigkill_the_message_returns_and_the_next_agent_resumes_from_the_last_step() {
+    if !require_broker(
+        "after_sigkill_the_message_returns_and_the_next_agent_resumes_from_the_last_step",
+    ) {
+        return;
+    }
+    let q = QueueGuard::new("agent-kill");
+    let dir = TempDir::new("agent-kill");
+    let (id, mut a) = start_long_task(&q, &dir);
+
+    a.signal("KILL");
+    let status = a.wait_exit(Duration::from_secs(10));
+    assert_eq!(status.signal(), Some(9), "A died of SIGKILL: {status:?}");
+    wait_ready(&q.0, 1, PATIENCE);
+
+    let cp = read_json(&checkpoint_path(&dir, &id)).expect("the last checkpoint survives");
+    let k = cp["step"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("checkpoint without step: {cp}"));
+    assert!(
+        (2..20).contains(&k),
+        "the checkpoint (seen at step 2 or later before the kill) holds a step from 2 to 19: {cp}"
+    );
+    finish_with_agent_b(&q, &dir, &id, k, &a);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Retries and the dead-letter queue
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_task_that_always_fails_is_retried_then_dead_lettered_with_reason_and_attempts() {
+    if !require_broker(
+        "a_task_that_always_fails_is_retried_then_dead_lettered_with_reason_and_attempts",
+    ) {
+        return;
+    }
+    let q = QueueGuard::new("agent-dlq");
+    let dir = TempDir::new("agent-dlq");
+    let payload = payload_file(&dir, r#"{"fail_times": 100}"#);
+    seed(&q.0, 1, 2, 10, Some(&payload));
+    let id = peek_ids(&q.0, 1).remove(0);
+
+    let mut a = Agent::start(
+        &q.0,
+        &dir,
+        "dlq-0",
+        &[
+            "--max-attempts",
+            "3",
+            "--retry-base",
+            "100ms",
+            "--retry-max",
+            "400ms",
+            "--idle-exit",
+            "3s",
+        ],
+    );
+    a.expect_exit_0(PATIENCE);
+
+    let retries = a.events_named("task_retry");
+    assert_eq!(retries.len(), 2, "two retries before the DLQ\n{}", a.dump());
+    for r in &retries {
+        assert_eq!(task_id(r), id, "{r}");
+        let backoff = r["backoff_ms"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("task_retry without a whole backoff_ms: {r}"));
+        assert!(backoff <= 400, "backoff within --retry-max: {r}");
+    }
+    let attempts: BTreeSet<u64> = a
+        .events_named("task_started")
+        .iter()
+        .filter(|e| task_id(e) == id)
+        .filter_map(|e| e["attempt"].as_u64())
+        .collect();
+    assert_eq!(
+        attempts,
+        BTreeSet::from([0, 1, 2]),
+        "three deliveries, attempts 0, 1 and 2\n{}",
+        a.dump()
+    );
+    assert!(
+        !a.events_named("task_failed").is_empty(),
+        "task_failed logged\n{}",
+        a.dump()
+    );
+    assert_eq!(
+        a.events_named("task_dead_lettered").len(),
+        1,
+        "task_dead_lettered logged once\n{}",
+        a.dump()
+    );
+    assert!(a.events_named("task_completed").is_empty(), "{}", a.dump());
+
+    let result = read_json(&result_path(&dir, &id)).expect("a result file for the failed task");
+    assert_eq!(result["status"], "failure", "{result}");
+
+    assert_eq!(total_messages(&q.0), 0, "the main queue is empty");
+    assert_eq!(total_messages(&q.dlq()), 1, "one message in the DLQ");
+    let (body, props) = get_one(&q.dlq()).expect("the dead letter");
+    let task: Task = serde_json::from_slice(&body).expect("the DLQ holds the task as it was");
+    assert_eq!(task.id.to_string(), id);
+    assert_eq!(task.extra["fail_times"], 100);
+    let reason = header(&props, REASON_HEADER)
+        .unwrap_or_else(|| panic!("no {REASON_HEADER} header: {props:?}"));
+    let reason = header_text(reason).unwrap_or_else(|| panic!("{REASON_HEADER} is {reason:?}"));
+    assert!(!reason.trim().is_empty(), "an empty reason");
+    let tries = header(&props, ATTEMPTS_HEADER)
+        .unwrap_or_else(|| panic!("no {ATTEMPTS_HEADER} header: {props:?}"));
+    assert_eq!(header_int(tries), Some(3), "{ATTEMPTS_HEADER} is {tries:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. The circuit breaker
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn the_breaker_opens_after_consecutive_failures_and_gives_the_tasks_back_undamaged() {
+    if !require_broker(
+        "the_breaker_opens_after_consecutive_failures_and_gives_the_tasks_back_undamaged",
+    ) {
+        return;
+    }
+    let q = QueueGuard::new("agent-breaker");
+    let dir = TempDir::new("agent-breaker");
+    let payload = payload_file(&dir, r#"{"fail_times": 100}"#);
+    seed(&q.0, 6, 2, 10, Some(&payload));
+    let seeded: BTreeSet<String> = peek_ids(&q.0, 6).into_iter().collect();
+
+    let mut a = Agent::start(
+        &q.0,
+        &dir,
+        "breaker-0",
+        &[
+            "--max-attempts",
+            "100",
+            "--breaker-threshold",
+            "3",
+            "--breaker-cooldown",
+            "60s",
+            "--retry-base",
+            "10ms",
+            "--retry-max",
+            "20ms",
+            "--prefetch",
+            "1",
+            "--metrics-addr",
+            "127.0.0.1:0",
+            "--idle-exit",
+            "0",
+        ],
+    );
+    let addr = a.metrics_addr();
+    wait_metric(addr, "agent_circuit_open", 1.0, &a);
+    assert!(
+        !a.events_named("breaker_open").is_empty(),
+        "breaker_open logged\n{}",
+        a.dump()
+    );
+    let (code, body) = http_get(addr, "/readyz");
+    assert_eq!(code, 503, "/readyz while the breaker is open: {body}");
+
+    // Every task is back in the queue, none dead-lettered, none consumed while open.
+    wait_total(&q.0, 6, Duration::from_secs(15));
+    wait_ready(&q.0, 6, Duration::from_secs(15));
+    assert_eq!(total_messages(&q.dlq()), 0, "nothing was dead-lettered");
+    assert!(
+        a.events_named("task_dead_lettered").is_empty(),
+        "{}",
+        a.dump()
+    );
+    assert!(
+        a.events_named("breaker_closed").is_empty(),
+        "the 60 s cooldown has not passed\n{}",
+        a.dump()
+    );
+    let left: BTreeSet<String> = peek_ids(&q.0, 6).into_iter().collect();
+    assert_eq!(left, seeded, "the same six tasks are in the queue");
+    assert_eq!(
+        metric(&http_get(addr, "/metrics").1, "agent_circuit_open"),
+        Some(1.0),
+        "still open"
+    );
+
+    a.signal("KILL");
+    a.wait_exit(Duration::from_secs(10));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Metrics
+// ---------------------------------------------------------------------------------------------
+
+fn promtool_available() -> bool {
+    Command::new("promtool")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+#[test]
+fn metrics_pass_promtool_and_count_what_happened() {
+    let test = "metrics_pass_promtool_and_count_what_happened";
+    if !require_broker(test) || !require(promtool_available(), test, "promtool") {
+        return;
+    }
+    let q = QueueGuard::new("agent-metrics");
+    let dir = TempDir::new("agent-metrics");
+    seed(&q.0, 5, 3, 0, None);
+    let index = format!(
+        "metrics-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let mut a = Agent::start(
+        &q.0,
+        &dir,
+        &index,
+        &["--idle-exit", "0", "--metrics-addr", "127.0.0.1:0"],
+    );
+    let addr = a.metrics_addr();
+
+    let deadline = Instant::now() + PATIENCE;
+    while a.events_named("task_completed").len() < 5 {
+        assert!(
+            Instant::now() < deadline,
+            "five tasks never completed\n{}",
+            a.dump()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let body = wait_metric(
+        addr,
+        "agent_tasks_completed_total{status=\"success\"}",
+        5.0,
+        &a,
+    );
+
+    let mut promtool = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool runs");
+    promtool
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(body.as_bytes())
+        .unwrap();
+    let out = promtool.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics: {}{}\n--- body ---\n{body}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let expect = |series: &str, want: f64| {
+        assert_eq!(metric(&body, series), Some(want), "`{series}` in:\n{body}");
+    };
+    expect("agent_tasks_completed_total{status=\"success\"}", 5.0);
+    expect("agent_task_steps_total", 15.0);
+    expect("agent_llm_tokens_total{model=\"sim\"}", 1650.0);
+    expect("agent_task_duration_seconds_count", 5.0);
+    expect("agent_inflight_tasks", 0.0);
+    expect("agent_circuit_open", 0.0);
+    let info = body
+        .lines()
+        .find(|l| l.starts_with("agent_info{"))
+        .unwrap_or_else(|| panic!("no agent_info series in:\n{body}"));
+    assert!(info.contains(&format!("index=\"{index}\"")), "{info}");
+    assert!(
+        info.contains(&format!("version=\"{}\"", env!("CARGO_PKG_VERSION"))),
+        "{info}"
+    );
+    assert_eq!(
+        info.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()),
+        Some(1.0),
+        "{info}"
+    );
+    assert!(
+        metric(&body, "agent_resident_memory_bytes").is_some_and(|v| v > 0.0),
+        "agent_resident_memory_bytes in:\n{body}"
+    );
+    assert!(
+        body.lines()
+            .any(|l| l.starts_with("agent_checkpoints_total")),
+        "agent_checkpoints_total in:\n{body}"
+    );
+
+    let (code, text) = http_get(addr, "/healthz");
+    assert_eq!(code, 200, "/healthz: {text}");
+    assert_eq!(text.trim(), "ok");
+    let (code, text) = http_get(addr, "/readyz");
+    assert_eq!(code, 200, "/readyz while consuming: {text}");
+
+    a.signal("TERM");
+    a.expect_exit_0(Duration::from_secs(30));
+    assert_eq!(total_messages(&q.0), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Bad input
+// ---------------------------------------------------------------------------------------------
+
+/// The run failed with exit `code` and exactly one `fleetctl: error: ` line containing every
+/// needle; no panic, no password.
+fn assert_agent_error(r: &Run, code: i32, needles: &[&str]) {
+    assert_eq!(r.code, code, "exit code: {}", r.all());
+    assert!(
+        !r.all().contains(TEST_PASSWORD),
+        "the password leaked: {}",
+        r.all()
+    );
+    assert!(!r.all().contains("panicked"), "panicked: {}", r.all());
+    assert!(!r.all().contains("RUST_BACKTRACE"), "{}", r.all());
+    let errors: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("fleetctl: error: "))
+        .collect();
+    assert_eq!(errors.len(), 1, "one error line in: {}", r.stderr);
+    for n in needles {
+        assert!(
+            errors[0].contains(n),
+            "expected '{n}' in the error line: {}",
+            errors[0]
+        );
+    }
+}
+
+fn unreachable_url() -> String {
+    format!("amqp://{TEST_USER}:{TEST_PASSWORD}@127.0.0.1:1/%2f")
+}
+
+#[test]
+fn an_unreachable_broker_fails_with_exit_1_and_a_masked_url() {
+    let dir = TempDir::new("agent-unreachable");
+    let mut cmd = agent_cmd();
+    cmd.args(["--amqp-url", &unreachable_url(), "--connect-timeout", "1s"])
+        .args(["--checkpoint-dir", dir.s(), "--index", "bad-0"])
+        .args(["--queue", &unique_queue("agent-unreachable")]);
+    let r = run_bounded(cmd);
+    assert_agent_error(&r, 1, &["cannot reach RabbitMQ", "127.0.0.1:1"]);
+}
+
+#[test]
+fn an_invalid_broker_url_is_a_usage_error() {
+    let dir = TempDir::new("agent-badurl");
+    for url in [
+        "not-a-url".to_string(),
+        format!("amqp://u:{TEST_PASSWORD}@[::bad"),
+    ] {
+        let mut cmd = agent_cmd();
+        cmd.args(["--amqp-url", &url, "--connect-timeout", "1s"])
+            .args(["--checkpoint-dir", dir.s(), "--index", "bad-0"]);
+        let r = run_bounded(cmd);
+        assert_agent_error(&r, 2, &[]);
+    }
+}
+
+#[test]
+fn a_checkpoint_dir_that_cannot_be_written_is_named() {
+    if !require_broker("a_checkpoint_dir_that_cannot_be_written_is_named") {
+        return;
+    }
+    let q = QueueGuard::new("agent-baddir");
+    let tmp = TempDir::new("agent-baddir");
+    // A directory under a regular file cannot be created, even by root.
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, "not a directory").unwrap();
+    let bad = file.join("sub");
+    let bad = bad.to_str().unwrap();
+    let mut cmd = agent_cmd();
+    cmd.env("TASK_QUEUE_URL", amqp_url())
+        .args(["--queue", &q.0, "--index", "bad-0", "--idle-exit", "1s"])
+        .args(["--checkpoint-dir", bad]);
+    let r = run_bounded(cmd);
+    assert_agent_error(&r, 2, &[bad]);
+}
+
+#[test]
+fn task_queue_url_is_the_broker_the_agent_uses() {
+    let dir = TempDir::new("agent-envurl");
+    let mut cmd = agent_cmd();
+    cmd.env("TASK_QUEUE_URL", unreachable_url())
+        .env("FLEETCTL_AMQP_URL", amqp_url())
+        .args(["--connect-timeout", "1s", "--idle-exit", "1s"])
+        .args(["--checkpoint-dir", dir.s(), "--index", "bad-0"])
+        .args(["--queue", &unique_queue("agent-envurl")]);
+    let r = run_bounded(cmd);
+    assert_agent_error(&r, 1, &["cannot reach RabbitMQ", "127.0.0.1:1"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. Malformed tasks
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_malformed_task_goes_straight_to_the_dlq_with_its_reason() {
+    if !require_broker("a_malformed_task_goes_straight_to_the_dlq_with_its_reason") {
+        return;
+    }
+    let q = QueueGuard::new("agent-malformed");
+    let dir = TempDir::new("agent-malformed");
+    let body = b"this is { not a task".to_vec();
+    publish_raw(&q.0, &body);
+    wait_ready(&q.0, 1, PATIENCE);
+
+    let mut a = Agent::start(&q.0, &dir, "malformed-0", &["--idle-exit", "2s"]);
+    a.expect_exit_0(PATIENCE);
+
+    assert_eq!(total_messages(&q.0), 0, "the main queue is empty");
+    assert_eq!(total_messages(&q.dlq()), 1, "the DLQ holds the message");
+    let (got, props) = get_one(&q.dlq()).expect("the dead letter");
+    assert_eq!(got, body, "the body is kept as it was");
+    let reason = header(&props, REASON_HEADER)
+        .and_then(header_text)
+        .unwrap_or_else(|| panic!("no text {REASON_HEADER} header: {props:?}"));
+    assert!(reason.starts_with("malformed task"), "reason: {reason}");
+    assert!(a.events_named("task_completed").is_empty(), "{}", a.dump());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Broker outage, duplicates, refused login
+// ---------------------------------------------------------------------------------------------
+
+/// A TCP proxy to the broker on a loopback port, which can be cut (every connection closed,
+/// nothing accepted) and started again on the same port.
+struct Proxy {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    conns: Arc<Mutex<Vec<TcpStream>>>,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl Proxy {
+    fn start(port: u16) -> Proxy {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind proxy");
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let conns = Arc::new(Mutex::new(Vec::new()));
+        let (s, c) = (stop.clone(), conns.clone());
+        let accept = std::thread::spawn(move || {
+            while !s.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((client, _)) => {
+                        client.set_nonblocking(false).unwrap();
+                        let Ok(upstream) = TcpStream::connect("127.0.0.1:5672") else {
+                            continue;
+                        };
+                        let mut list = c.lock().unwrap();
+                        list.push(client.try_clone().unwrap());
+                        list.push(upstream.try_clone().unwrap());
+                        pipe(client.try_clone().unwrap(), upstream.try_clone().unwrap());
+                        pipe(upstream, client);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        Proxy {
+            port,
+            stop,
+            conns,
+            accept: Some(accept),
+        }
+    }
+
+    /// Closes the listener and every connection; returns the port for a restart.
+    fn cut(mut self) -> u16 {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.accept.take() {
+            t.join().unwrap();
+        }
+        for s in self.conns.lock().unwrap().drain(..) {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+        self.port
+    }
+}
+
+fn pipe(mut from: TcpStream, mut to: TcpStream) {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            match from.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if to.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = to.shutdown(Shutdown::Both);
+    });
+}
+
+#[test]
+fn a_broker_outage_mid_run_loses_and_repeats_no_task() {
+    if !require_broker("a_broker_outage_mid_run_loses_and_repeats_no_task") {
+        return;
+    }
+    let q = QueueGuard::new("outage");
+    let dir = TempDir::new("outage");
+    seed(&q.0, 12, 4, 150, None);
+
+    let proxy = Proxy::start(0);
+    let url = format!("amqp://guest:guest@127.0.0.1:{}/%2f", proxy.port);
+    let mut a = Agent::start_via(&url, &q.0, &dir, "outage", &["--idle-exit", "4s"]);
+    let deadline = Instant::now() + PATIENCE;
+    while a.events_named("task_completed").len() < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "three tasks before the outage\n{}",
+            a.dump()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let addr = a.metrics_addr();
+    let port = proxy.cut();
+
+    // The agent notices, keeps serving metrics and stops reporting ready.
+    a.wait_event("broker_lost", |_| true);
+    let (code, body) = http_get(addr, "/metrics");
+    assert_eq!(code, 200, "metrics answer during the outage");
+    assert!(
+        body.contains("agent_tasks_completed_total{status=\"success\"}"),
+        "{body}"
+    );
+    assert_eq!(
+        http_get(addr, "/readyz").0,
+        503,
+        "not ready while disconnected"
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+
+    let _proxy = Proxy::start(port);
+    a.expect_exit_0(Duration::from_secs(120));
+    assert!(
+        a.events_named("broker_connected").len() >= 2,
+        "it reconnected\n{}",
+        a.dump()
+    );
+    let completed: Vec<String> = a
+        .events_named("task_completed")
+        .iter()
+        .map(task_id)
+        .collect();
+    let unique: BTreeSet<_> = completed.iter().collect();
+    assert_eq!(
+        unique.len(),
+        completed.len(),
+        "no task completed twice: {completed:?}"
+    );
+    assert_eq!(completed.len(), 12, "every task completed\n{}", a.dump());
+    assert_eq!(json_files(&dir, "results").len(), 12);
+    assert_eq!(total_messages(&q.0), 0, "the queue is empty");
+    assert_eq!(total_messages(&q.dlq()), 0, "nothing dead-lettered");
+}
+
+#[test]
+fn a_delivery_whose_result_is_recorded_is_only_acked() {
+    if !require_broker("a_delivery_whose_result_is_recorded_is_only_acked") {
+        return;
+    }
+    let q = QueueGuard::new("dup");
+    let dir = TempDir::new("dup");
+    seed(&q.0, 1, 3, 10, None);
+    let id = peek_ids(&q.0, 1).remove(0);
+    // Another agent finished this task and crashed before its ack reached the broker.
+    std::fs::create_dir_all(dir.path().join("results")).unwrap();
+    let done = serde_json::json!({
+        "task_id": id, "status": "success", "steps": 3, "tokens": 330, "attempts": 1,
+        "agent": "other", "completed_at": "2026-11-28T07:00:00Z", "duration_seconds": 0.1
+    });
+    std::fs::write(result_path(&dir, &id), done.to_string()).unwrap();
+
+    let mut a = Agent::start(&q.0, &dir, "dup", &["--idle-exit", "2s"]);
+    a.expect_exit_0(PATIENCE);
+    assert_eq!(task_id(&a.wait_event("task_duplicate", |_| true)), id);
+    assert!(
+        a.events_named("task_started").is_empty(),
+        "not run again\n{}",
+        a.dump()
+    );
+    assert!(a.events_named("task_completed").is_empty());
+    assert_eq!(total_messages(&q.0), 0, "acked");
+    let kept = read_json(&result_path(&dir, &id)).unwrap();
+    assert_eq!(kept["agent"], "other", "the recorded result is untouched");
+}
+
+#[test]
+fn a_refused_login_is_configuration_and_exits_2() {
+    if !require_broker("a_refused_login_is_configuration_and_exits_2") {
+        return;
+    }
+    let dir = TempDir::new("login");
+    let url = format!("amqp://{TEST_USER}:wrong-{TEST_PASSWORD}@127.0.0.1:5672/%2f");
+    let mut cmd = agent_cmd();
+    cmd.env("TASK_QUEUE_URL", &url)
+        .args(["--checkpoint-dir", dir.s()]);
+    let r = run_bounded(cmd);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(
+        r.stderr
+            .contains("refused the login of user 'fleetctl-test'"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.all().contains(TEST_PASSWORD),
+        "password leaked: {}",
+        r.all()
+    );
+}
