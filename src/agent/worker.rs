@@ -48,6 +48,10 @@ pub struct Config {
     pub connect_timeout: Duration,
 }
 
+/// How long tasks in flight may take to checkpoint and give their message back once told to
+/// stop: well inside Kubernetes' default 30 s grace period.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// Why the agent stopped, when it stopped well.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -410,14 +414,26 @@ async fn session<E: Executor>(
         .basic_cancel(tag.as_str().into(), BasicCancelOptions::default())
         .await;
     let _ = stop_tx.send(true);
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok(Outcome::Succeeded | Outcome::Failed | Outcome::Duplicate) = joined {
-            *done += 1;
+    let drain = async {
+        while let Some(joined) = tasks.join_next().await {
+            if let Ok(Outcome::Succeeded | Outcome::Failed | Outcome::Duplicate) = joined {
+                *done += 1;
+            }
         }
+    };
+    if tokio::time::timeout(DRAIN_TIMEOUT, drain).await.is_err() {
+        // A task stuck on a broker that no longer answers: its checkpoint is on the volume
+        // and the channel close below hands its message back.
+        warn!(agent_index = %ctx.idx(), timeout_s = DRAIN_TIMEOUT.as_secs(), "drain_timeout");
+        tasks.abort_all();
     }
     // Closing the channel hands every delivery still unacked (prefetched, never started) back
     // to the queue.
-    let _ = channel.close(200, "agent stopping".into()).await;
+    let _ = tokio::time::timeout(
+        Duration::from_secs(5),
+        channel.close(200, "agent stopping".into()),
+    )
+    .await;
     end
 }
 
@@ -642,14 +658,7 @@ async fn dead_letter<E>(
     let props = with_reason(with_attempts(d.properties.clone(), attempts_made), reason);
     if let Err(e) = publish_durably(channel, &ctx.cfg.topology.dlq, &d.data, props).await {
         warn!(agent_index = %idx, error = %e, "dead_letter_failed");
-        let _ = d
-            .acker
-            .nack(BasicNackOptions {
-                requeue: true,
-                multiple: false,
-            })
-            .await;
-        return Outcome::Requeued;
+        return requeue(ctx, d, task.map(|t| t.id)).await;
     }
     let _ = d.acker.ack(BasicAckOptions::default()).await;
     ctx.metrics.task_done(Status::Failure);
@@ -675,8 +684,9 @@ async fn dead_letter<E>(
     Outcome::Failed
 }
 
-/// Gives a delivery back to the queue.
-async fn requeue<E>(ctx: &Arc<Ctx<E>>, d: &Delivery, id: Uuid) -> Outcome {
+/// Gives a delivery back to the queue (`id` is absent for a body that is not a task).
+async fn requeue<E>(ctx: &Arc<Ctx<E>>, d: &Delivery, id: impl Into<Option<Uuid>>) -> Outcome {
+    let id = id.into().map(|i| i.to_string()).unwrap_or_default();
     let _ = d
         .acker
         .nack(BasicNackOptions {

@@ -126,9 +126,11 @@ impl Broker {
         })
     }
 
-    /// Closes the connection politely; errors on the way out change nothing.
+    /// Closes the connection politely; errors on the way out change nothing, and a broker that
+    /// no longer answers gets 5 seconds.
     pub async fn close(self) {
-        let _ = self.conn.close(200, "bye".into()).await;
+        let _ =
+            tokio::time::timeout(Duration::from_secs(5), self.conn.close(200, "bye".into())).await;
     }
 }
 
