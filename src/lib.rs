@@ -10,3 +10,4 @@ pub mod commands;
 pub mod manifests;
 pub mod queue;
 pub mod redact;
+pub mod sim;

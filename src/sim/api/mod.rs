@@ -1,0 +1,22 @@
+//! The API server: an in-memory store with one resourceVersion counter, served over HTTPS with
+//! the routes, discovery, OpenAPI, Table output, patches and errors kubectl and kube-rs expect.
+
+pub mod apply;
+pub mod defaults;
+pub mod discovery;
+pub mod handlers;
+pub mod openapi;
+pub mod patch;
+pub mod proto;
+pub mod proto_schema;
+pub mod rbac;
+pub mod registry;
+pub mod request;
+pub mod selector;
+pub mod server;
+pub mod status;
+pub mod store;
+pub mod subresources;
+pub mod table;
+pub mod validate;
+pub mod watch;

@@ -1,0 +1,1156 @@
+//! The in-memory object store: one global resourceVersion, every object as JSON, a bounded
+//! history of changes for watches, and a broadcast of new changes.
+//!
+//! Writes go through closures run under the store's lock, so a patch or an apply is computed
+//! from the object it replaces and cannot lose a concurrent update.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+use super::registry::{Registry, ResourceType, TypeKey, types_of_crd};
+use super::selector::{FieldSelector, LabelSelector};
+use super::status::ApiError;
+
+/// How many past changes a watch can resume from before it gets 410 Expired.
+pub const DEFAULT_HISTORY: usize = 20_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Added => "ADDED",
+            EventType::Modified => "MODIFIED",
+            EventType::Deleted => "DELETED",
+        }
+    }
+}
+
+/// One change, as watches deliver it.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub rv: u64,
+    pub kind: EventType,
+    pub key: TypeKey,
+    pub namespace: String,
+    pub object: Arc<Value>,
+}
+
+/// Which part of an object a write may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The object; its status is kept when the type has a status subresource.
+    Main,
+    /// Only `status` (the `/status` subresource).
+    Status,
+}
+
+/// Changes a watch missed, and the receiver of the ones to come.
+pub type Backlog = (Vec<Arc<Change>>, broadcast::Receiver<Arc<Change>>);
+
+/// The outcome of a delete.
+#[derive(Debug, Clone)]
+pub enum Deleted {
+    /// The object is gone; this was its last state.
+    Gone(Value),
+    /// Graceful deletion or finalizers: the object stays, marked for deletion.
+    Pending(Value),
+}
+
+/// Options of a DELETE.
+#[derive(Debug, Clone, Default)]
+pub struct DeleteOptions {
+    pub grace_period: Option<i64>,
+    pub uid: Option<String>,
+    pub resource_version: Option<String>,
+    pub dry_run: bool,
+}
+
+/// A page of a list.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub items: Vec<Arc<Value>>,
+    pub rv: u64,
+    pub continue_token: Option<String>,
+    pub remaining: Option<u64>,
+}
+
+type ObjKey = (String, String);
+
+struct Inner {
+    rv: u64,
+    objects: BTreeMap<TypeKey, BTreeMap<ObjKey, Arc<Value>>>,
+    history: VecDeque<Arc<Change>>,
+    history_cap: usize,
+    /// The highest resourceVersion dropped from the history: a watch from before it expired.
+    compacted: u64,
+    registry: Registry,
+    dirty: bool,
+}
+
+/// What the store tells open watches to do (an operator's or a test's lever).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatchControl {
+    None,
+    /// End every watch with an ERROR 410 Expired event: clients must re-list.
+    Expire,
+    /// Close every watch without a word, as a dropped connection does.
+    Drop,
+}
+
+pub struct Store {
+    inner: Mutex<Inner>,
+    tx: broadcast::Sender<Arc<Change>>,
+    state_file: Option<PathBuf>,
+    control: tokio::sync::watch::Sender<(u64, WatchControl)>,
+}
+
+/// `now` as Kubernetes writes timestamps: RFC 3339, whole seconds, UTC.
+pub fn timestamp(now: jiff::Timestamp) -> String {
+    let secs = now.as_second();
+    jiff::Timestamp::from_second(secs)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| now.to_string())
+}
+
+/// 5 characters of Kubernetes' name-suffix alphabet.
+pub fn random_suffix() -> String {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    (0..5)
+        .map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char)
+        .collect()
+}
+
+fn meta_str<'a>(obj: &'a Value, field: &str) -> &'a str {
+    obj["metadata"][field].as_str().unwrap_or_default()
+}
+
+/// Everything but metadata and status: what a change of bumps `generation`.
+fn spec_part(obj: &Value) -> Value {
+    match obj {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "metadata" | "status"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// An object without the fields that change on every write, for no-op detection.
+fn comparable(obj: &Value) -> Value {
+    let mut o = obj.clone();
+    if let Some(m) = o.get_mut("metadata").and_then(Value::as_object_mut) {
+        m.remove("resourceVersion");
+        m.remove("managedFields");
+    }
+    o
+}
+
+impl Store {
+    pub fn new(registry: Registry, history_cap: usize, state_file: Option<PathBuf>) -> Arc<Self> {
+        let (tx, _) = broadcast::channel(65_536);
+        let (control, _) = tokio::sync::watch::channel((0, WatchControl::None));
+        Arc::new(Self {
+            control,
+            inner: Mutex::new(Inner {
+                rv: 1,
+                objects: BTreeMap::new(),
+                history: VecDeque::new(),
+                history_cap: history_cap.max(1),
+                compacted: 0,
+                registry,
+                dirty: false,
+            }),
+            tx,
+            state_file,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Every open watch ends: with a 410 (`Expire`) or silently (`Drop`).
+    pub fn end_watches(&self, how: WatchControl) {
+        self.control.send_modify(|(n, h)| {
+            *n += 1;
+            *h = how;
+        });
+    }
+
+    /// A receiver of [`Store::end_watches`] requests, for a watch to select on.
+    pub fn watch_control(&self) -> tokio::sync::watch::Receiver<(u64, WatchControl)> {
+        self.control.subscribe()
+    }
+
+    pub fn registry(&self) -> Registry {
+        self.lock().registry.clone()
+    }
+
+    pub fn current_rv(&self) -> u64 {
+        self.lock().rv
+    }
+
+    /// Loads a snapshot written by [`Store::save`]; CRDs in it define their types again.
+    pub fn load(&self) -> std::io::Result<bool> {
+        let Some(path) = &self.state_file else {
+            return Ok(false);
+        };
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        let snap: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        let mut inner = self.lock();
+        inner.rv = snap["rv"].as_u64().unwrap_or(1);
+        inner.compacted = inner.rv;
+        for entry in snap["objects"].as_array().into_iter().flatten() {
+            let key = TypeKey {
+                group: entry["group"].as_str().unwrap_or_default().to_string(),
+                plural: entry["plural"].as_str().unwrap_or_default().to_string(),
+            };
+            let obj = entry["object"].clone();
+            if key.group == "apiextensions.k8s.io" && key.plural == "customresourcedefinitions" {
+                inner.registry.add_crd(types_of_crd(&obj));
+            }
+            let k = (
+                meta_str(&obj, "namespace").to_string(),
+                meta_str(&obj, "name").to_string(),
+            );
+            inner
+                .objects
+                .entry(key)
+                .or_default()
+                .insert(k, Arc::new(obj));
+        }
+        Ok(true)
+    }
+
+    /// Writes the store to its state file if anything changed since the last save.
+    pub fn save(&self) -> std::io::Result<()> {
+        let Some(path) = &self.state_file else {
+            return Ok(());
+        };
+        let snap = {
+            let mut inner = self.lock();
+            if !inner.dirty {
+                return Ok(());
+            }
+            inner.dirty = false;
+            let objects: Vec<Value> = inner
+                .objects
+                .iter()
+                .flat_map(|(k, m)| {
+                    m.values()
+                        .map(move |o| json!({"group": k.group, "plural": k.plural, "object": **o}))
+                })
+                .collect();
+            json!({"rv": inner.rv, "objects": objects})
+        };
+        let bytes = serde_json::to_vec(&snap).map_err(std::io::Error::other)?;
+        crate::agent::checkpoint::write_atomic(path, &bytes)
+    }
+
+    fn commit(
+        &self,
+        inner: &mut Inner,
+        rt: &ResourceType,
+        kind: EventType,
+        obj: Value,
+    ) -> Arc<Value> {
+        let ns = meta_str(&obj, "namespace").to_string();
+        let name = meta_str(&obj, "name").to_string();
+        let key = rt.key();
+        let mut obj = obj;
+        let rv = if kind == EventType::Deleted {
+            // A deletion is a change of its own: it gets the next version.
+            inner.rv += 1;
+            inner.rv
+        } else {
+            inner.rv += 1;
+            inner.rv
+        };
+        obj["metadata"]["resourceVersion"] = Value::String(rv.to_string());
+        let obj = Arc::new(obj);
+        let map = inner.objects.entry(key.clone()).or_default();
+        if kind == EventType::Deleted {
+            map.remove(&(ns.clone(), name));
+        } else {
+            map.insert((ns.clone(), name), obj.clone());
+        }
+        // CRDs define and remove types as they come and go.
+        if key.group == "apiextensions.k8s.io" && key.plural == "customresourcedefinitions" {
+            self.crd_changed(inner, kind, &obj);
+        }
+        let change = Arc::new(Change {
+            rv,
+            kind,
+            key,
+            namespace: ns,
+            object: obj.clone(),
+        });
+        inner.history.push_back(change.clone());
+        while inner.history.len() > inner.history_cap {
+            if let Some(old) = inner.history.pop_front() {
+                inner.compacted = old.rv;
+            }
+        }
+        inner.dirty = true;
+        let _ = self.tx.send(change);
+        obj
+    }
+
+    fn crd_changed(&self, inner: &mut Inner, kind: EventType, crd: &Value) {
+        let group = crd["spec"]["group"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let plural = crd["spec"]["names"]["plural"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        inner.registry.remove_crd(&group, &plural);
+        if kind != EventType::Deleted {
+            inner.registry.add_crd(types_of_crd(crd));
+        } else {
+            // The custom resources go with their definition.
+            let key = TypeKey { group, plural };
+            if let Some(rt) = inner
+                .registry
+                .all()
+                .iter()
+                .find(|t| t.key() == key)
+                .cloned()
+            {
+                let objs: Vec<Value> = inner
+                    .objects
+                    .get(&key)
+                    .map(|m| m.values().map(|o| (**o).clone()).collect())
+                    .unwrap_or_default();
+                for o in objs {
+                    self.commit(inner, &rt, EventType::Deleted, o);
+                }
+            } else {
+                inner.objects.remove(&key);
+            }
+        }
+    }
+
+    pub fn get(&self, rt: &ResourceType, ns: &str, name: &str) -> Result<Arc<Value>, ApiError> {
+        let inner = self.lock();
+        inner
+            .objects
+            .get(&rt.key())
+            .and_then(|m| m.get(&(ns.to_string(), name.to_string())))
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(rt, name))
+    }
+
+    fn namespace_exists(inner: &Inner, ns: &str) -> bool {
+        inner
+            .objects
+            .get(&TypeKey {
+                group: String::new(),
+                plural: "namespaces".into(),
+            })
+            .is_some_and(|m| m.contains_key(&(String::new(), ns.to_string())))
+    }
+
+    /// Lists objects of `rt` (in `ns`, or everywhere), matching the selectors, a page at a
+    /// time. The continue token names the last key returned.
+    pub fn list(
+        &self,
+        rt: &ResourceType,
+        ns: Option<&str>,
+        labels: &LabelSelector,
+        fields: &FieldSelector,
+        limit: Option<usize>,
+        continue_token: Option<&str>,
+    ) -> Result<Page, ApiError> {
+        let inner = self.lock();
+        let after = match continue_token {
+            Some(t) if !t.is_empty() => Some(decode_continue(t, inner.compacted)?),
+            _ => None,
+        };
+        let empty = BTreeMap::new();
+        let all = inner.objects.get(&rt.key()).unwrap_or(&empty);
+        let mut items = vec![];
+        let mut next = None;
+        let mut remaining = 0u64;
+        let iter = all
+            .iter()
+            .filter(|((n, _), _)| ns.is_none_or(|want| n == want));
+        for (k, obj) in iter {
+            if let Some(a) = &after
+                && k <= a
+            {
+                continue;
+            }
+            if !labels.matches(obj) || !fields.matches(obj) {
+                continue;
+            }
+            if let Some(l) = limit
+                && l > 0
+                && items.len() >= l
+            {
+                if next.is_none() {
+                    let last: &Arc<Value> = items.last().expect("limit > 0");
+                    next = Some((
+                        meta_str(last, "namespace").to_string(),
+                        meta_str(last, "name").to_string(),
+                    ));
+                }
+                remaining += 1;
+                continue;
+            }
+            items.push(obj.clone());
+        }
+        Ok(Page {
+            items,
+            rv: inner.rv,
+            continue_token: next.map(|(n, m)| encode_continue(inner.rv, &n, &m)),
+            remaining: (remaining > 0).then_some(remaining),
+        })
+    }
+
+    /// Creates `obj` (name from `generateName` if needed), setting the server-owned metadata.
+    pub fn create(
+        &self,
+        rt: &ResourceType,
+        ns: &str,
+        mut obj: Value,
+        dry_run: bool,
+        check: impl FnOnce(&Value) -> Result<Value, ApiError>,
+    ) -> Result<Value, ApiError> {
+        let mut inner = self.lock();
+        if rt.namespaced && !Self::namespace_exists(&inner, ns) {
+            return Err(ApiError::namespace_not_found(ns));
+        }
+        let now = timestamp(jiff::Timestamp::now());
+        let meta = obj
+            .get_mut("metadata")
+            .and_then(Value::as_object_mut)
+            .ok_or_else(|| ApiError::bad_request("metadata is required"))?;
+        if meta
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .is_empty()
+            && let Some(prefix) = meta.get("generateName").and_then(Value::as_str)
+            && !prefix.is_empty()
+        {
+            let taken = |n: &str| {
+                inner
+                    .objects
+                    .get(&rt.key())
+                    .is_some_and(|m| m.contains_key(&(ns.to_string(), n.to_string())))
+            };
+            let mut name = format!("{prefix}{}", random_suffix());
+            while taken(&name) {
+                name = format!("{prefix}{}", random_suffix());
+            }
+            meta.insert("name".into(), Value::String(name));
+        }
+        if rt.namespaced {
+            meta.insert("namespace".into(), Value::String(ns.to_string()));
+        } else {
+            meta.remove("namespace");
+        }
+        meta.insert(
+            "uid".into(),
+            Value::String(uuid::Uuid::new_v4().to_string()),
+        );
+        meta.insert("creationTimestamp".into(), Value::String(now));
+        if has_generation(rt) {
+            meta.insert("generation".into(), json!(1));
+        } else {
+            meta.remove("generation");
+        }
+        meta.remove("resourceVersion");
+        meta.remove("deletionTimestamp");
+        meta.remove("deletionGracePeriodSeconds");
+        let obj = check(&obj)?;
+        let name = meta_str(&obj, "name").to_string();
+        if inner
+            .objects
+            .get(&rt.key())
+            .is_some_and(|m| m.contains_key(&(ns_of(rt, ns), name.clone())))
+        {
+            return Err(ApiError::already_exists(rt, &name));
+        }
+        if dry_run {
+            return Ok(obj);
+        }
+        let obj = self.commit(&mut inner, rt, EventType::Added, obj);
+        Ok((*obj).clone())
+    }
+
+    /// Replaces the object at (`ns`, `name`) with what `f` makes of it. `f` receives the
+    /// current object and returns the new one; a resourceVersion in the new object is a
+    /// precondition. Server-owned metadata is kept, `generation` follows spec changes, and a
+    /// write that changes nothing changes nothing (no new resourceVersion, no event).
+    pub fn update(
+        &self,
+        rt: &ResourceType,
+        ns: &str,
+        name: &str,
+        part: Part,
+        dry_run: bool,
+        f: impl FnOnce(&Value) -> Result<Value, ApiError>,
+    ) -> Result<Value, ApiError> {
+        let mut inner = self.lock();
+        let old = inner
+            .objects
+            .get(&rt.key())
+            .and_then(|m| m.get(&(ns_of(rt, ns), name.to_string())))
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(rt, name))?;
+        let proposed = f(&old)?;
+        let new = merge_update(rt, &old, proposed, part)?;
+        if comparable(&new) == comparable(&old) {
+            return Ok((*old).clone());
+        }
+        if dry_run {
+            return Ok(new);
+        }
+        // Marked for deletion and no finalizer left: the object goes.
+        let finalizers_left = new["metadata"]["finalizers"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty());
+        if new["metadata"].get("deletionTimestamp").is_some()
+            && !finalizers_left
+            && !is_graceful_pod(rt, &new)
+        {
+            let obj = self.commit(&mut inner, rt, EventType::Deleted, new);
+            return Ok((*obj).clone());
+        }
+        let obj = self.commit(&mut inner, rt, EventType::Modified, new);
+        Ok((*obj).clone())
+    }
+
+    /// Creates the object if it does not exist, else updates it: server-side apply's write.
+    /// Returns the object and whether it was created.
+    #[allow(clippy::too_many_arguments)]
+    pub fn upsert(
+        &self,
+        rt: &ResourceType,
+        ns: &str,
+        name: &str,
+        dry_run: bool,
+        f: impl FnOnce(Option<&Value>) -> Result<Value, ApiError>,
+        on_create: impl FnOnce(&Value) -> Result<Value, ApiError>,
+    ) -> Result<(Value, bool), ApiError> {
+        let exists = self.get(rt, ns, name).is_ok();
+        if exists {
+            let mut f = Some(f);
+            let v = self.update(rt, ns, name, Part::Main, dry_run, |old| {
+                (f.take().expect("called once"))(Some(old))
+            })?;
+            Ok((v, false))
+        } else {
+            let obj = f(None)?;
+            let v = self.create(rt, ns, obj, dry_run, on_create)?;
+            Ok((v, true))
+        }
+    }
+
+    /// Deletes an object: at once, or gracefully (pods on a node), or once its finalizers are
+    /// gone.
+    pub fn delete(
+        &self,
+        rt: &ResourceType,
+        ns: &str,
+        name: &str,
+        opts: &DeleteOptions,
+    ) -> Result<Deleted, ApiError> {
+        let mut inner = self.lock();
+        let old = inner
+            .objects
+            .get(&rt.key())
+            .and_then(|m| m.get(&(ns_of(rt, ns), name.to_string())))
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(rt, name))?;
+        if let Some(uid) = &opts.uid
+            && meta_str(&old, "uid") != uid
+        {
+            return Err(ApiError::conflict(rt, name).with_message(format!(
+                "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                meta_str(&old, "uid")
+            )));
+        }
+        if let Some(rv) = &opts.resource_version
+            && meta_str(&old, "resourceVersion") != rv
+        {
+            return Err(ApiError::conflict(rt, name));
+        }
+        let mut obj = (*old).clone();
+        let now = jiff::Timestamp::now();
+        let has_finalizers = obj["metadata"]["finalizers"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty());
+        let grace = graceful_period(rt, &obj, opts.grace_period);
+        if grace > 0 || has_finalizers {
+            let already = obj["metadata"].get("deletionTimestamp").is_some();
+            let current_grace = obj["metadata"]["deletionGracePeriodSeconds"].as_i64();
+            // A second delete may shorten the grace period, never lengthen it.
+            if !already || current_grace.is_some_and(|g| grace < g) {
+                let at = now + jiff::SignedDuration::from_secs(grace.max(0));
+                obj["metadata"]["deletionTimestamp"] = Value::String(timestamp(at));
+                obj["metadata"]["deletionGracePeriodSeconds"] = json!(grace.max(0));
+                if grace == 0 && !has_finalizers {
+                    return self.finish_delete(&mut inner, rt, obj, opts.dry_run);
+                }
+                if opts.dry_run {
+                    return Ok(Deleted::Pending(obj));
+                }
+                let obj = self.commit(&mut inner, rt, EventType::Modified, obj);
+                return Ok(Deleted::Pending((*obj).clone()));
+            }
+            return Ok(Deleted::Pending(obj));
+        }
+        self.finish_delete(&mut inner, rt, obj, opts.dry_run)
+    }
+
+    fn finish_delete(
+        &self,
+        inner: &mut Inner,
+        rt: &ResourceType,
+        obj: Value,
+        dry_run: bool,
+    ) -> Result<Deleted, ApiError> {
+        if dry_run {
+            return Ok(Deleted::Gone(obj));
+        }
+        // A namespace takes everything in it along.
+        if rt.group.is_empty() && rt.plural == "namespaces" {
+            let ns = meta_str(&obj, "name").to_string();
+            let types: Vec<ResourceType> = inner
+                .registry
+                .all()
+                .iter()
+                .filter(|t| t.namespaced)
+                .cloned()
+                .collect();
+            let mut seen = std::collections::HashSet::new();
+            for t in types {
+                if !seen.insert(t.key()) {
+                    continue;
+                }
+                let victims: Vec<Value> = inner
+                    .objects
+                    .get(&t.key())
+                    .map(|m| {
+                        m.iter()
+                            .filter(|((n, _), _)| *n == ns)
+                            .map(|(_, o)| (**o).clone())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                for v in victims {
+                    self.commit(inner, &t, EventType::Deleted, v);
+                }
+            }
+        }
+        let obj = self.commit(inner, rt, EventType::Deleted, obj);
+        Ok(Deleted::Gone((*obj).clone()))
+    }
+
+    /// The objects of `rt` now, the resourceVersion they are at, and a receiver of every later
+    /// change: a watch's starting point, taken atomically.
+    pub fn snapshot_and_subscribe(
+        &self,
+        rt: &ResourceType,
+        ns: Option<&str>,
+    ) -> (Vec<Arc<Value>>, u64, broadcast::Receiver<Arc<Change>>) {
+        let inner = self.lock();
+        let rx = self.tx.subscribe();
+        let items = inner
+            .objects
+            .get(&rt.key())
+            .map(|m| {
+                m.iter()
+                    .filter(|((n, _), _)| ns.is_none_or(|want| n == want))
+                    .map(|(_, o)| o.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        (items, inner.rv, rx)
+    }
+
+    /// The changes after `rv` still in the history, and a receiver of every later one; Err when
+    /// changes after `rv` were already dropped (the watch must re-list).
+    pub fn changes_since(&self, rv: u64) -> Result<Backlog, u64> {
+        let inner = self.lock();
+        if rv < inner.compacted {
+            return Err(inner.compacted);
+        }
+        let rx = self.tx.subscribe();
+        let backlog = inner
+            .history
+            .iter()
+            .filter(|c| c.rv > rv)
+            .cloned()
+            .collect();
+        Ok((backlog, rx))
+    }
+
+    /// Creates cluster-scoped objects of `group/plural` that do not exist yet (e.g. CRDs).
+    pub fn bootstrap_objects(&self, group: &str, plural: &str, objects: Vec<Value>) {
+        let reg = self.registry();
+        let Some(rt) = reg
+            .all()
+            .iter()
+            .find(|t| t.group == group && t.plural == plural)
+            .cloned()
+        else {
+            return;
+        };
+        for mut obj in objects {
+            let name = meta_str(&obj, "name").to_string();
+            if self.get(&rt, "", &name).is_ok() {
+                continue;
+            }
+            super::defaults::on_create(&rt, &mut obj);
+            let _ = self.create(&rt, "", obj, false, |o| Ok(o.clone()));
+        }
+    }
+
+    /// Creates the namespaces every cluster starts with.
+    pub fn bootstrap(&self, namespaces: &[&str]) {
+        let reg = self.registry();
+        let rt = reg
+            .find("", "v1", "namespaces")
+            .expect("namespaces are built in")
+            .clone();
+        for ns in namespaces {
+            if self.get(&rt, "", ns).is_ok() {
+                continue;
+            }
+            let obj = json!({
+                "apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns}},
+                "spec": {"finalizers": ["kubernetes"]},
+                "status": {"phase": "Active"},
+            });
+            let _ = self.create(&rt, "", obj, false, |o| Ok(o.clone()));
+        }
+    }
+}
+
+/// Kinds whose `metadata.generation` the server maintains: workloads, policies and custom
+/// resources; not ConfigMaps, Secrets, Pods and the like.
+pub fn has_generation(rt: &ResourceType) -> bool {
+    !rt.builtin
+        || matches!(
+            (rt.group.as_str(), rt.plural.as_str()),
+            ("apps", _)
+                | ("batch", _)
+                | ("policy", "poddisruptionbudgets")
+                | ("networking.k8s.io", "networkpolicies")
+                | ("apiextensions.k8s.io", "customresourcedefinitions")
+        )
+}
+
+fn ns_of(rt: &ResourceType, ns: &str) -> String {
+    if rt.namespaced {
+        ns.to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// Pods bound to a node are deleted gracefully (the kubelet finishes the job); everything else
+/// at once. The grace period is the request's, else the pod's, else 30 s.
+fn graceful_period(rt: &ResourceType, obj: &Value, requested: Option<i64>) -> i64 {
+    if !(rt.group.is_empty() && rt.plural == "pods") {
+        return 0;
+    }
+    let phase = obj["status"]["phase"].as_str().unwrap_or_default();
+    if obj["spec"]["nodeName"]
+        .as_str()
+        .unwrap_or_default()
+        .is_empty()
+        || matches!(phase, "Succeeded" | "Failed")
+    {
+        return 0;
+    }
+    requested
+        .or_else(|| obj["spec"]["terminationGracePeriodSeconds"].as_i64())
+        .unwrap_or(30)
+        .max(0)
+}
+
+fn is_graceful_pod(rt: &ResourceType, obj: &Value) -> bool {
+    rt.group.is_empty()
+        && rt.plural == "pods"
+        && obj["metadata"]["deletionGracePeriodSeconds"]
+            .as_i64()
+            .unwrap_or(0)
+            > 0
+}
+
+/// The object an update produces from `old` and the client's `proposed` one.
+fn merge_update(
+    rt: &ResourceType,
+    old: &Value,
+    mut proposed: Value,
+    part: Part,
+) -> Result<Value, ApiError> {
+    let name = meta_str(old, "name").to_string();
+    if !proposed.is_object() {
+        return Err(ApiError::bad_request("the object must be a JSON object"));
+    }
+    let want_rv = meta_str(&proposed, "resourceVersion").to_string();
+    if !want_rv.is_empty() && want_rv != meta_str(old, "resourceVersion") {
+        return Err(ApiError::conflict(rt, &name));
+    }
+    if part == Part::Status {
+        let mut new = old.clone();
+        new["status"] = proposed.get("status").cloned().unwrap_or(Value::Null);
+        if new["status"].is_null() {
+            new.as_object_mut().expect("object").remove("status");
+        }
+        return Ok(new);
+    }
+    if rt.subresources.status {
+        match old.get("status") {
+            Some(s) => proposed["status"] = s.clone(),
+            None => {
+                proposed.as_object_mut().expect("object").remove("status");
+            }
+        }
+    }
+    let pm = proposed
+        .get_mut("metadata")
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| ApiError::bad_request("metadata is required"))?;
+    for key in [
+        "uid",
+        "creationTimestamp",
+        "namespace",
+        "name",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "generation",
+    ] {
+        match old["metadata"].get(key) {
+            Some(v) => {
+                pm.insert(key.into(), v.clone());
+            }
+            None => {
+                pm.remove(key);
+            }
+        }
+    }
+    pm.insert(
+        "resourceVersion".into(),
+        old["metadata"]["resourceVersion"].clone(),
+    );
+    if has_generation(rt) && spec_part(&proposed) != spec_part(old) {
+        let g = old["metadata"]["generation"].as_i64().unwrap_or(1);
+        proposed["metadata"]["generation"] = json!(g + 1);
+    }
+    Ok(proposed)
+}
+
+fn encode_continue(rv: u64, ns: &str, name: &str) -> String {
+    use base64::Engine;
+    let raw = json!({"rv": rv, "start": format!("{ns}/{name}")}).to_string();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+fn decode_continue(token: &str, compacted: u64) -> Result<ObjKey, ApiError> {
+    use base64::Engine;
+    let bad = || ApiError::bad_request(format!("continue key is not valid: {token}"));
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|_| bad())?;
+    let v: Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
+    let rv = v["rv"].as_u64().ok_or_else(bad)?;
+    if rv < compacted {
+        return Err(ApiError::expired(
+            "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
+        ));
+    }
+    let start = v["start"].as_str().ok_or_else(bad)?;
+    let (ns, name) = start.split_once('/').ok_or_else(bad)?;
+    Ok((ns.to_string(), name.to_string()))
+}
+
+impl ApiError {
+    pub fn with_message(mut self, message: String) -> Self {
+        self.body["message"] = Value::String(message);
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup() -> (Arc<Store>, ResourceType, ResourceType) {
+        let s = Store::new(Registry::new(true), 100, None);
+        s.bootstrap(&["default", "agents"]);
+        let reg = s.registry();
+        (
+            s,
+            reg.find("", "v1", "pods").unwrap().clone(),
+            reg.find("", "v1", "configmaps").unwrap().clone(),
+        )
+    }
+
+    fn pod(name: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"app": "a"}},
+               "spec": {"containers": [{"name": "c", "image": "i"}]}})
+    }
+
+    #[test]
+    fn create_get_list_page() {
+        let (s, pods, _) = setup();
+        for i in 0..5 {
+            s.create(&pods, "agents", pod(&format!("p{i}")), false, |o| {
+                Ok(o.clone())
+            })
+            .unwrap();
+        }
+        let p = s.get(&pods, "agents", "p3").unwrap();
+        assert_eq!(p["metadata"]["namespace"], "agents");
+        assert!(
+            p["metadata"].get("generation").is_none(),
+            "pods carry no generation"
+        );
+        assert!(p["metadata"]["uid"].as_str().unwrap().len() == 36);
+        let err = s
+            .create(&pods, "agents", pod("p3"), false, |o| Ok(o.clone()))
+            .unwrap_err();
+        assert_eq!(err.code, 409);
+        let err = s
+            .create(&pods, "nope", pod("x"), false, |o| Ok(o.clone()))
+            .unwrap_err();
+        assert_eq!(err.message(), "namespaces \"nope\" not found");
+        let ls = LabelSelector::default();
+        let fs = FieldSelector::default();
+        let page = s
+            .list(&pods, Some("agents"), &ls, &fs, Some(2), None)
+            .unwrap();
+        assert_eq!(page.items.len(), 2);
+        assert_eq!(page.remaining, Some(3));
+        let page2 = s
+            .list(
+                &pods,
+                Some("agents"),
+                &ls,
+                &fs,
+                Some(2),
+                page.continue_token.as_deref(),
+            )
+            .unwrap();
+        assert_eq!(page2.items[0]["metadata"]["name"], "p2");
+        let page3 = s
+            .list(
+                &pods,
+                Some("agents"),
+                &ls,
+                &fs,
+                Some(2),
+                page2.continue_token.as_deref(),
+            )
+            .unwrap();
+        assert_eq!(page3.items.len(), 1);
+        assert!(page3.continue_token.is_none());
+    }
+
+    #[test]
+    fn generate_name_and_generation() {
+        let (s, _, cms) = setup();
+        let o = s
+            .create(
+                &cms,
+                "agents",
+                json!({"metadata": {"generateName": "x-"}, "data": {"a": "1"}}),
+                false,
+                |o| Ok(o.clone()),
+            )
+            .unwrap();
+        let name = o["metadata"]["name"].as_str().unwrap().to_string();
+        assert!(name.starts_with("x-") && name.len() == 7, "{name}");
+        let rv = o["metadata"]["resourceVersion"].clone();
+        // No-op update: same object, same version.
+        let same = s
+            .update(&cms, "agents", &name, Part::Main, false, |old| {
+                Ok(old.clone())
+            })
+            .unwrap();
+        assert_eq!(same["metadata"]["resourceVersion"], rv);
+        let changed = s
+            .update(&cms, "agents", &name, Part::Main, false, |old| {
+                let mut n = old.clone();
+                n["data"]["a"] = json!("2");
+                Ok(n)
+            })
+            .unwrap();
+        assert!(
+            changed["metadata"].get("generation").is_none(),
+            "config maps carry no generation"
+        );
+        assert_ne!(changed["metadata"]["resourceVersion"], rv);
+        // Kinds with a spec count its changes in generation; status and metadata don't count.
+        let reg = s.registry();
+        let pdbs = reg
+            .find("policy", "v1", "poddisruptionbudgets")
+            .unwrap()
+            .clone();
+        let pdb = s
+            .create(
+                &pdbs,
+                "agents",
+                json!({"metadata": {"name": "b"}, "spec": {"minAvailable": 1}}),
+                false,
+                |o| Ok(o.clone()),
+            )
+            .unwrap();
+        assert_eq!(pdb["metadata"]["generation"], 1);
+        let relabelled = s
+            .update(&pdbs, "agents", "b", Part::Main, false, |o| {
+                let mut n = o.clone();
+                n["metadata"]["labels"] = json!({"a": "b"});
+                Ok(n)
+            })
+            .unwrap();
+        assert_eq!(relabelled["metadata"]["generation"], 1);
+        let respecced = s
+            .update(&pdbs, "agents", "b", Part::Main, false, |o| {
+                let mut n = o.clone();
+                n["spec"]["minAvailable"] = json!(2);
+                Ok(n)
+            })
+            .unwrap();
+        assert_eq!(respecced["metadata"]["generation"], 2);
+        // Stale resourceVersion: conflict.
+        let err = s
+            .update(&cms, "agents", &name, Part::Main, false, |old| {
+                let mut n = old.clone();
+                n["metadata"]["resourceVersion"] = rv.clone();
+                n["data"]["a"] = json!("3");
+                Ok(n)
+            })
+            .unwrap_err();
+        assert_eq!(err.code, 409);
+        assert_eq!(err.reason(), "Conflict");
+    }
+
+    #[test]
+    fn finalizers_and_graceful_pods() {
+        let (s, pods, cms) = setup();
+        s.create(
+            &cms,
+            "agents",
+            json!({"metadata": {"name": "f", "finalizers": ["x/y"]}}),
+            false,
+            |o| Ok(o.clone()),
+        )
+        .unwrap();
+        let d = s
+            .delete(&cms, "agents", "f", &DeleteOptions::default())
+            .unwrap();
+        assert!(
+            matches!(d, Deleted::Pending(ref o) if o["metadata"]["deletionTimestamp"].is_string())
+        );
+        s.update(&cms, "agents", "f", Part::Main, false, |o| {
+            let mut n = o.clone();
+            n["metadata"]["finalizers"] = json!([]);
+            Ok(n)
+        })
+        .unwrap();
+        assert_eq!(s.get(&cms, "agents", "f").unwrap_err().code, 404);
+
+        let mut p = pod("bound");
+        p["spec"]["nodeName"] = json!("node-1");
+        s.create(&pods, "agents", p, false, |o| Ok(o.clone()))
+            .unwrap();
+        let d = s
+            .delete(&pods, "agents", "bound", &DeleteOptions::default())
+            .unwrap();
+        let Deleted::Pending(o) = d else {
+            panic!("graceful")
+        };
+        assert_eq!(o["metadata"]["deletionGracePeriodSeconds"], 30);
+        let d = s
+            .delete(
+                &pods,
+                "agents",
+                "bound",
+                &DeleteOptions {
+                    grace_period: Some(0),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert!(matches!(d, Deleted::Gone(_)));
+        s.create(&pods, "agents", pod("unbound"), false, |o| Ok(o.clone()))
+            .unwrap();
+        assert!(matches!(
+            s.delete(&pods, "agents", "unbound", &DeleteOptions::default())
+                .unwrap(),
+            Deleted::Gone(_)
+        ));
+    }
+
+    #[test]
+    fn history_expires() {
+        let (s, _, cms) = setup();
+        let start = s.current_rv();
+        assert!(s.changes_since(start).is_ok());
+        for i in 0..150 {
+            s.create(
+                &cms,
+                "agents",
+                json!({"metadata": {"name": format!("c{i}")}}),
+                false,
+                |o| Ok(o.clone()),
+            )
+            .unwrap();
+        }
+        assert!(s.changes_since(start).is_err(), "older than the history");
+        let (backlog, _) = s.changes_since(s.current_rv() - 5).unwrap();
+        assert_eq!(backlog.len(), 5);
+    }
+
+    #[test]
+    fn status_subresource_separates_writes() {
+        let (s, pods, _) = setup();
+        s.create(&pods, "agents", pod("p"), false, |o| Ok(o.clone()))
+            .unwrap();
+        let o = s
+            .update(&pods, "agents", "p", Part::Status, false, |o| {
+                let mut n = o.clone();
+                n["status"] = json!({"phase": "Running"});
+                n["spec"]["containers"][0]["image"] = json!("ignored");
+                Ok(n)
+            })
+            .unwrap();
+        assert_eq!(o["status"]["phase"], "Running");
+        assert_eq!(o["spec"]["containers"][0]["image"], "i");
+        let o = s
+            .update(&pods, "agents", "p", Part::Main, false, |o| {
+                let mut n = o.clone();
+                n["status"] = json!({"phase": "Failed"});
+                Ok(n)
+            })
+            .unwrap();
+        assert_eq!(o["status"]["phase"], "Running", "main writes keep status");
+    }
+}
