@@ -70,6 +70,8 @@ pub enum Command {
     Seed(SeedArgs),
     /// Run the reference agent worker: consume tasks, checkpoint, serve /metrics
     Agent(AgentArgs),
+    /// Serve a local Kubernetes-API-compatible cluster and write its kubeconfig
+    Sim(SimArgs),
     /// Print shell completions
     Completions(CompletionsArgs),
 }
@@ -205,6 +207,39 @@ pub struct AgentArgs {
     /// How long to keep retrying an unreachable broker at start before giving up
     #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = parse_duration)]
     pub connect_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SimArgs {
+    /// Address to serve HTTPS on (loopback only; port 0 picks a free one)
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+
+    /// Where to write the kubeconfig [default: <state-dir>/kubeconfig, else $TMPDIR/fleetctl-sim/kubeconfig]
+    #[arg(long, value_name = "PATH")]
+    pub write_kubeconfig: Option<PathBuf>,
+
+    /// The bearer token clients must send [default: a random one]
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+
+    /// Keep the cluster's objects in this directory across restarts [default: in memory]
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// Leave out the built-in KEDA kinds, as on a cluster without KEDA (its CRDs can be applied)
+    #[arg(long)]
+    pub without_keda: bool,
+
+    /// Enforce Roles and RoleBindings for ServiceAccount tokens (the kubeconfig's token stays
+    /// admin); a token is a ServiceAccount's when a `kubernetes.io/service-account-token`
+    /// Secret holds it
+    #[arg(long)]
+    pub enforce_rbac: bool,
+
+    /// Changes a watch can resume from before it must re-list (410 Expired)
+    #[arg(long, default_value_t = 20_000, value_name = "N", hide = true)]
+    pub history: usize,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -4,6 +4,7 @@
 pub mod agent;
 pub mod completions;
 pub mod seed;
+pub mod sim;
 
 use std::process::ExitCode;
 
@@ -62,7 +63,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    init_logging(matches!(cli.command, Command::Agent(_)));
+    init_logging(matches!(cli.command, Command::Agent(_) | Command::Sim(_)));
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -83,6 +84,7 @@ async fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::Seed(args) => seed::run(&cli.global, args).await,
         Command::Agent(args) => agent::run(&cli.global, args).await,
+        Command::Sim(args) => sim::run(args).await,
         Command::Completions(args) => completions::run(args),
     }
 }

@@ -1,0 +1,109 @@
+//! The local cluster's API under load: 10,000 pod creates through kube-rs (64 in flight) while
+//! 4 watchers stream the pods; creates/s, event delivery lag (create sent → ADDED received,
+//! p50/p99 over every watcher and pod), and the process RSS afterwards (server and clients
+//! share the process, so the RSS is an upper bound for the server).
+//!
+//! `cargo bench --bench sim_api` (`SIM_BENCH_PODS` changes the count).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, PostParams, WatchEvent, WatchParams};
+use serde_json::json;
+
+use fleetctl::sim::runtime::{SimOptions, start};
+
+fn rss_mb() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    s.lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+fn pct(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let n: usize = std::env::var("SIM_BENCH_PODS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async move {
+        let dir = std::env::temp_dir().join(format!("fleetctl-bench-sim-{}", std::process::id()));
+        let sim = start(SimOptions::new(dir.join("kubeconfig"))).await.unwrap();
+        let kc = kube::config::Kubeconfig::read_from(&sim.kubeconfig).unwrap();
+        let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.unwrap();
+        let client = kube::Client::try_from(cfg).unwrap();
+        let pods: Api<Pod> = Api::namespaced(client.clone(), "agents");
+        let sent: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+        let rv = sim.store.current_rv().to_string();
+        let mut watchers = vec![];
+        for _ in 0..4 {
+            let pods = pods.clone();
+            let sent = sent.clone();
+            let rv = rv.clone();
+            watchers.push(tokio::spawn(async move {
+                let mut lags = Vec::with_capacity(n);
+                let mut s = pods.watch(&WatchParams::default().timeout(290), &rv).await.unwrap().boxed();
+                while lags.len() < n {
+                    match s.try_next().await {
+                        Ok(Some(WatchEvent::Added(p))) => {
+                            let at = Instant::now();
+                            let name = p.metadata.name.unwrap();
+                            if let Some(t) = sent.lock().unwrap().get(&name) {
+                                lags.push(at.duration_since(*t).as_secs_f64() * 1000.0);
+                            }
+                        }
+                        Ok(Some(_)) => {}
+                        _ => break,
+                    }
+                }
+                lags
+            }));
+        }
+        let started = Instant::now();
+        futures::stream::iter(0..n)
+            .map(|i| {
+                let pods = pods.clone();
+                let sent = sent.clone();
+                async move {
+                    let name = format!("bench-{i}");
+                    let p: Pod = serde_json::from_value(json!({
+                        "metadata": {"name": name, "labels": {"app": "ai-agent"}},
+                        "spec": {"containers": [{"name": "agent", "image": "ghcr.io/fleetctl/agent:0.1.0",
+                                 "resources": {"limits": {"memory": "2Gi"}, "requests": {"memory": "1Gi", "cpu": "250m"}}}]}
+                    }))
+                    .unwrap();
+                    sent.lock().unwrap().insert(name, Instant::now());
+                    pods.create(&PostParams::default(), &p).await.unwrap();
+                }
+            })
+            .buffer_unordered(64)
+            .collect::<Vec<_>>()
+            .await;
+        let secs = started.elapsed().as_secs_f64();
+        let mut lags = vec![];
+        for w in watchers {
+            lags.extend(tokio::time::timeout(Duration::from_secs(120), w).await.unwrap().unwrap());
+        }
+        println!(
+            "{n} pods in {secs:.2}s: {:.0} creates/s; watch lag over {} events: p50 {:.1} ms, p99 {:.1} ms; RSS {:.0} MB",
+            n as f64 / secs,
+            lags.len(),
+            pct(&mut lags, 0.5),
+            pct(&mut lags, 0.99),
+            rss_mb()
+        );
+        sim.stop().await;
+    });
+}

@@ -1,0 +1,530 @@
+//! Resource requests: get, list, create, update, patch (merge, strategic, JSON, apply) and
+//! delete, with validation, defaults, managed fields and Table output.
+
+use std::sync::Arc;
+
+use hyper::Method;
+use serde_json::{Value, json};
+
+use super::apply;
+use super::defaults;
+use super::patch::{self, PatchError};
+use super::registry::ResourceType;
+use super::request::Target;
+use super::selector::{FieldSelector, LabelSelector};
+use super::server::{ApiState, Req, Resp, json_response};
+use super::status::{ApiError, success_deleted};
+use super::store::{DeleteOptions, Deleted, Part, timestamp};
+use super::table;
+use super::validate;
+use super::{subresources, watch};
+
+pub async fn resource(state: &Arc<ApiState>, t: Target, r: Req) -> Result<Resp, ApiError> {
+    let ns = t.namespace.clone().unwrap_or_default();
+    let rt = t.rt.clone();
+    let sub = t.subresource.as_deref();
+    let writes = !matches!(r.method, Method::GET | Method::HEAD);
+    if writes && rt.read_only {
+        return Err(ApiError::method_not_supported(&rt, r.method.as_str()));
+    }
+    match (sub, &r.method, t.name.as_deref()) {
+        (Some("eviction"), &Method::POST, Some(name)) => {
+            subresources::evict(state, &rt, &ns, name, &r).await
+        }
+        (Some("proxy"), _, Some(name)) => {
+            subresources::proxy(state, &rt, &ns, name, &t.rest, &r).await
+        }
+        (Some("scale"), _, Some(name)) => subresources::scale(state, &rt, &ns, name, &r),
+        (None, &Method::GET, None) if r.query.flag("watch") => {
+            watch::watch(state, &rt, t.namespace.as_deref(), &r)
+        }
+        (None, &Method::GET, None) => list(state, &rt, t.namespace.as_deref(), &r),
+        (None | Some("status"), &Method::GET, Some(name)) => get(state, &rt, &ns, name, &r),
+        (None, &Method::POST, None) => create(state, &rt, &ns, &r),
+        (None | Some("status") | Some("finalize"), &Method::PUT, Some(name)) => {
+            update(state, &rt, &ns, name, part(sub), &r)
+        }
+        (None | Some("status"), &Method::PATCH, Some(name)) => {
+            patch(state, &rt, &ns, name, part(sub), &r)
+        }
+        (None, &Method::DELETE, Some(name)) => delete(state, &rt, &ns, name, &r),
+        (None, &Method::DELETE, None) => delete_collection(state, &rt, t.namespace.as_deref(), &r),
+        _ => Err(ApiError::method_not_supported(&rt, r.method.as_str())),
+    }
+}
+
+fn part(sub: Option<&str>) -> Part {
+    if sub == Some("status") {
+        Part::Status
+    } else {
+        Part::Main
+    }
+}
+
+fn now() -> jiff::Timestamp {
+    jiff::Timestamp::now()
+}
+
+/// The field manager of a write: the query parameter, else the client's name from its
+/// User-Agent, as kube-apiserver derives it.
+fn manager(r: &Req) -> String {
+    match r.query.get("fieldManager") {
+        Some(m) if !m.is_empty() => m.to_string(),
+        _ => r
+            .user_agent
+            .split('/')
+            .next()
+            .filter(|s| !s.is_empty())
+            .unwrap_or("unknown")
+            .to_string(),
+    }
+}
+
+/// The request body as JSON; YAML is accepted where the content type says so.
+pub fn body_value(r: &Req) -> Result<Value, ApiError> {
+    if super::proto::is_protobuf(&r.content_type) {
+        return super::proto::decode(&r.body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding protobuf body: {e}")));
+    }
+    if r.content_type.contains("cbor") {
+        return Err(ApiError::unsupported_media_type(&r.content_type));
+    }
+    if r.body.is_empty() {
+        return Err(ApiError::bad_request(
+            "the request body is empty; send the object as JSON",
+        ));
+    }
+    let ct = r.content_type.split(';').next().unwrap_or_default().trim();
+    let v: Value = if ct.ends_with("yaml") {
+        let text = std::str::from_utf8(&r.body)
+            .map_err(|_| ApiError::bad_request("the body is not UTF-8"))?;
+        serde_saphyr::from_str(text)
+            .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?
+    } else {
+        serde_json::from_slice(&r.body).map_err(|e| {
+            ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
+        })?
+    };
+    Ok(v)
+}
+
+/// Checks that a body object is of the type addressed, and fills apiVersion and kind.
+fn typed_body(rt: &ResourceType, ns: &str, mut obj: Value) -> Result<Value, ApiError> {
+    if !obj.is_object() {
+        return Err(ApiError::bad_request("the body must be a JSON object"));
+    }
+    let api_version = rt.api_version();
+    match obj["apiVersion"].as_str() {
+        Some(v) if v != api_version => {
+            return Err(ApiError::bad_request(format!(
+                "the API version in the data ({v}) does not match the expected API version ({api_version})"
+            )));
+        }
+        _ => obj["apiVersion"] = json!(api_version),
+    }
+    match obj["kind"].as_str() {
+        Some(k) if k != rt.kind => {
+            return Err(ApiError::bad_request(format!(
+                "the kind in the data ({k}) does not match the expected kind ({})",
+                rt.kind
+            )));
+        }
+        _ => obj["kind"] = json!(rt.kind),
+    }
+    if !obj["metadata"].is_object() {
+        obj["metadata"] = json!({});
+    }
+    if rt.namespaced
+        && let Some(body_ns) = obj["metadata"]["namespace"].as_str()
+        && !body_ns.is_empty()
+        && body_ns != ns
+    {
+        return Err(ApiError::bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request",
+        ));
+    }
+    Ok(obj)
+}
+
+/// `fieldValidation`: Strict refuses unknown fields (400), Warn lets them pass.
+fn check_unknown(rt: &ResourceType, obj: &Value, r: &Req) -> Result<(), ApiError> {
+    if r.query.get("fieldValidation") != Some("Strict") {
+        return Ok(());
+    }
+    let unknown = validate::unknown_fields(rt, obj);
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(validate::strict_message(
+            rt, &unknown,
+        )))
+    }
+}
+
+fn invalid(rt: &ResourceType, name: &str, causes: Vec<validate::Cause>) -> ApiError {
+    let message = validate::invalid_message(rt, name, &causes);
+    ApiError::invalid(
+        rt,
+        name,
+        message,
+        serde_json::to_value(&causes).unwrap_or(json!([])),
+    )
+}
+
+fn name_of(obj: &Value) -> String {
+    obj["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn get(
+    state: &Arc<ApiState>,
+    rt: &ResourceType,
+    ns: &str,
+    name: &str,
+    r: &Req,
+) -> Result<Resp, ApiError> {
+    let obj = state.store.get(rt, ns, name)?;
+    if table::wants_table(&r.accept) {
+        let meta = json!({"resourceVersion": obj["metadata"]["resourceVersion"]});
+        let t = table::to_table(
+            rt,
+            std::slice::from_ref(&*obj),
+            meta,
+            now(),
+            include(r),
+            table::table_version(&r.accept),
+        );
+        return Ok(json_response(200, &t));
+    }
+    Ok(json_response(200, &obj))
+}
+
+fn include(r: &Req) -> table::IncludeObject {
+    match r.query.get("includeObject") {
+        Some("None") => table::IncludeObject::None,
+        Some("Object") => table::IncludeObject::Object,
+        _ => table::IncludeObject::Metadata,
+    }
+}
+
+pub fn selectors(r: &Req) -> Result<(LabelSelector, FieldSelector), ApiError> {
+    let labels = LabelSelector::parse(r.query.get("labelSelector").unwrap_or_default())
+        .map_err(ApiError::bad_request)?;
+    let fields = FieldSelector::parse(r.query.get("fieldSelector").unwrap_or_default())
+        .map_err(ApiError::bad_request)?;
+    Ok((labels, fields))
+}
+
+fn list(
+    state: &Arc<ApiState>,
+    rt: &ResourceType,
+    ns: Option<&str>,
+    r: &Req,
+) -> Result<Resp, ApiError> {
+    let (labels, fields) = selectors(r)?;
+    let limit = r.query.u64("limit").map(|l| l as usize);
+    let page = state
+        .store
+        .list(rt, ns, &labels, &fields, limit, r.query.get("continue"))?;
+    let mut meta = json!({"resourceVersion": page.rv.to_string()});
+    if let Some(c) = &page.continue_token {
+        meta["continue"] = json!(c);
+    }
+    if let Some(n) = page.remaining {
+        meta["remainingItemCount"] = json!(n);
+    }
+    if table::wants_table(&r.accept) {
+        let items: Vec<Value> = page.items.iter().map(|o| (**o).clone()).collect();
+        let t = table::to_table(
+            rt,
+            &items,
+            meta,
+            now(),
+            include(r),
+            table::table_version(&r.accept),
+        );
+        return Ok(json_response(200, &t));
+    }
+    let items: Vec<&Value> = page.items.iter().map(|o| &**o).collect();
+    Ok(json_response(
+        200,
+        &json!({"kind": rt.list_kind(), "apiVersion": rt.api_version(), "metadata": meta, "items": items}),
+    ))
+}
+
+fn create(state: &Arc<ApiState>, rt: &ResourceType, ns: &str, r: &Req) -> Result<Resp, ApiError> {
+    let obj = typed_body(rt, ns, body_value(r)?)?;
+    check_unknown(rt, &obj, r)?;
+    let mgr = manager(r);
+    let at = timestamp(now());
+    let created = state.store.create(rt, ns, obj, r.query.dry_run(), |o| {
+        let mut o = o.clone();
+        defaults::on_create(rt, &mut o);
+        let causes = validate::validate_create(rt, &o);
+        if !causes.is_empty() {
+            return Err(invalid(rt, &name_of(&o), causes));
+        }
+        apply::record_update(None, &mut o, &mgr, &at);
+        Ok(o)
+    })?;
+    Ok(json_response(201, &created))
+}
+
+fn update(
+    state: &Arc<ApiState>,
+    rt: &ResourceType,
+    ns: &str,
+    name: &str,
+    part: Part,
+    r: &Req,
+) -> Result<Resp, ApiError> {
+    let obj = typed_body(rt, ns, body_value(r)?)?;
+    let body_name = name_of(&obj);
+    if !body_name.is_empty() && body_name != name {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({body_name}) does not match the name on the URL ({name})"
+        )));
+    }
+    check_unknown(rt, &obj, r)?;
+    let mgr = manager(r);
+    let at = timestamp(now());
+    let updated = state
+        .store
+        .update(rt, ns, name, part, r.query.dry_run(), |old| {
+            let mut new = obj.clone();
+            new["metadata"]["name"] = json!(name);
+            let causes = validate::validate_update(rt, old, &new);
+            if !causes.is_empty() {
+                return Err(invalid(rt, name, causes));
+            }
+            apply::record_update(Some(old), &mut new, &mgr, &at);
+            Ok(new)
+        })?;
+    Ok(json_response(200, &updated))
+}
+
+fn patch_error(e: PatchError) -> ApiError {
+    match e {
+        PatchError::BadRequest(m) => ApiError::bad_request(m),
+        PatchError::Unprocessable(m) => ApiError::new(422, "Invalid", m, None),
+    }
+}
+
+fn patch(
+    state: &Arc<ApiState>,
+    rt: &ResourceType,
+    ns: &str,
+    name: &str,
+    part: Part,
+    r: &Req,
+) -> Result<Resp, ApiError> {
+    let ct = r
+        .content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let force = r.query.get("force");
+    if ct == "application/apply-patch+yaml" {
+        return server_side_apply(state, rt, ns, name, part, r);
+    }
+    if force.is_some() {
+        return Err(ApiError::new(
+            422,
+            "Invalid",
+            "PatchOptions.meta.k8s.io \"\" is invalid: force: Forbidden: may not be specified for non-apply patch",
+            None,
+        ));
+    }
+    let patch_doc = serde_json::from_slice::<Value>(&r.body)
+        .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+    let kind = match ct.as_str() {
+        "application/merge-patch+json" => 0,
+        "application/strategic-merge-patch+json" if !rt.builtin => {
+            return Err(ApiError::unsupported_media_type(&ct));
+        }
+        "application/strategic-merge-patch+json" => 1,
+        "application/json-patch+json" => 2,
+        other => return Err(ApiError::unsupported_media_type(other)),
+    };
+    let mgr = manager(r);
+    let at = timestamp(now());
+    let strict = r.query.get("fieldValidation") == Some("Strict");
+    let updated = state
+        .store
+        .update(rt, ns, name, part, r.query.dry_run(), |old| {
+            let mut new = match kind {
+                0 => patch::merge_patch(old, &patch_doc),
+                1 => patch::strategic_merge_patch(old, &patch_doc).map_err(patch_error)?,
+                _ => patch::json_patch(old, &patch_doc).map_err(patch_error)?,
+            };
+            if strict {
+                let unknown = validate::unknown_fields(rt, &new);
+                if !unknown.is_empty() {
+                    return Err(ApiError::bad_request(validate::strict_message(
+                        rt, &unknown,
+                    )));
+                }
+            }
+            let causes = validate::validate_update(rt, old, &new);
+            if !causes.is_empty() {
+                return Err(invalid(rt, name, causes));
+            }
+            apply::record_update(Some(old), &mut new, &mgr, &at);
+            Ok(new)
+        })?;
+    Ok(json_response(200, &updated))
+}
+
+fn server_side_apply(
+    state: &Arc<ApiState>,
+    rt: &ResourceType,
+    ns: &str,
+    name: &str,
+    part: Part,
+    r: &Req,
+) -> Result<Resp, ApiError> {
+    let mgr = match r.query.get("fieldManager") {
+        Some(m) if !m.is_empty() => m.to_string(),
+        _ => {
+            return Err(ApiError::new(
+                422,
+                "Invalid",
+                "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
+                Some(
+                    json!({"kind": "PatchOptions", "group": "meta.k8s.io", "causes": [{"reason": "FieldValueRequired", "message": "Required value: is required for apply patch", "field": "fieldManager"}]}),
+                ),
+            ));
+        }
+    };
+    let force = r.query.flag("force");
+    let applied = typed_body(rt, ns, body_value(r)?)?;
+    let body_name = name_of(&applied);
+    if !body_name.is_empty() && body_name != name {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({body_name}) does not match the name on the URL ({name})"
+        )));
+    }
+    check_unknown(rt, &applied, r)?;
+    let at = timestamp(now());
+    let conflict = |cs: Vec<apply::Conflict>| {
+        let causes: Vec<Value> = cs
+            .iter()
+            .map(|c| json!({"reason": "FieldManagerConflict", "message": format!("conflict with \"{}\"", c.manager), "field": c.field}))
+            .collect();
+        ApiError::new(
+            409,
+            "Conflict",
+            apply::conflict_message(&cs),
+            Some(json!({"causes": causes})),
+        )
+    };
+    if part == Part::Status {
+        let updated = state
+            .store
+            .update(rt, ns, name, Part::Status, r.query.dry_run(), |old| {
+                apply::apply(Some(old), &applied, &mgr, force, &at).map_err(conflict)
+            })?;
+        return Ok(json_response(200, &updated));
+    }
+    let (obj, created) = state.store.upsert(
+        rt,
+        ns,
+        name,
+        r.query.dry_run(),
+        |live| {
+            let mut new = apply::apply(live, &applied, &mgr, force, &at).map_err(conflict)?;
+            new["metadata"]["name"] = json!(name);
+            if let Some(old) = live {
+                let causes = validate::validate_update(rt, old, &new);
+                if !causes.is_empty() {
+                    return Err(invalid(rt, name, causes));
+                }
+            }
+            Ok(new)
+        },
+        // A new object: the server's defaults, then the create rules, with uid and namespace set.
+        |o| {
+            let mut o = o.clone();
+            defaults::on_create(rt, &mut o);
+            let causes = validate::validate_create(rt, &o);
+            if !causes.is_empty() {
+                return Err(invalid(rt, name, causes));
+            }
+            Ok(o)
+        },
+    )?;
+    Ok(json_response(if created { 201 } else { 200 }, &obj))
+}
+
+fn delete_options(r: &Req) -> Result<DeleteOptions, ApiError> {
+    let mut o = DeleteOptions {
+        grace_period: r
+            .query
+            .get("gracePeriodSeconds")
+            .and_then(|v| v.parse().ok()),
+        dry_run: r.query.dry_run(),
+        ..Default::default()
+    };
+    if !r.body.is_empty() {
+        let b: Value = serde_json::from_slice(&r.body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding DeleteOptions: {e}")))?;
+        if let Some(g) = b["gracePeriodSeconds"].as_i64() {
+            o.grace_period = Some(g);
+        }
+        if b["dryRun"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|v| v == "All"))
+        {
+            o.dry_run = true;
+        }
+        o.uid = b["preconditions"]["uid"].as_str().map(String::from);
+        o.resource_version = b["preconditions"]["resourceVersion"]
+            .as_str()
+            .map(String::from);
+    }
+    Ok(o)
+}
+
+fn delete(
+    state: &Arc<ApiState>,
+    rt: &ResourceType,
+    ns: &str,
+    name: &str,
+    r: &Req,
+) -> Result<Resp, ApiError> {
+    let opts = delete_options(r)?;
+    match state.store.delete(rt, ns, name, &opts)? {
+        Deleted::Pending(obj) => Ok(json_response(200, &obj)),
+        Deleted::Gone(obj) => {
+            let uid = obj["metadata"]["uid"].as_str().unwrap_or_default();
+            Ok(json_response(200, &success_deleted(rt, name, uid)))
+        }
+    }
+}
+
+fn delete_collection(
+    state: &Arc<ApiState>,
+    rt: &ResourceType,
+    ns: Option<&str>,
+    r: &Req,
+) -> Result<Resp, ApiError> {
+    let (labels, fields) = selectors(r)?;
+    let opts = delete_options(r)?;
+    let page = state.store.list(rt, ns, &labels, &fields, None, None)?;
+    let mut items = vec![];
+    for o in page.items {
+        let n = o["metadata"]["namespace"].as_str().unwrap_or_default();
+        let name = o["metadata"]["name"].as_str().unwrap_or_default();
+        if let Ok(Deleted::Gone(v) | Deleted::Pending(v)) = state.store.delete(rt, n, name, &opts) {
+            items.push(v);
+        }
+    }
+    Ok(json_response(
+        200,
+        &json!({"kind": rt.list_kind(), "apiVersion": rt.api_version(), "metadata": {"resourceVersion": state.store.current_rv().to_string()}, "items": items}),
+    ))
+}

@@ -1,0 +1,199 @@
+//! Who a request is, and (with `--enforce-rbac`) whether Roles allow it.
+//!
+//! The kubeconfig's token is the cluster admin. Any other token must be the `token` of a
+//! Secret of type `kubernetes.io/service-account-token`: the request then acts as that
+//! ServiceAccount, and RoleBindings in the target namespace decide (Roles only; ClusterRoles
+//! are not served).
+
+use base64::Engine;
+use hyper::Method;
+use serde_json::Value;
+
+use super::registry::{Registry, ResourceType};
+use super::request::{Route, Target};
+use super::selector::{FieldSelector, LabelSelector};
+use super::status::ApiError;
+use super::store::Store;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identity {
+    Admin,
+    ServiceAccount { namespace: String, name: String },
+}
+
+impl Identity {
+    pub fn user(&self) -> String {
+        match self {
+            Identity::Admin => "admin".into(),
+            Identity::ServiceAccount { namespace, name } => {
+                format!("system:serviceaccount:{namespace}:{name}")
+            }
+        }
+    }
+}
+
+/// The identity of a bearer token, if any.
+pub fn identify(store: &Store, admin_token: &str, token: &str) -> Option<Identity> {
+    if token == admin_token {
+        return Some(Identity::Admin);
+    }
+    let reg = store.registry();
+    let secrets = reg.find("", "v1", "secrets")?;
+    let page = store
+        .list(
+            secrets,
+            None,
+            &LabelSelector::default(),
+            &FieldSelector::default(),
+            None,
+            None,
+        )
+        .ok()?;
+    page.items.iter().find_map(|s| {
+        if s["type"] != "kubernetes.io/service-account-token" {
+            return None;
+        }
+        let stored = s["data"]["token"].as_str()?;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(stored)
+            .ok()?;
+        (decoded == token.as_bytes()).then(|| Identity::ServiceAccount {
+            namespace: s["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            name: s["metadata"]["annotations"]["kubernetes.io/service-account.name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        })
+    })
+}
+
+/// The RBAC verb of a request.
+pub fn verb(method: &Method, t: &Target, watch: bool) -> &'static str {
+    match (method, t.name.is_some()) {
+        (&Method::GET, true) => "get",
+        (&Method::GET, false) if watch => "watch",
+        (&Method::GET, false) => "list",
+        (&Method::POST, _) => "create",
+        (&Method::PUT, _) => "update",
+        (&Method::PATCH, _) => "patch",
+        (&Method::DELETE, true) => "delete",
+        (&Method::DELETE, false) => "deletecollection",
+        _ => "get",
+    }
+}
+
+fn contains(list: &Value, want: &str) -> bool {
+    list.as_array()
+        .is_some_and(|a| a.iter().any(|v| v == "*" || v == want))
+}
+
+/// Whether Roles bound to `sa` in the target namespace allow the request.
+pub fn authorize(
+    store: &Store,
+    reg: &Registry,
+    who: &Identity,
+    route: &Route,
+    method: &Method,
+    watch: bool,
+) -> Result<(), ApiError> {
+    let Identity::ServiceAccount {
+        namespace: sa_ns,
+        name: sa,
+    } = who
+    else {
+        return Ok(());
+    };
+    let Route::Resource(t) = route else {
+        // Discovery, OpenAPI and version are open to every authenticated identity.
+        return Ok(());
+    };
+    let verb = verb(method, t, watch);
+    let resource = match &t.subresource {
+        Some(sub) => format!("{}/{sub}", t.rt.plural),
+        None => t.rt.plural.clone(),
+    };
+    let ns = t.namespace.clone().unwrap_or_default();
+    let denied = || {
+        forbidden(
+            &t.rt,
+            who,
+            verb,
+            &resource,
+            &ns,
+            t.name.as_deref().unwrap_or(""),
+        )
+    };
+    if ns.is_empty() {
+        return Err(denied());
+    }
+    let find = |plural: &str| reg.find("rbac.authorization.k8s.io", "v1", plural).cloned();
+    let (Some(bindings_rt), Some(roles_rt)) = (find("rolebindings"), find("roles")) else {
+        return Err(denied());
+    };
+    let all = |rt: &ResourceType| {
+        store
+            .list(
+                rt,
+                Some(&ns),
+                &LabelSelector::default(),
+                &FieldSelector::default(),
+                None,
+                None,
+            )
+            .map(|p| p.items)
+            .unwrap_or_default()
+    };
+    let roles = all(&roles_rt);
+    let allowed = all(&bindings_rt).iter().any(|b| {
+        let bound = b["subjects"].as_array().is_some_and(|subs| {
+            subs.iter().any(|s| {
+                s["kind"] == "ServiceAccount"
+                    && s["name"] == sa.as_str()
+                    && s["namespace"].as_str().unwrap_or(&ns) == sa_ns
+            })
+        });
+        bound
+            && b["roleRef"]["kind"] == "Role"
+            && roles.iter().any(|r| {
+                r["metadata"]["name"] == b["roleRef"]["name"]
+                    && r["rules"].as_array().is_some_and(|rules| {
+                        rules.iter().any(|rule| {
+                            contains(&rule["apiGroups"], &t.rt.group)
+                                && contains(&rule["resources"], &resource)
+                                && contains(&rule["verbs"], verb)
+                                && (rule["resourceNames"]
+                                    .as_array()
+                                    .is_none_or(|n| n.is_empty())
+                                    || t.name
+                                        .as_deref()
+                                        .is_some_and(|n| contains(&rule["resourceNames"], n)))
+                        })
+                    })
+            })
+    });
+    if allowed { Ok(()) } else { Err(denied()) }
+}
+
+fn forbidden(
+    rt: &ResourceType,
+    who: &Identity,
+    verb: &str,
+    resource: &str,
+    ns: &str,
+    name: &str,
+) -> ApiError {
+    let scope = if ns.is_empty() {
+        "at the cluster scope".to_string()
+    } else {
+        format!("in the namespace \"{ns}\"")
+    };
+    let why = format!(
+        "User \"{}\" cannot {verb} resource \"{resource}\" in API group \"{}\" {scope}",
+        who.user(),
+        rt.group
+    );
+    ApiError::forbidden(rt, name, &why)
+}

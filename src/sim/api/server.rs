@@ -1,0 +1,232 @@
+//! HTTPS serving: accept TLS connections on loopback, check the bearer token, dispatch each
+//! request to the endpoint or resource handler, and answer errors as Status objects.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::body::Body;
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
+use tracing::{debug, warn};
+
+use super::request::{Endpoint, Query, Route, route};
+use super::status::ApiError;
+use super::store::Store;
+use super::{discovery, handlers, openapi, rbac};
+
+/// The largest request body accepted (kube-apiserver's limit is 3 MiB for most writes).
+pub const MAX_BODY: usize = 3 * 1024 * 1024;
+
+/// What every request handler shares.
+pub struct ApiState {
+    pub store: Arc<Store>,
+    pub token: String,
+    /// Check Roles for ServiceAccount tokens (`--enforce-rbac`).
+    pub enforce_rbac: bool,
+    /// For pods/proxy.
+    pub http: reqwest::Client,
+}
+
+/// A request as the handlers see it.
+pub struct Req {
+    pub method: Method,
+    pub path: String,
+    pub query: Query,
+    pub accept: String,
+    pub content_type: String,
+    pub user_agent: String,
+    pub body: bytes::Bytes,
+}
+
+pub type Resp = Response<Body>;
+
+pub fn json_response(code: u16, v: &Value) -> Resp {
+    let mut r = Response::new(Body::from(serde_json::to_vec(v).expect("JSON serialises")));
+    *r.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::OK);
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+pub fn error_response(e: &ApiError) -> Resp {
+    let mut r = json_response(e.code, &e.body);
+    if e.code == 429
+        && let Some(s) = e.body["details"]["retryAfterSeconds"].as_u64()
+    {
+        r.headers_mut().insert("Retry-After", HeaderValue::from(s));
+    }
+    r
+}
+
+/// Serves HTTPS on `listener` until `shutdown` turns true.
+pub async fn serve(
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    state: Arc<ApiState>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let acceptor = TlsAcceptor::from(tls);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    warn!(error = %e, "accept_failed");
+                    continue;
+                }
+            },
+            _ = shutdown.wait_for(|s| *s) => return,
+        };
+        let _ = tcp.set_nodelay(true);
+        let acceptor = acceptor.clone();
+        let state = state.clone();
+        let mut stop = shutdown.clone();
+        tokio::spawn(async move {
+            let stream = match acceptor.accept(tcp).await {
+                Ok(s) => s,
+                Err(e) => {
+                    debug!(peer = %peer, error = %e, "tls_handshake_failed");
+                    return;
+                }
+            };
+            let service = hyper::service::service_fn(move |req| {
+                let state = state.clone();
+                async move { Ok::<_, Infallible>(handle(state, req).await) }
+            });
+            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            // A stopping server drops its connections, watches included.
+            tokio::select! {
+                _ = conn => {}
+                _ = stop.wait_for(|s| *s) => {}
+            }
+        });
+    }
+}
+
+async fn handle(state: Arc<ApiState>, req: Request<Incoming>) -> Resp {
+    let token = req
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_string();
+    let identity = if token == state.token {
+        Some(rbac::Identity::Admin)
+    } else if state.enforce_rbac && !token.is_empty() {
+        rbac::identify(&state.store, &state.token, &token)
+    } else {
+        None
+    };
+    let Some(identity) = identity else {
+        return error_response(&ApiError::unauthorized());
+    };
+    let header = |name: hyper::header::HeaderName| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let accept = header(hyper::header::ACCEPT);
+    let content_type = header(CONTENT_TYPE);
+    let user_agent = header(hyper::header::USER_AGENT);
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let query = Query::parse(req.uri().query());
+    let body = match axum::body::to_bytes(Body::new(req.into_body()), MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => return error_response(&ApiError::too_large(MAX_BODY)),
+    };
+    let r = Req {
+        method,
+        path,
+        query,
+        accept,
+        content_type,
+        user_agent,
+        body,
+    };
+    match dispatch(&state, &identity, r).await {
+        Ok(resp) => resp,
+        Err(e) => error_response(&e),
+    }
+}
+
+async fn dispatch(state: &Arc<ApiState>, who: &rbac::Identity, r: Req) -> Result<Resp, ApiError> {
+    let reg = state.store.registry();
+    let routed = route(&r.path, &reg)?;
+    if state.enforce_rbac {
+        rbac::authorize(
+            &state.store,
+            &reg,
+            who,
+            &routed,
+            &r.method,
+            r.query.flag("watch"),
+        )?;
+    }
+    match routed {
+        Route::Endpoint(ep) => {
+            if r.method != Method::GET {
+                return Err(ApiError::new(
+                    405,
+                    "MethodNotAllowed",
+                    "the server does not allow this method on the requested resource",
+                    None,
+                ));
+            }
+            endpoint(&reg, ep, &r)
+        }
+        Route::Resource(t) => handlers::resource(state, *t, r).await,
+    }
+}
+
+fn endpoint(reg: &super::registry::Registry, ep: Endpoint, r: &Req) -> Result<Resp, ApiError> {
+    let aggregated = discovery::wants_aggregated(&r.accept);
+    let with_type = |v: Value, ct: &'static str| {
+        let mut resp = json_response(200, &v);
+        resp.headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(ct));
+        resp
+    };
+    Ok(match ep {
+        Endpoint::Version => json_response(200, &discovery::version()),
+        Endpoint::Health => {
+            let mut resp = Response::new(Body::from("ok"));
+            resp.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            resp
+        }
+        Endpoint::ApiVersions if aggregated => {
+            with_type(discovery::aggregated(reg, true), discovery::AGGREGATED_V2)
+        }
+        Endpoint::ApiGroups if aggregated => {
+            with_type(discovery::aggregated(reg, false), discovery::AGGREGATED_V2)
+        }
+        Endpoint::ApiVersions => json_response(200, &discovery::api_versions()),
+        Endpoint::ApiGroups => json_response(200, &discovery::api_group_list(reg)),
+        Endpoint::ResourceList { group, version } => json_response(
+            200,
+            &discovery::api_resource_list(reg, &group, &version)
+                .ok_or_else(|| ApiError::page_not_found(&r.path))?,
+        ),
+        Endpoint::OpenApiRoot => json_response(200, &openapi::v3_root(reg)),
+        Endpoint::OpenApiGroupVersion { group, version } => json_response(
+            200,
+            &openapi::v3_group_version(reg, &group, &version)
+                .ok_or_else(|| ApiError::page_not_found(&r.path))?,
+        ),
+        Endpoint::OpenApiV2 => return Err(ApiError::page_not_found(&r.path)),
+    })
+}

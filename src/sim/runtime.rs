@@ -1,0 +1,198 @@
+//! Starting and stopping the local cluster: certificates, store, listener, kubeconfig, state
+//! persistence. Used by `fleetctl sim`, and by tests and the demo in-process.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tracing::warn;
+
+use super::api::registry::{Registry, keda_crd_objects};
+use super::api::server::{self, ApiState};
+use super::api::store::{DEFAULT_HISTORY, Store};
+use super::{kubeconfig, tls};
+
+/// The namespaces every sim starts with.
+pub const NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "agents"];
+
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    pub listen: SocketAddr,
+    pub kubeconfig: PathBuf,
+    pub token: Option<String>,
+    pub state_dir: Option<PathBuf>,
+    pub without_keda: bool,
+    pub history: usize,
+    pub enforce_rbac: bool,
+}
+
+impl SimOptions {
+    pub fn new(kubeconfig: PathBuf) -> Self {
+        Self {
+            listen: "127.0.0.1:0".parse().expect("an address"),
+            kubeconfig,
+            token: None,
+            state_dir: None,
+            without_keda: false,
+            history: DEFAULT_HISTORY,
+            enforce_rbac: false,
+        }
+    }
+}
+
+/// A running sim. Dropping it does not stop it; call [`RunningSim::stop`].
+pub struct RunningSim {
+    pub server: String,
+    pub kubeconfig: PathBuf,
+    pub token: String,
+    pub store: Arc<Store>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningSim {
+    /// Stops serving and writes the state one last time.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
+        }
+        if let Err(e) = self.store.save() {
+            warn!(error = %e, "state_not_saved");
+        }
+    }
+}
+
+/// Starts the API server and writes the kubeconfig; returns once requests are accepted.
+pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
+    if !opts.listen.ip().is_loopback() {
+        return Err(format!(
+            "--listen {} is not a loopback address; the sim serves on 127.0.0.1 only (e.g. --listen 127.0.0.1:6443)",
+            opts.listen
+        ));
+    }
+    let state_file = match &opts.state_dir {
+        Some(d) => {
+            std::fs::create_dir_all(d).map_err(|e| {
+                format!(
+                    "cannot create --state-dir '{}': {e}; pass a writable directory",
+                    d.display()
+                )
+            })?;
+            Some(d.join("state.json"))
+        }
+        None => None,
+    };
+    let tls = tls::load_or_generate(opts.state_dir.as_deref())?;
+    // KEDA's kinds come as CRD objects created at start, exactly as if KEDA were installed.
+    let store = Store::new(Registry::new(false), opts.history, state_file.clone());
+    if let Err(e) = store.load() {
+        return Err(format!(
+            "cannot read the saved state '{}': {e}; move it away to start empty",
+            state_file
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        ));
+    }
+    store.bootstrap(NAMESPACES);
+    if !opts.without_keda {
+        store.bootstrap_objects(
+            "apiextensions.k8s.io",
+            "customresourcedefinitions",
+            keda_crd_objects(),
+        );
+    }
+
+    let listener = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot listen on {}: {e}; pass a free --listen address",
+                opts.listen
+            )
+        })?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let server_url = format!("https://{addr}");
+    let token = match (&opts.token, &opts.state_dir) {
+        (Some(t), _) => t.clone(),
+        // A state directory keeps its token, so a restarted sim accepts the old kubeconfig.
+        (None, Some(d)) => {
+            let path = d.join("token");
+            match std::fs::read_to_string(&path) {
+                Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
+                _ => {
+                    let t = kubeconfig::new_token();
+                    crate::agent::checkpoint::write_atomic(&path, t.as_bytes())
+                        .map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
+                    t
+                }
+            }
+        }
+        (None, None) => kubeconfig::new_token(),
+    };
+
+    let http = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .build()
+        .map_err(|e| format!("cannot build the proxy client: {e}"))?;
+    let state = Arc::new(ApiState {
+        store: store.clone(),
+        token: token.clone(),
+        enforce_rbac: opts.enforce_rbac,
+        http,
+    });
+    let (tx, rx) = watch::channel(false);
+    let mut tasks = vec![tokio::spawn(server::serve(
+        listener,
+        tls.server_config.clone(),
+        state,
+        rx.clone(),
+    ))];
+    if opts.state_dir.is_some() {
+        let store = store.clone();
+        let mut rx = rx.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = rx.wait_for(|s| *s) => return,
+                }
+                let s = store.clone();
+                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || s.save()).await {
+                    warn!(error = %e, "state_not_saved");
+                }
+            }
+        }));
+    }
+
+    let doc = kubeconfig::render(&server_url, &tls.ca_pem, &token, "agents");
+    if let Some(parent) = opts
+        .kubeconfig
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            format!(
+                "cannot create the directory of --write-kubeconfig '{}': {e}",
+                opts.kubeconfig.display()
+            )
+        })?;
+    }
+    crate::agent::checkpoint::write_atomic(&opts.kubeconfig, doc.as_bytes()).map_err(|e| {
+        format!(
+            "cannot write the kubeconfig '{}': {e}; pass a writable --write-kubeconfig path",
+            opts.kubeconfig.display()
+        )
+    })?;
+    Ok(RunningSim {
+        server: server_url,
+        kubeconfig: opts.kubeconfig,
+        token,
+        store,
+        shutdown: tx,
+        tasks,
+    })
+}
