@@ -43,6 +43,17 @@ pub struct Change {
     pub key: TypeKey,
     pub namespace: String,
     pub object: Arc<Value>,
+    /// When the change was committed.
+    pub at: std::time::Instant,
+    /// The object as JSON, serialised once for every watch that sends it.
+    pub json: std::sync::OnceLock<bytes::Bytes>,
+}
+
+impl Change {
+    pub fn object_json(&self) -> &bytes::Bytes {
+        self.json
+            .get_or_init(|| bytes::Bytes::from(serde_json::to_vec(&*self.object).expect("JSON")))
+    }
 }
 
 /// Which part of an object a write may change.
@@ -301,6 +312,8 @@ impl Store {
             key,
             namespace: ns,
             object: obj.clone(),
+            at: std::time::Instant::now(),
+            json: std::sync::OnceLock::new(),
         });
         inner.history.push_back(change.clone());
         while inner.history.len() > inner.history_cap {

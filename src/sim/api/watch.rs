@@ -43,6 +43,22 @@ impl Filter {
         c.key == self.rt.key() && self.ns.as_ref().is_none_or(|n| *n == c.namespace)
     }
 
+    /// The event line of a change, reusing the change's serialised object when no Table is
+    /// asked for.
+    fn change_line(&self, kind: &str, c: &Change) -> Bytes {
+        if self.table.is_some() {
+            return self.line(kind, &c.object);
+        }
+        let obj = c.object_json();
+        let mut s = Vec::with_capacity(obj.len() + 32);
+        s.extend_from_slice(b"{\"type\":\"");
+        s.extend_from_slice(kind.as_bytes());
+        s.extend_from_slice(b"\",\"object\":");
+        s.extend_from_slice(obj);
+        s.extend_from_slice(b"}\n");
+        Bytes::from(s)
+    }
+
     fn line(&self, kind: &str, obj: &Value) -> Bytes {
         let object = match &self.table {
             Some((version, include)) => {
@@ -242,15 +258,15 @@ fn event_line(f: &Filter, seen: &mut HashSet<(String, String)>, c: &Change) -> O
     let key = key_of(&c.object);
     let matches = f.matches(&c.object);
     match c.kind {
-        EventType::Deleted => (seen.remove(&key) || matches).then(|| f.line("DELETED", &c.object)),
+        EventType::Deleted => (seen.remove(&key) || matches).then(|| f.change_line("DELETED", c)),
         _ if matches => {
             let kind = if seen.insert(key) {
                 "ADDED"
             } else {
                 "MODIFIED"
             };
-            Some(f.line(kind, &c.object))
+            Some(f.change_line(kind, c))
         }
-        _ => seen.remove(&key).then(|| f.line("DELETED", &c.object)),
+        _ => seen.remove(&key).then(|| f.change_line("DELETED", c)),
     }
 }
