@@ -171,6 +171,30 @@ fn invalid(rt: &ResourceType, name: &str, causes: Vec<validate::Cause>) -> ApiEr
     )
 }
 
+/// The update rules for `new` replacing `old`.
+fn check_update(rt: &ResourceType, name: &str, old: &Value, new: &Value) -> Result<(), ApiError> {
+    let causes = validate::validate_update(rt, old, new);
+    if causes.is_empty() {
+        Ok(())
+    } else {
+        Err(invalid(rt, name, causes))
+    }
+}
+
+/// A non-apply write's new object: checked, and its changed fields owned by `mgr`.
+fn checked_update(
+    rt: &ResourceType,
+    name: &str,
+    old: &Value,
+    mut new: Value,
+    mgr: &str,
+    at: &str,
+) -> Result<Value, ApiError> {
+    check_update(rt, name, old, &new)?;
+    apply::record_update(Some(old), &mut new, mgr, at);
+    Ok(new)
+}
+
 fn name_of(obj: &Value) -> String {
     obj["metadata"]["name"]
         .as_str()
@@ -202,11 +226,7 @@ fn get(
 }
 
 fn include(r: &Req) -> table::IncludeObject {
-    match r.query.get("includeObject") {
-        Some("None") => table::IncludeObject::None,
-        Some("Object") => table::IncludeObject::Object,
-        _ => table::IncludeObject::Metadata,
-    }
+    table::IncludeObject::from_query(r.query.get("includeObject"))
 }
 
 pub fn selectors(r: &Req) -> Result<(LabelSelector, FieldSelector), ApiError> {
@@ -295,12 +315,7 @@ fn update(
         .update(rt, ns, name, part, r.query.dry_run(), |old| {
             let mut new = obj.clone();
             new["metadata"]["name"] = json!(name);
-            let causes = validate::validate_update(rt, old, &new);
-            if !causes.is_empty() {
-                return Err(invalid(rt, name, causes));
-            }
-            apply::record_update(Some(old), &mut new, &mgr, &at);
-            Ok(new)
+            checked_update(rt, name, old, new, &mgr, &at)
         })?;
     Ok(json_response(200, &updated))
 }
@@ -356,7 +371,7 @@ fn patch(
     let updated = state
         .store
         .update(rt, ns, name, part, r.query.dry_run(), |old| {
-            let mut new = match kind {
+            let new = match kind {
                 0 => patch::merge_patch(old, &patch_doc),
                 1 => patch::strategic_merge_patch(old, &patch_doc).map_err(patch_error)?,
                 _ => patch::json_patch(old, &patch_doc).map_err(patch_error)?,
@@ -369,12 +384,7 @@ fn patch(
                     )));
                 }
             }
-            let causes = validate::validate_update(rt, old, &new);
-            if !causes.is_empty() {
-                return Err(invalid(rt, name, causes));
-            }
-            apply::record_update(Some(old), &mut new, &mgr, &at);
-            Ok(new)
+            checked_update(rt, name, old, new, &mgr, &at)
         })?;
     Ok(json_response(200, &updated))
 }
@@ -439,10 +449,7 @@ fn server_side_apply(
             let mut new = apply::apply(live, &applied, &mgr, force, &at).map_err(conflict)?;
             new["metadata"]["name"] = json!(name);
             if let Some(old) = live {
-                let causes = validate::validate_update(rt, old, &new);
-                if !causes.is_empty() {
-                    return Err(invalid(rt, name, causes));
-                }
+                check_update(rt, name, old, &new)?;
             }
             Ok(new)
         },

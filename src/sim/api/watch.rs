@@ -140,12 +140,10 @@ pub fn watch(
         labels,
         fields,
         table: table::wants_table(&r.accept).then(|| {
-            let include = match r.query.get("includeObject") {
-                Some("None") => table::IncludeObject::None,
-                Some("Object") => table::IncludeObject::Object,
-                _ => table::IncludeObject::Metadata,
-            };
-            (table::table_version(&r.accept), include)
+            (
+                table::table_version(&r.accept),
+                table::IncludeObject::from_query(r.query.get("includeObject")),
+            )
         }),
     };
     let store = state.store.clone();
