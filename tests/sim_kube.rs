@@ -641,3 +641,69 @@ async fn enforced_rbac_refuses_what_the_role_does_not_grant() {
     assert_eq!(api_code(&err), 401);
     sim.stop().await;
 }
+
+#[tokio::test]
+async fn pod_proxy_reaches_the_pod_ip_and_reports_unreachable_pods() {
+    let (sim, client) = sim().await;
+    // A pod's "metrics endpoint": a plain HTTP server on loopback.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let app = axum::Router::new().route(
+            "/metrics",
+            axum::routing::get(|| async { "agent_tasks_completed_total{status=\"success\"} 3\n" }),
+        );
+        axum::serve(listener, app).await.unwrap();
+    });
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "agents");
+    let mut p = pod("scraped");
+    p.spec.as_mut().unwrap().containers[0].ports = Some(vec![
+        serde_json::from_value(json!({"containerPort": port, "name": "metrics"})).unwrap(),
+    ]);
+    pods.create(&PostParams::default(), &p).await.unwrap();
+    pods.patch_status(
+        "scraped",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"status": {"podIP": "127.0.0.1"}})),
+    )
+    .await
+    .unwrap();
+    let get = |path: String| {
+        let client = client.clone();
+        async move {
+            let req = axum::http::Request::get(path)
+                .body(Vec::new())
+                .unwrap();
+            client.request_text(req).await
+        }
+    };
+    let body = get(format!(
+        "/api/v1/namespaces/agents/pods/scraped:{port}/proxy/metrics"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(body, "agent_tasks_completed_total{status=\"success\"} 3\n");
+    // Without a port: the first containerPort.
+    let body = get("/api/v1/namespaces/agents/pods/scraped/proxy/metrics".into())
+        .await
+        .unwrap();
+    assert!(body.starts_with("agent_tasks_completed_total"));
+    // Nothing listens on port 1: 503 ServiceUnavailable.
+    let err = get("/api/v1/namespaces/agents/pods/scraped:1/proxy/metrics".into())
+        .await
+        .unwrap_err();
+    let kube::Error::Api(s) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!((s.code, s.reason.as_str()), (503, "ServiceUnavailable"));
+    assert!(
+        s.message.starts_with("error trying to reach service"),
+        "{}",
+        s.message
+    );
+    let err = get("/api/v1/namespaces/agents/pods/missing:1/proxy/metrics".into())
+        .await
+        .unwrap_err();
+    assert_eq!(api_code(&err), 404);
+    sim.stop().await;
+}
