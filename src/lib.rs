@@ -7,6 +7,7 @@
 pub mod agent;
 pub mod cli;
 pub mod commands;
+pub mod fleet;
 pub mod manifests;
 pub mod queue;
 pub mod redact;
