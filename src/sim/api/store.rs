@@ -104,7 +104,7 @@ struct Inner {
     history_cap: usize,
     /// The highest resourceVersion dropped from the history: a watch from before it expired.
     compacted: u64,
-    registry: Registry,
+    registry: Arc<Registry>,
     dirty: bool,
 }
 
@@ -180,7 +180,7 @@ impl Store {
                 history: VecDeque::new(),
                 history_cap: history_cap.max(1),
                 compacted: 0,
-                registry,
+                registry: Arc::new(registry),
                 dirty: false,
             }),
             tx,
@@ -205,7 +205,8 @@ impl Store {
         self.control.subscribe()
     }
 
-    pub fn registry(&self) -> Registry {
+    /// The types served now (a snapshot: CRDs applied later replace it, not change it).
+    pub fn registry(&self) -> Arc<Registry> {
         self.lock().registry.clone()
     }
 
@@ -235,7 +236,7 @@ impl Store {
             };
             let obj = entry["object"].clone();
             if key.group == "apiextensions.k8s.io" && key.plural == "customresourcedefinitions" {
-                inner.registry.add_crd(types_of_crd(&obj));
+                Arc::make_mut(&mut inner.registry).add_crd(types_of_crd(&obj));
             }
             let k = (
                 meta_str(&obj, "namespace").to_string(),
@@ -335,9 +336,9 @@ impl Store {
             .as_str()
             .unwrap_or_default()
             .to_string();
-        inner.registry.remove_crd(&group, &plural);
+        Arc::make_mut(&mut inner.registry).remove_crd(&group, &plural);
         if kind != EventType::Deleted {
-            inner.registry.add_crd(types_of_crd(crd));
+            Arc::make_mut(&mut inner.registry).add_crd(types_of_crd(crd));
         } else {
             // The custom resources go with their definition.
             let key = TypeKey { group, plural };
