@@ -221,29 +221,6 @@ impl Drop for QueueGuard {
     }
 }
 
-/// A temporary directory removed when the test ends.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(prefix: &str) -> Self {
-        let p = std::env::temp_dir().join(format!("fleetctl-{prefix}-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&p).unwrap();
-        Self(p)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-    fn s(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Seeds `count` tasks into `queue` with the real binary.
 fn seed(queue: &str, count: u32, steps: u32, step_ms: u64, payload: Option<&Path>) {
     let mut cmd = fleetctl();

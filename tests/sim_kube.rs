@@ -671,9 +671,7 @@ async fn pod_proxy_reaches_the_pod_ip_and_reports_unreachable_pods() {
     let get = |path: String| {
         let client = client.clone();
         async move {
-            let req = axum::http::Request::get(path)
-                .body(Vec::new())
-                .unwrap();
+            let req = axum::http::Request::get(path).body(Vec::new()).unwrap();
             client.request_text(req).await
         }
     };

@@ -72,26 +72,6 @@ fn kubectl_on_path() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// A temporary directory removed when the test ends.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(prefix: &str) -> Self {
-        let p = std::env::temp_dir().join(format!("fleetctl-{prefix}-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&p).unwrap();
-        Self(p)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Reads `r` line by line into `into`, and forwards each line to `tx` while anyone listens.
 fn collect_lines(
     r: impl Read + Send + 'static,
