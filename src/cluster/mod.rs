@@ -1,0 +1,4 @@
+//! The Kubernetes side: connecting with a kubeconfig like kubectl does ([`client`]). Only this
+//! layer (with `queue` and `metrics`) talks to the outside world.
+
+pub mod client;
