@@ -6,6 +6,7 @@
 
 pub mod agent;
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod fleet;
 pub mod manifests;
