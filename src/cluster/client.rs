@@ -46,7 +46,10 @@ pub fn kubeconfig_path(flag: Option<&Path>) -> Option<PathBuf> {
 
 /// Builds a client. `default_retry` is off: callers see 429 and 503 answers themselves (kube
 /// would otherwise retry them up to 15 times with growing back-off, hiding a PDB's refusal).
-pub async fn connect(kubeconfig: Option<&Path>, context: Option<&str>) -> Result<(Client, Source), String> {
+pub async fn connect(
+    kubeconfig: Option<&Path>,
+    context: Option<&str>,
+) -> Result<(Client, Source), String> {
     let path = kubeconfig_path(kubeconfig);
     let mut config = match &path {
         Some(p) => {
@@ -75,7 +78,8 @@ pub async fn connect(kubeconfig: Option<&Path>, context: Option<&str>) -> Result
         context: context.map(String::from),
         server: config.cluster_url.to_string(),
     };
-    let client = Client::try_from(config).map_err(|e| format!("cannot build a client for {}: {e}", source.describe()))?;
+    let client = Client::try_from(config)
+        .map_err(|e| format!("cannot build a client for {}: {e}", source.describe()))?;
     Ok((client, source))
 }
 
