@@ -2,5 +2,11 @@
 //!
 //! - [`scaling`]: KEDA ScaledJob arithmetic (SPEC-k8s.md §1.2), shared by the local cluster's
 //!   scaler and the console's prediction of the next scale.
+//! - [`model`]: slim cluster objects, the fleets they make up, and their history.
+//! - [`delta`]: the changes watchers report, and how the model folds them in.
+//! - [`health`]: findings about a fleet.
 
+pub mod delta;
+pub mod health;
+pub mod model;
 pub mod scaling;
