@@ -74,6 +74,52 @@ pub enum Command {
     Sim(SimArgs),
     /// Print shell completions
     Completions(CompletionsArgs),
+    /// Server-side apply the bundled manifests (namespace, checks, then the rest)
+    Apply(ApplyArgs),
+    /// Pause a fleet: KEDA pause annotation, Job suspend, or Deployment scaled to 0
+    Pause(FleetArgs),
+    /// Resume a paused fleet, restoring exactly the state before the pause
+    Resume(FleetArgs),
+    /// Pause a fleet and wait until nothing of it runs
+    Drain(DrainArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ApplyArgs {
+    /// Send everything with dryRun=All: show what would change, change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// The agent container image of the Job and ScaledJob pod templates
+    #[arg(long, value_name = "IMG")]
+    pub image: Option<String>,
+
+    /// Apply the *.yaml of this directory instead of the bundled manifests (without
+    /// kustomization.yaml and the example secret)
+    #[arg(long, value_name = "DIR")]
+    pub from: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FleetArgs {
+    /// The fleet: a ScaledJob, Job or Deployment labelled app=ai-agent (NAME or KIND/NAME)
+    #[arg(value_name = "FLEET")]
+    pub fleet: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DrainArgs {
+    /// The fleet: a ScaledJob, Job or Deployment labelled app=ai-agent (NAME or KIND/NAME)
+    #[arg(value_name = "FLEET")]
+    pub fleet: String,
+
+    /// Evict the remaining pods through the Eviction API (the PDB is honoured, refusals retried)
+    #[arg(long)]
+    pub evict: bool,
+
+    /// Give up (exit 1, the fleet stays paused) after this long
+    #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,4 +1,6 @@
 //! The Kubernetes side: connecting with a kubeconfig like kubectl does ([`client`]). Only this
 //! layer (with `queue` and `metrics`) talks to the outside world.
 
+pub mod actions;
+pub mod apply;
 pub mod client;

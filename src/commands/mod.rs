@@ -2,7 +2,10 @@
 //! outcome into an exit code.
 
 pub mod agent;
+pub mod apply;
 pub mod completions;
+pub mod drain;
+pub mod pause;
 pub mod seed;
 pub mod sim;
 
@@ -86,6 +89,10 @@ async fn run(cli: Cli) -> Outcome {
         Command::Agent(args) => agent::run(&cli.global, args).await,
         Command::Sim(args) => sim::run(args).await,
         Command::Completions(args) => completions::run(args),
+        Command::Apply(args) => apply::run(&cli.global, args).await,
+        Command::Pause(args) => pause::pause(&cli.global, args).await,
+        Command::Resume(args) => pause::resume(&cli.global, args).await,
+        Command::Drain(args) => drain::run(&cli.global, args).await,
     }
 }
 
