@@ -91,49 +91,16 @@ fn api_err(what: impl Into<String>) -> impl FnOnce(kube::Error) -> ActionError {
     move |source| ActionError::Api { what, source }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum FleetKind {
-    ScaledJob,
-    Job,
-    Deployment,
-}
+pub use crate::fleet::model::FleetKind;
 
-impl FleetKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FleetKind::ScaledJob => "ScaledJob",
-            FleetKind::Job => "Job",
-            FleetKind::Deployment => "Deployment",
-        }
-    }
-
-    fn lower(self) -> &'static str {
-        match self {
-            FleetKind::ScaledJob => "scaledjob",
-            FleetKind::Job => "job",
-            FleetKind::Deployment => "deployment",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "scaledjob" | "scaledjobs" | "sj" | "scaledjob.keda.sh" => Some(FleetKind::ScaledJob),
-            "job" | "jobs" | "job.batch" => Some(FleetKind::Job),
-            "deployment" | "deployments" | "deploy" | "deployment.apps" => {
-                Some(FleetKind::Deployment)
-            }
-            _ => None,
-        }
-    }
-
-    pub fn resource(self) -> ApiResource {
-        let (g, v, k, plural) = match self {
-            FleetKind::ScaledJob => ("keda.sh", "v1alpha1", "ScaledJob", "scaledjobs"),
-            FleetKind::Job => ("batch", "v1", "Job", "jobs"),
-            FleetKind::Deployment => ("apps", "v1", "Deployment", "deployments"),
-        };
-        ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(g, v, k), plural)
-    }
+/// The API resource a fleet kind lives at.
+pub fn resource(kind: FleetKind) -> ApiResource {
+    let (g, v, k, plural) = match kind {
+        FleetKind::ScaledJob => ("keda.sh", "v1alpha1", "ScaledJob", "scaledjobs"),
+        FleetKind::Job => ("batch", "v1", "Job", "jobs"),
+        FleetKind::Deployment => ("apps", "v1", "Deployment", "deployments"),
+    };
+    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(g, v, k), plural)
 }
 
 /// One fleet: its kind and name.
@@ -151,7 +118,7 @@ impl FleetRef {
 }
 
 fn api(client: &Client, ns: &str, kind: FleetKind) -> Api<DynamicObject> {
-    Api::namespaced_with(client.clone(), ns, &kind.resource())
+    Api::namespaced_with(client.clone(), ns, &resource(kind))
 }
 
 /// The fleets of the namespace: ScaledJobs, Jobs not owned by a ScaledJob, and Deployments,

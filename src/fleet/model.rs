@@ -72,6 +72,27 @@ impl FleetKind {
             FleetKind::Deployment => "Deployment",
         }
     }
+
+    /// The lowercase name kubectl uses in `kind/name`.
+    pub fn lower(self) -> &'static str {
+        match self {
+            FleetKind::ScaledJob => "scaledjob",
+            FleetKind::Job => "job",
+            FleetKind::Deployment => "deployment",
+        }
+    }
+
+    /// A kind as an operator writes it: `sj`, `jobs`, `deployment.apps`, ...
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "scaledjob" | "scaledjobs" | "sj" | "scaledjob.keda.sh" => Some(FleetKind::ScaledJob),
+            "job" | "jobs" | "job.batch" => Some(FleetKind::Job),
+            "deployment" | "deployments" | "deploy" | "deployment.apps" => {
+                Some(FleetKind::Deployment)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Running, paused (no new work starts) or draining (paused, and waiting for work to stop).
