@@ -18,13 +18,7 @@ use serde_json::json;
 use fleetctl::sim::runtime::{SimOptions, start};
 
 fn rss_mb() -> f64 {
-    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    s.lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        / 1024.0
+    fleetctl::agent::telemetry::resident_memory_bytes().unwrap_or(0) as f64 / (1024.0 * 1024.0)
 }
 
 fn pct(v: &mut [f64], p: f64) -> f64 {
@@ -42,9 +36,9 @@ fn main() {
     rt.block_on(async move {
         let dir = std::env::temp_dir().join(format!("fleetctl-bench-sim-{}", std::process::id()));
         let sim = start(SimOptions::new(dir.join("kubeconfig"))).await.unwrap();
-        let kc = kube::config::Kubeconfig::read_from(&sim.kubeconfig).unwrap();
-        let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.unwrap();
-        let client = kube::Client::try_from(cfg).unwrap();
+        let (client, _) = fleetctl::cluster::client::connect(Some(&sim.kubeconfig), None)
+            .await
+            .unwrap();
         let pods: Api<Pod> = Api::namespaced(client.clone(), "agents");
         let sent: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
         let rv = sim.store.current_rv().to_string();

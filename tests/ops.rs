@@ -37,13 +37,10 @@ fn temp_dir(prefix: &str) -> PathBuf {
 async fn sim_with(opts: SimOptions) -> (RunningSim, Client) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let sim = start(opts).await.expect("the sim starts");
-    let kc = kube::config::Kubeconfig::read_from(&sim.kubeconfig).unwrap();
-    let mut cfg =
-        kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
-            .await
-            .unwrap();
-    cfg.default_retry = false;
-    let client = Client::try_from(cfg).unwrap();
+    // The same client the commands build: default_retry off, so 429 and 503 reach the test.
+    let (client, _) = fleetctl::cluster::client::connect(Some(&sim.kubeconfig), None)
+        .await
+        .unwrap();
     (sim, client)
 }
 

@@ -32,14 +32,10 @@ fn temp_dir(prefix: &str) -> PathBuf {
 async fn sim_with(opts: SimOptions) -> (RunningSim, Client) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let sim = start(opts).await.expect("the sim starts");
-    let kc = kube::config::Kubeconfig::read_from(&sim.kubeconfig).unwrap();
-    let mut cfg =
-        kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
-            .await
-            .unwrap();
-    // kube retries 429 and 503 on its own by default; these tests read those answers.
-    cfg.default_retry = false;
-    let client = Client::try_from(cfg).unwrap();
+    // The same client the commands build: default_retry off, so 429 and 503 reach the test.
+    let (client, _) = fleetctl::cluster::client::connect(Some(&sim.kubeconfig), None)
+        .await
+        .unwrap();
     (sim, client)
 }
 
@@ -557,11 +553,10 @@ async fn client_with_token(sim: &RunningSim, token: &str) -> Client {
     doc["users"][0]["user"]["token"] = json!(token);
     let path = sim.kubeconfig.with_extension("sa");
     std::fs::write(&path, doc.to_string()).unwrap();
-    let kc = kube::config::Kubeconfig::read_from(&path).unwrap();
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+    fleetctl::cluster::client::connect(Some(&path), None)
         .await
-        .unwrap();
-    Client::try_from(cfg).unwrap()
+        .unwrap()
+        .0
 }
 
 #[tokio::test]

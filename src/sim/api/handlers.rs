@@ -146,6 +146,20 @@ fn typed_body(rt: &ResourceType, ns: &str, mut obj: Value) -> Result<Value, ApiE
     Ok(obj)
 }
 
+/// The body of a write to the object `name`: typed, named as the URL names it, and free of
+/// unknown fields when the request is strict.
+fn named_body(rt: &ResourceType, ns: &str, name: &str, r: &Req) -> Result<Value, ApiError> {
+    let obj = typed_body(rt, ns, body_value(r)?)?;
+    let body_name = name_of(&obj);
+    if !body_name.is_empty() && body_name != name {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({body_name}) does not match the name on the URL ({name})"
+        )));
+    }
+    check_unknown(rt, &obj, r)?;
+    Ok(obj)
+}
+
 /// `fieldValidation`: Strict refuses unknown fields (400), Warn lets them pass.
 fn check_unknown(rt: &ResourceType, obj: &Value, r: &Req) -> Result<(), ApiError> {
     if r.query.get("fieldValidation") != Some("Strict") {
@@ -300,14 +314,7 @@ fn update(
     part: Part,
     r: &Req,
 ) -> Result<Resp, ApiError> {
-    let obj = typed_body(rt, ns, body_value(r)?)?;
-    let body_name = name_of(&obj);
-    if !body_name.is_empty() && body_name != name {
-        return Err(ApiError::bad_request(format!(
-            "the name of the object ({body_name}) does not match the name on the URL ({name})"
-        )));
-    }
-    check_unknown(rt, &obj, r)?;
+    let obj = named_body(rt, ns, name, r)?;
     let mgr = manager(r);
     let at = timestamp(now());
     let updated = state
@@ -411,14 +418,7 @@ fn server_side_apply(
         }
     };
     let force = r.query.flag("force");
-    let applied = typed_body(rt, ns, body_value(r)?)?;
-    let body_name = name_of(&applied);
-    if !body_name.is_empty() && body_name != name {
-        return Err(ApiError::bad_request(format!(
-            "the name of the object ({body_name}) does not match the name on the URL ({name})"
-        )));
-    }
-    check_unknown(rt, &applied, r)?;
+    let applied = named_body(rt, ns, name, r)?;
     let at = timestamp(now());
     let conflict = |cs: Vec<apply::Conflict>| {
         let causes: Vec<Value> = cs
