@@ -82,6 +82,44 @@ pub enum Command {
     Resume(FleetArgs),
     /// Pause a fleet and wait until nothing of it runs
     Drain(DrainArgs),
+    /// One line per fleet (state, queue, Jobs, pods, disruptions) and its findings
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    /// A table: one line per fleet, then the findings
+    Table,
+    /// One JSON object (with --watch, one per line)
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// Output format
+    #[arg(long, short = 'o', value_enum, default_value_t = StatusFormat::Table)]
+    pub output: StatusFormat,
+
+    /// Keep watching and print again whenever something changes (Ctrl-C ends)
+    #[arg(long, short = 'w')]
+    pub watch: bool,
+
+    /// The label selector fleets carry (key=value[,key=value])
+    #[arg(
+        long,
+        short = 'l',
+        default_value = "app=ai-agent",
+        value_name = "SELECTOR"
+    )]
+    pub selector: String,
+
+    /// Do not ask RabbitMQ for the queue depths
+    #[arg(long)]
+    pub no_queue: bool,
+
+    /// How long to wait for the first complete list of every kind
+    #[arg(long, default_value = "20s", value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -706,6 +706,11 @@ fn role_grants_exactly_what_fleetctl_needs() {
     grant("batch", &["jobs"], &["list", "watch", "patch"]);
     grant("apps", &["deployments"], &["list", "watch", "patch"]);
     grant("policy", &["poddisruptionbudgets"], &["list", "watch"]);
+    grant(
+        "networking.k8s.io",
+        &["networkpolicies"],
+        &["list", "watch"],
+    );
     grant("keda.sh", &["scaledjobs"], &["list", "watch", "patch"]);
     grant("", &["pods/eviction"], &["create"]);
     grant("", &["pods/proxy"], &["get"]);

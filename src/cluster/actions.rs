@@ -16,7 +16,7 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::api::{Api, DynamicObject, EvictParams, ListParams, Patch, PatchParams};
-use kube::core::{ApiResource, GroupVersionKind};
+use kube::core::ApiResource;
 use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
 use tokio::time::Instant;
@@ -92,15 +92,15 @@ fn api_err(what: impl Into<String>) -> impl FnOnce(kube::Error) -> ActionError {
 }
 
 pub use crate::fleet::model::FleetKind;
+use crate::fleet::model::ObjectKind;
 
 /// The API resource a fleet kind lives at.
 pub fn resource(kind: FleetKind) -> ApiResource {
-    let (g, v, k, plural) = match kind {
-        FleetKind::ScaledJob => ("keda.sh", "v1alpha1", "ScaledJob", "scaledjobs"),
-        FleetKind::Job => ("batch", "v1", "Job", "jobs"),
-        FleetKind::Deployment => ("apps", "v1", "Deployment", "deployments"),
-    };
-    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(g, v, k), plural)
+    super::watch::object_resource(match kind {
+        FleetKind::ScaledJob => ObjectKind::ScaledJob,
+        FleetKind::Job => ObjectKind::Job,
+        FleetKind::Deployment => ObjectKind::Deployment,
+    })
 }
 
 /// One fleet: its kind and name.

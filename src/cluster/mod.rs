@@ -4,3 +4,4 @@
 pub mod actions;
 pub mod apply;
 pub mod client;
+pub mod watch;

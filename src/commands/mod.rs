@@ -8,6 +8,7 @@ pub mod drain;
 pub mod pause;
 pub mod seed;
 pub mod sim;
+pub mod status;
 
 use std::process::ExitCode;
 
@@ -93,17 +94,19 @@ async fn run(cli: Cli) -> Outcome {
         Command::Pause(args) => pause::pause(&cli.global, args).await,
         Command::Resume(args) => pause::resume(&cli.global, args).await,
         Command::Drain(args) => drain::run(&cli.global, args).await,
+        Command::Status(args) => status::run(&cli.global, args).await,
     }
 }
 
 /// Logs: the agent writes JSON to stdout, one event per line with its fields at the top level,
 /// at info; the scriptable commands write text to stderr, warnings only. `RUST_LOG` overrides
-/// the level. lapin's own error logs are off: its errors reach the user as fleetctl's message.
+/// the level. lapin's and kube's own error logs are off: their errors reach the user as
+/// fleetctl's message.
 fn init_logging(json_stdout: bool) {
     let default = if json_stdout {
-        "info,lapin=off,amq_protocol=off"
+        "info,lapin=off,amq_protocol=off,kube_client=off,kube_runtime=off"
     } else {
-        "warn,lapin=off,amq_protocol=off"
+        "warn,lapin=off,amq_protocol=off,kube_client=off,kube_runtime=off"
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));

@@ -5,8 +5,10 @@
 //! - [`model`]: slim cluster objects, the fleets they make up, and their history.
 //! - [`delta`]: the changes watchers report, and how the model folds them in.
 //! - [`health`]: findings about a fleet.
+//! - [`status`]: the per-fleet summary `fleetctl status` prints (a stable JSON shape).
 
 pub mod delta;
 pub mod health;
 pub mod model;
 pub mod scaling;
+pub mod status;

@@ -251,6 +251,15 @@ impl LabelSelector {
     }
 }
 
+/// `key=value,...`: a selector as the API's `labelSelector` and kubectl's `-l` write it.
+pub fn selector_string(selector: &Labels) -> String {
+    selector
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Every label of `selector` is in `labels` with the same value.
 pub fn labels_match(selector: &Labels, labels: &Labels) -> bool {
     selector.iter().all(|(k, v)| labels.get(k) == Some(v))

@@ -1,0 +1,370 @@
+//! Watchers that keep the fleet model current: one kube-runtime watcher per kind, each turning
+//! what the API server says into [`FleetDelta`]s.
+//!
+//! - Fleet kinds, pods, PDBs and NetworkPolicies are label-selected; Events carry no labels and
+//!   are watched whole (the model keeps only their slim form).
+//! - `managedFields` are stripped and every object is made slim ([`Object::from_json`]) before it
+//!   leaves this module.
+//! - A watcher that restarts (410 Gone, a dropped connection) lists again: the buffered list is
+//!   sent as one [`FleetDelta::Resync`], so the model ends equal to a fresh list. Errors back off
+//!   (kube-runtime's default: 0.8 s growing to 30 s, with jitter).
+//! - A kind the API refuses (403, or 404 when its CRD is missing) becomes
+//!   [`FleetDelta::KindUnavailable`] once, and only that kind degrades; the watcher keeps
+//!   retrying and its next successful list clears the state.
+
+use std::collections::BTreeMap;
+
+use futures::StreamExt;
+use kube::api::{Api, DynamicObject, ListParams};
+use kube::core::{ApiResource, GroupVersionKind};
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event};
+use kube::{Client, Error as KubeError};
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::fleet::delta::{FleetDelta, Object};
+use crate::fleet::model::{ClusterState, Labels, ObjectKind, selector_string};
+
+/// The API resource of each kind the model watches.
+pub fn object_resource(kind: ObjectKind) -> ApiResource {
+    let (g, v, k, plural) = match kind {
+        ObjectKind::ScaledJob => ("keda.sh", "v1alpha1", "ScaledJob", "scaledjobs"),
+        ObjectKind::Job => ("batch", "v1", "Job", "jobs"),
+        ObjectKind::Deployment => ("apps", "v1", "Deployment", "deployments"),
+        ObjectKind::Pod => ("", "v1", "Pod", "pods"),
+        ObjectKind::PodDisruptionBudget => (
+            "policy",
+            "v1",
+            "PodDisruptionBudget",
+            "poddisruptionbudgets",
+        ),
+        ObjectKind::NetworkPolicy => (
+            "networking.k8s.io",
+            "v1",
+            "NetworkPolicy",
+            "networkpolicies",
+        ),
+        ObjectKind::Event => ("", "v1", "Event", "events"),
+    };
+    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(g, v, k), plural)
+}
+
+/// Whether the watcher of `kind` uses the fleet label selector.
+fn label_selected(kind: ObjectKind) -> bool {
+    kind != ObjectKind::Event
+}
+
+/// Parses `k=v,k2=v2` (equality only, as the model's selector is).
+pub fn parse_selector(s: &str) -> Result<Labels, String> {
+    let mut out = Labels::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (k, v) = part.split_once('=').ok_or_else(|| {
+            format!("selector '{s}': '{part}' is not key=value; use e.g. -l app=ai-agent")
+        })?;
+        // `k==v` means `k=v`, as in kubectl.
+        let (k, v) = (k.trim(), v.strip_prefix('=').unwrap_or(v).trim());
+        if k.is_empty() || k.contains('!') {
+            return Err(format!(
+                "selector '{s}': only key=value terms are supported; use e.g. -l app=ai-agent"
+            ));
+        }
+        out.insert(k.to_string(), v.to_string());
+    }
+    if out.is_empty() {
+        return Err(format!("selector '{s}' is empty; use e.g. -l app=ai-agent"));
+    }
+    Ok(out)
+}
+
+/// A wire object made slim: `kind` set from the resource (list items carry none), managedFields
+/// dropped.
+fn slim(kind: ObjectKind, mut obj: DynamicObject) -> Option<Object> {
+    obj.metadata.managed_fields = None;
+    let mut v = obj.data;
+    if !v.is_object() {
+        v = Value::Object(Default::default());
+    }
+    let meta = serde_json::to_value(&obj.metadata).ok()?;
+    let map = v.as_object_mut()?;
+    map.insert("metadata".into(), meta);
+    map.insert("kind".into(), Value::String(object_resource(kind).kind));
+    Object::from_json(&v)
+}
+
+/// Why a kind is unavailable, when `err` says the API refuses it rather than failing for a while.
+fn refusal(kind: ObjectKind, err: &watcher::Error) -> Option<String> {
+    let status = match err {
+        watcher::Error::InitialListFailed(KubeError::Api(s))
+        | watcher::Error::WatchStartFailed(KubeError::Api(s))
+        | watcher::Error::WatchFailed(KubeError::Api(s)) => s,
+        watcher::Error::WatchError(s) => s,
+        _ => return None,
+    };
+    refused_status(kind, status)
+}
+
+fn refused_status(kind: ObjectKind, status: &kube::core::Status) -> Option<String> {
+    let what = object_resource(kind);
+    match status.code {
+        403 => Some(format!(
+            "forbidden: cannot list/watch {} ({})",
+            what.plural,
+            first_line(&status.message)
+        )),
+        404 if kind == ObjectKind::ScaledJob => {
+            Some("KEDA is not installed: the API has no keda.sh/v1alpha1 ScaledJob".to_string())
+        }
+        404 => Some(format!(
+            "the API has no {} ({})",
+            what.plural, what.api_version
+        )),
+        _ => None,
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or_default()
+}
+
+/// The running watchers; dropping this stops them.
+pub struct Watchers {
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Watchers {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// What the watchers of one namespace watch.
+#[derive(Debug, Clone)]
+pub struct WatchSpec {
+    pub namespace: String,
+    pub selector: Labels,
+    pub kinds: Vec<ObjectKind>,
+}
+
+impl WatchSpec {
+    /// Every kind the model knows.
+    pub fn all(namespace: impl Into<String>, selector: Labels) -> Self {
+        WatchSpec {
+            namespace: namespace.into(),
+            selector,
+            kinds: ObjectKind::ALL.to_vec(),
+        }
+    }
+}
+
+/// Starts one watcher per kind; their deltas go to `tx`. Each kind first sends a
+/// [`FleetDelta::Resync`] (or [`FleetDelta::KindUnavailable`]), then changes.
+pub fn spawn(client: Client, spec: &WatchSpec, tx: mpsc::Sender<FleetDelta>) -> Watchers {
+    let selector = selector_string(&spec.selector);
+    let tasks = spec
+        .kinds
+        .iter()
+        .map(|&kind| {
+            let api: Api<DynamicObject> =
+                Api::namespaced_with(client.clone(), &spec.namespace, &object_resource(kind));
+            let mut cfg = watcher::Config::default();
+            if label_selected(kind) {
+                cfg = cfg.labels(&selector);
+            }
+            tokio::spawn(run(kind, api, cfg, tx.clone()))
+        })
+        .collect();
+    Watchers { tasks }
+}
+
+async fn run(
+    kind: ObjectKind,
+    api: Api<DynamicObject>,
+    cfg: watcher::Config,
+    tx: mpsc::Sender<FleetDelta>,
+) {
+    let mut stream = std::pin::pin!(watcher::watcher(api, cfg).default_backoff());
+    let mut buffer: Vec<Object> = Vec::new();
+    // The reason last reported, so a refusal is sent once rather than at every retry.
+    let mut refused: Option<String> = None;
+    while let Some(item) = stream.next().await {
+        let delta = match item {
+            Ok(Event::Init) => {
+                buffer.clear();
+                None
+            }
+            Ok(Event::InitApply(o)) => {
+                buffer.extend(slim(kind, o));
+                None
+            }
+            Ok(Event::InitDone) => {
+                refused = None;
+                Some(FleetDelta::Resync {
+                    kind,
+                    objects: std::mem::take(&mut buffer),
+                })
+            }
+            Ok(Event::Apply(o)) => slim(kind, o).map(FleetDelta::Upsert),
+            Ok(Event::Delete(o)) => {
+                let name = o.metadata.name.clone().unwrap_or_default();
+                let namespace = o.metadata.namespace.clone().unwrap_or_default();
+                Some(FleetDelta::Delete {
+                    kind,
+                    namespace,
+                    name,
+                })
+            }
+            Err(e) => match refusal(kind, &e) {
+                Some(reason) if refused.as_ref() != Some(&reason) => {
+                    tracing::info!(?kind, %reason, "kind unavailable");
+                    refused = Some(reason.clone());
+                    Some(FleetDelta::KindUnavailable { kind, reason })
+                }
+                Some(_) => None,
+                None => {
+                    tracing::debug!(?kind, error = %e, "watch restarts");
+                    None
+                }
+            },
+        };
+        if let Some(d) = delta
+            && tx.send(d).await.is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// Tracks which kinds have reported their first list (or their refusal).
+#[derive(Debug, Clone, Default)]
+pub struct SyncTracker {
+    pending: Vec<ObjectKind>,
+}
+
+impl SyncTracker {
+    pub fn new(kinds: &[ObjectKind]) -> Self {
+        SyncTracker {
+            pending: kinds.to_vec(),
+        }
+    }
+
+    /// Notes a delta; true once every kind has been heard from.
+    pub fn observe(&mut self, delta: &FleetDelta) -> bool {
+        match delta {
+            FleetDelta::Resync { kind, .. } | FleetDelta::KindUnavailable { kind, .. } => {
+                self.pending.retain(|k| k != kind)
+            }
+            _ => {}
+        }
+        self.pending.is_empty()
+    }
+
+    pub fn pending(&self) -> &[ObjectKind] {
+        &self.pending
+    }
+}
+
+/// The namespace as one fresh list shows it, with the watchers' selection: what the model must
+/// equal once the watchers have caught up. Refused kinds are reported, as the watchers do.
+pub async fn list_state(
+    client: &Client,
+    spec: &WatchSpec,
+) -> Result<(ClusterState, BTreeMap<ObjectKind, String>), KubeError> {
+    let selector = selector_string(&spec.selector);
+    let mut objects = Vec::new();
+    let mut refused = BTreeMap::new();
+    for &kind in &spec.kinds {
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(client.clone(), &spec.namespace, &object_resource(kind));
+        let mut lp = ListParams::default();
+        if label_selected(kind) {
+            lp = lp.labels(&selector);
+        }
+        match api.list(&lp).await {
+            Ok(list) => objects.extend(list.items.into_iter().filter_map(|o| slim(kind, o))),
+            Err(KubeError::Api(s)) if refused_status(kind, &s).is_some() => {
+                refused.insert(kind, refused_status(kind, &s).unwrap_or_default());
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((
+        ClusterState {
+            namespace: spec.namespace.clone(),
+            selector: spec.selector.clone(),
+            objects,
+            queues: BTreeMap::new(),
+        },
+        refused,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selectors_round_trip() {
+        let l = parse_selector("app=ai-agent, tier = gpu").unwrap();
+        assert_eq!(l.get("tier").map(String::as_str), Some("gpu"));
+        assert_eq!(selector_string(&l), "app=ai-agent,tier=gpu");
+        assert_eq!(parse_selector("app==x").unwrap().get("app").unwrap(), "x");
+        for bad in ["", "app", "app!=x", ","] {
+            let e = parse_selector(bad).unwrap_err();
+            assert!(e.contains("-l app=ai-agent"), "{e}");
+        }
+    }
+
+    #[test]
+    fn list_items_without_kind_become_slim_objects() {
+        let o: DynamicObject = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "p", "namespace": "agents", "uid": "u",
+                         "managedFields": [{"manager": "kubectl"}],
+                         "labels": {"app": "ai-agent"}},
+            "spec": {"containers": [{"name": "agent"}]},
+            "status": {"phase": "Running"}
+        }))
+        .unwrap();
+        let Some(Object::Pod(p)) = slim(ObjectKind::Pod, o) else {
+            panic!("not a pod")
+        };
+        assert_eq!(p.name, "p");
+        assert_eq!(p.phase, crate::fleet::model::PodPhase::Running);
+    }
+
+    fn api_error(code: u16) -> watcher::Error {
+        watcher::Error::InitialListFailed(KubeError::Api(Box::new(kube::core::Status {
+            code,
+            message: "events is forbidden: User \"x\" cannot list resource \"events\"\nmore".into(),
+            ..Default::default()
+        })))
+    }
+
+    #[test]
+    fn refusals_are_told_apart_from_outages() {
+        let r = refusal(ObjectKind::Event, &api_error(403)).unwrap();
+        assert!(r.starts_with("forbidden: cannot list/watch events"), "{r}");
+        assert!(!r.contains("more"));
+        let r = refusal(ObjectKind::ScaledJob, &api_error(404)).unwrap();
+        assert!(r.contains("KEDA is not installed"), "{r}");
+        assert_eq!(refusal(ObjectKind::Pod, &api_error(500)), None);
+        assert_eq!(refusal(ObjectKind::Pod, &api_error(410)), None);
+    }
+
+    #[test]
+    fn sync_tracker_waits_for_every_kind() {
+        let mut t = SyncTracker::new(&[ObjectKind::Pod, ObjectKind::Event]);
+        assert!(!t.observe(&FleetDelta::Resync {
+            kind: ObjectKind::Pod,
+            objects: vec![]
+        }));
+        assert_eq!(t.pending(), &[ObjectKind::Event]);
+        assert!(t.observe(&FleetDelta::KindUnavailable {
+            kind: ObjectKind::Event,
+            reason: "forbidden".into()
+        }));
+    }
+}

@@ -1,0 +1,163 @@
+//! The fleet summary `fleetctl status` prints: a stable, documented shape built from the model at
+//! a given time. Field names here are an interface (`status -o json`); add fields, never rename.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::health::{DISRUPTION_WINDOW, DisruptionCounts, Finding, Severity};
+use super::model::{
+    Disruption, FleetKind, FleetState, JobTotals, Model, ObjectKind, PdbStatus, PodCounts,
+    selector_string,
+};
+
+/// At most this many disruptions of the last hour are listed per fleet (newest first).
+pub const DISRUPTIONS_LISTED: usize = 20;
+
+/// The whole namespace at one time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Snapshot {
+    pub namespace: String,
+    /// `key=value,...`
+    pub selector: String,
+    pub at: Timestamp,
+    /// Kinds the API refused (RBAC, or a missing CRD): their part of the picture is missing.
+    pub degraded: Vec<Degraded>,
+    /// Queues whose depth could not be read, with the reason.
+    pub queue_errors: BTreeMap<String, String>,
+    pub fleets: Vec<FleetStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Degraded {
+    pub kind: ObjectKind,
+    pub reason: String,
+}
+
+/// One fleet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FleetStatus {
+    pub kind: FleetKind,
+    pub name: String,
+    pub state: FleetState,
+    pub queue: Option<String>,
+    /// Ready messages at the last reading (None: no reading).
+    pub queue_ready: Option<u64>,
+    pub queue_consumers: Option<u64>,
+    /// Jobs KEDA creates at its next poll (ScaledJob fleets with a queue reading).
+    pub predicted_next_scale: Option<i64>,
+    pub jobs: JobTotals,
+    pub pods: PodCounts,
+    pub pdb: Option<PdbSummary>,
+    pub disruptions_last_hour: DisruptionCounts,
+    /// The last hour's disruptions, newest first, at most [`DISRUPTIONS_LISTED`].
+    pub disruptions: Vec<Disruption>,
+    /// Most severe first.
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PdbSummary {
+    pub name: String,
+    pub min_available: Option<String>,
+    pub max_unavailable: Option<String>,
+    pub current_healthy: i32,
+    pub desired_healthy: i32,
+    pub disruptions_allowed: i32,
+    pub expected_pods: i32,
+    pub sync_failed: bool,
+}
+
+impl From<&PdbStatus> for PdbSummary {
+    fn from(p: &PdbStatus) -> Self {
+        PdbSummary {
+            name: p.name.clone(),
+            min_available: p.min_available.clone(),
+            max_unavailable: p.max_unavailable.clone(),
+            current_healthy: p.current_healthy,
+            desired_healthy: p.desired_healthy,
+            disruptions_allowed: p.disruptions_allowed,
+            expected_pods: p.expected_pods,
+            sync_failed: p.sync_failed,
+        }
+    }
+}
+
+impl FleetStatus {
+    /// `kind/name`, as kubectl writes it.
+    pub fn display(&self) -> String {
+        format!("{}/{}", self.kind.lower(), self.name)
+    }
+
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+impl Snapshot {
+    /// The summary of `model` at `now`.
+    pub fn build(model: &Model, now: Timestamp, queue_errors: BTreeMap<String, String>) -> Self {
+        let since = now - DISRUPTION_WINDOW;
+        let fleets = model
+            .report(now)
+            .into_iter()
+            .map(|r| {
+                let f = r.fleet;
+                let disruptions = model
+                    .history(&f.id())
+                    .map(|h| {
+                        h.disruptions
+                            .iter()
+                            .rev()
+                            .take_while(|d| d.at >= since)
+                            .take(DISRUPTIONS_LISTED)
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                FleetStatus {
+                    kind: f.kind,
+                    name: f.name,
+                    state: f.state,
+                    queue_ready: f.queue_stats.as_ref().map(|q| q.ready),
+                    queue_consumers: f.queue_stats.as_ref().map(|q| q.consumers),
+                    queue: f.queue,
+                    predicted_next_scale: f.predicted_next_scale,
+                    jobs: f.jobs,
+                    pods: f.pods,
+                    pdb: f.pdb.as_ref().map(PdbSummary::from),
+                    disruptions_last_hour: r.disruptions_last_hour,
+                    disruptions,
+                    findings: r.findings,
+                }
+            })
+            .collect();
+        Snapshot {
+            namespace: model.namespace().to_string(),
+            selector: selector_string(model.selector()),
+            at: now,
+            degraded: model
+                .unavailable()
+                .iter()
+                .map(|(kind, reason)| Degraded {
+                    kind: *kind,
+                    reason: reason.clone(),
+                })
+                .collect(),
+            queue_errors,
+            fleets,
+        }
+    }
+
+    /// Findings of every fleet, most severe first.
+    pub fn findings(&self) -> impl Iterator<Item = (&FleetStatus, &Finding)> {
+        let mut all: Vec<_> = self
+            .fleets
+            .iter()
+            .flat_map(|f| f.findings.iter().map(move |x| (f, x)))
+            .collect();
+        all.sort_by_key(|(_, x)| std::cmp::Reverse(x.severity));
+        all.into_iter()
+    }
+}

@@ -1,0 +1,525 @@
+//! The fleet model fed by live watches, and `fleetctl status`, against the in-process sim over
+//! HTTPS with the real kube client.
+//!
+//! - The watchers' model equals the model of a fresh list, also after every watch ended with a
+//!   410 and after dropped connections.
+//! - `status -o json` counts OOMKilled, evicted and unschedulable pods and names the findings.
+//! - A token whose Role lacks events degrades the events, not the status.
+//! - `status --watch -o json` prints again when the cluster changes.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::{Pod, Secret};
+use kube::Client;
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::mpsc;
+
+use common::TempDir;
+use fleetctl::cluster::apply::{load_bundled, prepare};
+use fleetctl::cluster::watch::{self, WatchSpec};
+use fleetctl::fleet::delta::FleetDelta;
+use fleetctl::fleet::model::{Labels, Model, ObjectKind};
+use fleetctl::sim::api::store::WatchControl;
+use fleetctl::sim::runtime::{RunningSim, SimOptions, start};
+
+const NS: &str = "agents";
+
+async fn sim_with(dir: &TempDir, f: impl FnOnce(&mut SimOptions)) -> (RunningSim, Client) {
+    common::install_crypto();
+    let mut opts = SimOptions::new(dir.path().join("kubeconfig"));
+    f(&mut opts);
+    let sim = start(opts).await.expect("the sim starts");
+    let (client, _) = fleetctl::cluster::client::connect(Some(&sim.kubeconfig), None)
+        .await
+        .unwrap();
+    (sim, client)
+}
+
+fn bundled_doc(kind: &str) -> Value {
+    prepare(load_bundled().unwrap(), NS, None)
+        .unwrap()
+        .into_iter()
+        .find(|o| o.kind() == kind)
+        .unwrap()
+        .doc
+}
+
+/// Creates or updates one object by server-side apply (manager `test`).
+async fn put(client: &Client, doc: &Value) {
+    let api_version = doc["apiVersion"].as_str().unwrap();
+    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    let gvk = kube::core::GroupVersionKind::gvk(group, version, doc["kind"].as_str().unwrap());
+    let (resource, _) = kube::discovery::pinned_kind(client, &gvk).await.unwrap();
+    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), NS, &resource);
+    api.patch(
+        doc["metadata"]["name"].as_str().unwrap(),
+        &PatchParams::apply("test").force(),
+        &Patch::Apply(doc),
+    )
+    .await
+    .unwrap();
+}
+
+/// A pod of the Job fleet `ai-agent-batch` with the given status.
+async fn pod(client: &Client, name: &str, status: Value) {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    let p: Pod = serde_json::from_value(json!({
+        "metadata": {"name": name, "labels": {
+            "app": "ai-agent", "batch.kubernetes.io/job-name": "ai-agent-batch"}},
+        "spec": {"nodeName": "sim-node-1", "containers": [{"name": "agent", "image": "agent:1",
+            "resources": {"limits": {"memory": "512Mi"}}}]}
+    }))
+    .unwrap();
+    pods.create(&PostParams::default(), &p).await.unwrap();
+    pods.patch_status(
+        name,
+        &PatchParams::default(),
+        &Patch::Merge(json!({ "status": status })),
+    )
+    .await
+    .unwrap();
+}
+
+fn running() -> Value {
+    json!({"phase": "Running", "podIP": "127.1.0.9",
+           "conditions": [{"type": "Ready", "status": "True"}],
+           "containerStatuses": [{"name": "agent", "ready": true, "restartCount": 0,
+                                  "image": "agent:1", "imageID": "", "state": {"running": {}}}]})
+}
+
+fn oom_killed(at: Timestamp) -> Value {
+    json!({"phase": "Running",
+           "conditions": [{"type": "Ready", "status": "True"}],
+           "containerStatuses": [{"name": "agent", "ready": true, "restartCount": 2,
+               "image": "agent:1", "imageID": "", "state": {"running": {}},
+               "lastState": {"terminated": {"exitCode": 137, "reason": "OOMKilled",
+                   "finishedAt": at.to_string()}}}]})
+}
+
+fn evicted(at: Timestamp) -> Value {
+    json!({"phase": "Failed", "reason": "Evicted",
+           "message": "The node was low on resource: memory.",
+           "conditions": [{"type": "DisruptionTarget", "status": "True",
+               "reason": "TerminationByKubelet", "lastTransitionTime": at.to_string(),
+               "message": "The node was low on resource: memory."}]})
+}
+
+fn unschedulable() -> Value {
+    json!({"phase": "Pending",
+           "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+               "message": "0/3 nodes are available: 3 Insufficient memory."}]})
+}
+
+async fn fleetctl(kubeconfig: &std::path::Path, args: &[&str]) -> common::Run {
+    let mut cmd = common::fleetctl();
+    cmd.arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(args)
+        .env_remove("KUBECONFIG");
+    let args = args.join(" ");
+    let run = tokio::time::timeout(
+        Duration::from_secs(90),
+        tokio::task::spawn_blocking(move || common::run(&mut cmd)),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("fleetctl {args} did not finish"))
+    .unwrap();
+    eprintln!(
+        "fleetctl {args} -> {}\n{}{}",
+        run.code, run.stdout, run.stderr
+    );
+    run
+}
+
+fn fleet<'a>(status: &'a Value, kind: &str, name: &str) -> &'a Value {
+    status["fleets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == kind && f["name"] == name)
+        .unwrap_or_else(|| panic!("no fleet {kind}/{name} in {status}"))
+}
+
+fn codes(fleet: &Value) -> Vec<String> {
+    fleet["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_json_counts_oomkilled_evicted_and_pending_pods() {
+    let dir = TempDir::new("status");
+    let (sim, client) = sim_with(&dir, |_| {}).await;
+    put(&client, &bundled_doc("Job")).await;
+    put(&client, &bundled_doc("PodDisruptionBudget")).await;
+    let now = Timestamp::now();
+    pod(&client, "batch-a", running()).await;
+    pod(
+        &client,
+        "batch-b",
+        oom_killed(now - jiff::SignedDuration::from_mins(2)),
+    )
+    .await;
+    pod(
+        &client,
+        "batch-c",
+        evicted(now - jiff::SignedDuration::from_mins(1)),
+    )
+    .await;
+    pod(&client, "batch-d", unschedulable()).await;
+
+    let run = fleetctl(&sim.kubeconfig, &["status", "-o", "json", "--no-queue"]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    let status: Value = serde_json::from_str(run.stdout.trim()).expect("one JSON object");
+    assert_eq!(status["namespace"], NS);
+    assert_eq!(status["selector"], "app=ai-agent");
+    assert_eq!(status["degraded"], json!([]));
+    let f = fleet(&status, "Job", "ai-agent-batch");
+    assert_eq!(f["state"], "running");
+    assert_eq!(f["queue"], "agent-tasks");
+    assert_eq!(f["queue_ready"], Value::Null, "--no-queue reads no depth");
+    let pods = &f["pods"];
+    assert_eq!(
+        (
+            &pods["total"],
+            &pods["running"],
+            &pods["pending"],
+            &pods["failed"],
+            &pods["ready"],
+            &pods["unschedulable"],
+            &pods["restarts"]
+        ),
+        (
+            &json!(4),
+            &json!(2),
+            &json!(1),
+            &json!(1),
+            &json!(2),
+            &json!(1),
+            &json!(2)
+        ),
+        "{f}"
+    );
+    let d = &f["disruptions_last_hour"];
+    assert_eq!(
+        (&d["oom_killed"], &d["evicted"]),
+        (&json!(1), &json!(1)),
+        "{f}"
+    );
+    let listed: Vec<(&str, &str)> = f["disruptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["kind"].as_str().unwrap(), d["pod"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        listed,
+        [("Evicted", "batch-c"), ("OomKilled", "batch-b")],
+        "newest first"
+    );
+    let codes = codes(f);
+    for c in ["oom-kills", "unschedulable"] {
+        assert!(codes.contains(&c.to_string()), "{c} missing from {codes:?}");
+    }
+    assert_eq!(f["pdb"]["name"], "agent-pdb");
+
+    // The table says the same in one line per fleet.
+    let run = fleetctl(&sim.kubeconfig, &["status", "--no-queue"]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("job/ai-agent-batch "))
+        .expect("a line for the Job fleet");
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(cells[1], "running", "{line}");
+    assert_eq!(
+        cells[6], "2/1/0",
+        "pods running/pending/terminating: {line}"
+    );
+    assert!(
+        run.stdout
+            .contains("job/ai-agent-batch warning unschedulable:"),
+        "{}",
+        run.stdout
+    );
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_errors_are_one_line() {
+    let dir = TempDir::new("status-err");
+    let (sim, _client) = sim_with(&dir, |_| {}).await;
+    let run = fleetctl(&sim.kubeconfig, &["status", "-l", "app!=x"]).await;
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("-l app=ai-agent"), "{}", run.stderr);
+    let kubeconfig = sim.kubeconfig.clone();
+    sim.stop().await;
+
+    // The cluster is gone: the error names the kubeconfig.
+    let sim = kubeconfig;
+    let run = fleetctl(&sim, &["status"]).await;
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&sim.display().to_string()),
+        "{}",
+        run.stderr
+    );
+}
+
+/// The watchers' model, fed until it equals the model of a fresh list (or the time is up).
+async fn converge(
+    client: &Client,
+    spec: &WatchSpec,
+    model: &mut Model,
+    rx: &mut mpsc::Receiver<FleetDelta>,
+    resyncs: &mut usize,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        while let Ok(Some(d)) = tokio::time::timeout(Duration::from_millis(300), rx.recv()).await {
+            if matches!(d, FleetDelta::Resync { .. }) {
+                *resyncs += 1;
+            }
+            model.apply(d, Timestamp::now());
+        }
+        let (state, refused) = watch::list_state(client, spec).await.unwrap();
+        assert!(refused.is_empty(), "{refused:?}");
+        let fresh = Model::from_state(&state, Timestamp::now());
+        if *model == fresh {
+            return;
+        }
+        if tokio::time::Instant::now() > deadline {
+            assert_eq!(model.pods(), fresh.pods());
+            assert_eq!(model.jobs(), fresh.jobs());
+            assert_eq!(model.events(), fresh.events());
+            panic!("the watched model never equalled a fresh list");
+        }
+    }
+}
+
+/// Creates, changes and deletes objects of every watched kind.
+async fn churn(client: &Client, round: usize) {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    for i in 0..6 {
+        let name = format!("w{round}-{i}");
+        let status = match i % 3 {
+            0 => running(),
+            1 => oom_killed(Timestamp::now()),
+            _ => unschedulable(),
+        };
+        pod(client, &name, status).await;
+    }
+    pods.delete(
+        &format!("w{round}-0"),
+        &DeleteParams::default().grace_period(0),
+    )
+    .await
+    .unwrap();
+    let mut job = bundled_doc("Job");
+    job["metadata"]["name"] = json!(format!("job-{round}"));
+    put(client, &job).await;
+    let mut sj = bundled_doc("ScaledJob");
+    sj["metadata"]["annotations"] =
+        json!({"autoscaling.keda.sh/paused": round.is_multiple_of(2).to_string()});
+    put(client, &sj).await;
+    let events: Api<DynamicObject> = Api::namespaced_with(
+        client.clone(),
+        NS,
+        &watch::object_resource(ObjectKind::Event),
+    );
+    let ev: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Event",
+        "metadata": {"name": format!("ev-{round}"), "namespace": NS},
+        "involvedObject": {"kind": "Pod", "name": format!("w{round}-1"), "namespace": NS},
+        "reason": "OOMKilling", "message": "Memory cgroup out of memory", "type": "Warning",
+        "count": 1, "source": {"component": "kubelet"}
+    }))
+    .unwrap();
+    events.create(&PostParams::default(), &ev).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watched_model_equals_a_fresh_list_after_410s_and_dropped_connections() {
+    let dir = TempDir::new("watch");
+    // A short change history: a watch that resumes late after a drop finds its version expired
+    // and must list again.
+    let (sim, client) = sim_with(&dir, |o| o.history = 50).await;
+    put(&client, &bundled_doc("PodDisruptionBudget")).await;
+    put(&client, &bundled_doc("NetworkPolicy")).await;
+    churn(&client, 0).await;
+
+    let spec = WatchSpec::all(NS, Labels::from([("app".into(), "ai-agent".into())]));
+    let (tx, mut rx) = mpsc::channel(1024);
+    let watchers = watch::spawn(client.clone(), &spec, tx);
+    let mut model = Model::with_selector(NS, spec.selector.clone());
+    let mut resyncs = 0;
+    converge(&client, &spec, &mut model, &mut rx, &mut resyncs).await;
+    assert_eq!(resyncs, ObjectKind::ALL.len(), "one initial list per kind");
+    assert!(model.pods().len() >= 5);
+
+    // Changes while watching.
+    churn(&client, 1).await;
+    converge(&client, &spec, &mut model, &mut rx, &mut resyncs).await;
+    assert_eq!(
+        resyncs,
+        ObjectKind::ALL.len(),
+        "no re-list without a reason"
+    );
+
+    // Every watch ends with 410 Gone: every kind lists again.
+    sim.store.end_watches(WatchControl::Expire);
+    churn(&client, 2).await;
+    converge(&client, &spec, &mut model, &mut rx, &mut resyncs).await;
+    assert!(
+        resyncs >= 2 * ObjectKind::ALL.len(),
+        "every kind re-listed after the 410: {resyncs}"
+    );
+
+    // Connections drop while many changes keep coming: each watcher resumes from its version,
+    // or lists again if that version aged out of the history meanwhile.
+    sim.store.end_watches(WatchControl::Drop);
+    for round in 3..8 {
+        churn(&client, round).await;
+    }
+    converge(&client, &spec, &mut model, &mut rx, &mut resyncs).await;
+
+    // A plain drop with the versions still known resumes without a list.
+    sim.store.end_watches(WatchControl::Drop);
+    churn(&client, 8).await;
+    converge(&client, &spec, &mut model, &mut rx, &mut resyncs).await;
+    let fleets: Vec<String> = model.fleets().map(|f| f.id().to_string()).collect();
+    assert!(
+        fleets.contains(&"ScaledJob/ai-agent".to_string()),
+        "{fleets:?}"
+    );
+    assert!(fleets.contains(&"Job/job-8".to_string()), "{fleets:?}");
+    drop(watchers);
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_role_without_events_degrades_only_the_events() {
+    let dir = TempDir::new("status-rbac");
+    let (sim, client) = sim_with(&dir, |o| o.enforce_rbac = true).await;
+    put(&client, &bundled_doc("Job")).await;
+    pod(&client, "batch-a", running()).await;
+    let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": "no-events", "namespace": NS},
+        "rules": [
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "watch"]},
+            {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["list", "watch"]},
+            {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["list", "watch"]},
+            {"apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": ["list", "watch"]},
+            {"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": ["list", "watch"]},
+            {"apiGroups": ["keda.sh"], "resources": ["scaledjobs"], "verbs": ["list", "watch"]}]});
+    let binding = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "viewer", "namespace": NS},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "no-events"},
+        "subjects": [{"kind": "ServiceAccount", "name": "viewer", "namespace": NS}]});
+    let sa = json!({"apiVersion": "v1", "kind": "ServiceAccount",
+        "metadata": {"name": "viewer", "namespace": NS}});
+    for doc in [&sa, &role, &binding] {
+        put(&client, doc).await;
+    }
+    use base64::Engine;
+    let token = "viewer-token-for-status-tests";
+    let secret: Secret = serde_json::from_value(json!({
+        "metadata": {"name": "viewer-token",
+            "annotations": {"kubernetes.io/service-account.name": "viewer"}},
+        "type": "kubernetes.io/service-account-token",
+        "data": {"token": base64::engine::general_purpose::STANDARD.encode(token)}
+    }))
+    .unwrap();
+    Api::<Secret>::namespaced(client.clone(), NS)
+        .create(&PostParams::default(), &secret)
+        .await
+        .unwrap();
+    let kubeconfig = dir.path().join("viewer-kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        std::fs::read_to_string(&sim.kubeconfig)
+            .unwrap()
+            .replace(&sim.token, token),
+    )
+    .unwrap();
+
+    let run = fleetctl(&kubeconfig, &["status", "-o", "json", "--no-queue"]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    let status: Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    let degraded = status["degraded"].as_array().unwrap();
+    assert_eq!(degraded.len(), 1, "{status}");
+    assert_eq!(degraded[0]["kind"], "Event");
+    let reason = degraded[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("forbidden: cannot list/watch events"),
+        "{reason}"
+    );
+    assert!(!reason.contains(token));
+    assert_eq!(
+        fleet(&status, "Job", "ai-agent-batch")["pods"]["running"],
+        1
+    );
+
+    let run = fleetctl(&kubeconfig, &["status", "--no-queue"]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stdout.contains("degraded: Event: forbidden"),
+        "{}",
+        run.stdout
+    );
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_watch_prints_again_when_the_cluster_changes() {
+    let dir = TempDir::new("status-watch");
+    let (sim, client) = sim_with(&dir, |_| {}).await;
+    put(&client, &bundled_doc("Job")).await;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_fleetctl"))
+        .arg("--kubeconfig")
+        .arg(&sim.kubeconfig)
+        .args(["status", "--watch", "-o", "json", "--no-queue"])
+        .env_remove("KUBECONFIG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = async || -> Value {
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("a line within 30 s")
+            .unwrap()
+            .expect("status --watch keeps printing");
+        serde_json::from_str(&line).unwrap()
+    };
+    let first = next().await;
+    assert_eq!(fleet(&first, "Job", "ai-agent-batch")["pods"]["total"], 0);
+    pod(&client, "batch-a", running()).await;
+    // The pod shows up within a line or two (its creation and its status are two changes).
+    let mut seen = None;
+    for _ in 0..3 {
+        let s = next().await;
+        if fleet(&s, "Job", "ai-agent-batch")["pods"]["running"] == 1 {
+            seen = Some(s);
+            break;
+        }
+    }
+    assert!(seen.is_some(), "the running pod never showed");
+    child.start_kill().unwrap();
+    sim.stop().await;
+}
