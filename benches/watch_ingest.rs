@@ -127,7 +127,8 @@ fn main() {
         let restarts: u64 = model.pods().values().map(|p| u64::from(p.restarts)).sum();
         assert_eq!(model.pods().len(), pods);
         let expected: u64 = (0..pods)
-            .filter_map(|i| (i < updates).then(|| ((updates - 1 - i) / pods + 1) as u64))
+            .filter(|&i| i < updates)
+            .map(|i| ((updates - 1 - i) / pods + 1) as u64)
             .sum();
         assert_eq!(restarts, expected, "the model holds every pod's last update");
         println!(
