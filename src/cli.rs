@@ -324,6 +324,51 @@ pub struct SimArgs {
     /// Changes a watch can resume from before it must re-list (410 Expired)
     #[arg(long, default_value_t = 20_000, value_name = "N", hide = true)]
     pub history: usize,
+
+    /// Serve the API alone: no scheduler, controllers or kubelet (objects do not move)
+    #[arg(long)]
+    pub api_only: bool,
+
+    /// Simulated nodes (sim-node-1 ... sim-node-N)
+    #[arg(long, default_value_t = 3, value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub nodes: u16,
+
+    /// Allocatable CPU per node (a quantity: 8, 500m)
+    #[arg(long, default_value = "8", value_name = "CPU", value_parser = parse_cpu)]
+    pub node_cpu: u64,
+
+    /// Allocatable memory per node (a quantity: 32Gi, 512Mi)
+    #[arg(long, default_value = "32Gi", value_name = "MEM", value_parser = parse_memory)]
+    pub node_memory: u64,
+
+    /// How pod containers run: `process` spawns `fleetctl agent` per container; `inproc` runs
+    /// agents as tasks inside the sim (for thousands of pods)
+    #[arg(long, value_enum, default_value_t = SimRuntime::Process)]
+    pub runtime: SimRuntime,
+
+    /// Act as a kubelet under memory pressure: evict pods (status.reason Evicted) when a node's
+    /// pods use more memory than it has
+    #[arg(long)]
+    pub evict_on_pressure: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SimRuntime {
+    Process,
+    Inproc,
+}
+
+fn parse_cpu(s: &str) -> Result<u64, String> {
+    crate::fleet::model::parse_cpu_millis(s)
+        .filter(|m| *m > 0)
+        .ok_or_else(|| format!("'{s}' is not a CPU quantity; write e.g. 8 or 500m"))
+}
+
+fn parse_memory(s: &str) -> Result<u64, String> {
+    crate::fleet::model::parse_quantity_bytes(s)
+        .filter(|b| *b > 0)
+        .ok_or_else(|| format!("'{s}' is not a memory quantity; write e.g. 32Gi or 512Mi"))
 }
 
 #[derive(Debug, Clone, Args)]

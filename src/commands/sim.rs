@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::{Failure, Outcome};
-use crate::cli::SimArgs;
+use crate::cli::{SimArgs, SimRuntime};
+use crate::sim::controllers::{ControllerOptions, RuntimeKind};
 use crate::sim::runtime::{SimOptions, start};
 
 pub fn default_kubeconfig(state_dir: Option<&PathBuf>) -> PathBuf {
@@ -30,6 +31,24 @@ pub async fn run(args: SimArgs) -> Outcome {
         without_keda: args.without_keda,
         history: args.history,
         enforce_rbac: args.enforce_rbac,
+        controllers: (!args.api_only).then(|| {
+            // Volumes live in the state directory when there is one, so checkpoints on a PVC
+            // survive a restart of the sim as they survive pods.
+            let dir = args.state_dir.clone().unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("fleetctl-sim-{}", std::process::id()))
+            });
+            ControllerOptions {
+                nodes: usize::from(args.nodes),
+                node_cpu_millis: args.node_cpu,
+                node_memory_bytes: args.node_memory,
+                runtime: match args.runtime {
+                    SimRuntime::Process => RuntimeKind::Process,
+                    SimRuntime::Inproc => RuntimeKind::Inproc,
+                },
+                evict_on_pressure: args.evict_on_pressure,
+                ..ControllerOptions::new(dir)
+            }
+        }),
     };
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let sim = start(opts).await.map_err(Failure::usage)?;

@@ -285,6 +285,18 @@ pub fn keda_paused(annotation: Option<&str>) -> bool {
 
 /// A Kubernetes quantity (`2Gi`, `512M`, `1e9`, `1.5Gi`) in bytes, rounded up.
 pub fn parse_quantity_bytes(s: &str) -> Option<u64> {
+    let bytes = parse_quantity(s)?.ceil();
+    (bytes.is_finite() && bytes >= 0.0).then_some(bytes as u64)
+}
+
+/// A CPU quantity (`2`, `250m`, `0.5`) in millicores, rounded up.
+pub fn parse_cpu_millis(s: &str) -> Option<u64> {
+    let m = (parse_quantity(s)? * 1000.0).ceil();
+    (m.is_finite() && m >= 0.0).then_some(m as u64)
+}
+
+/// A Kubernetes quantity as a number (`250m` is 0.25, `1Ki` is 1024).
+pub fn parse_quantity(s: &str) -> Option<f64> {
     let s = s.trim();
     let split = s
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
@@ -313,8 +325,8 @@ pub fn parse_quantity_bytes(s: &str) -> Option<u64> {
         }
         _ => return None,
     };
-    let bytes = (number * factor).ceil();
-    (bytes.is_finite() && bytes >= 0.0).then_some(bytes as u64)
+    let q = number * factor;
+    q.is_finite().then_some(q)
 }
 
 // JSON helpers: absent or mistyped fields read as None.
@@ -2138,6 +2150,10 @@ mod tests {
 
     #[test]
     fn quantities() {
+        assert_eq!(parse_cpu_millis("250m"), Some(250));
+        assert_eq!(parse_cpu_millis("2"), Some(2000));
+        assert_eq!(parse_cpu_millis("0.5"), Some(500));
+        assert_eq!(parse_cpu_millis("x"), None);
         assert_eq!(parse_quantity_bytes("2Gi"), Some(2 << 30));
         assert_eq!(parse_quantity_bytes("512Mi"), Some(512 << 20));
         assert_eq!(parse_quantity_bytes("1G"), Some(1_000_000_000));

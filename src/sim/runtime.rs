@@ -12,6 +12,7 @@ use tracing::warn;
 use super::api::registry::{Registry, keda_crd_objects};
 use super::api::server::{self, ApiState};
 use super::api::store::{DEFAULT_HISTORY, Store};
+use super::controllers::{self, ControllerOptions, Ctx};
 use super::{kubeconfig, tls};
 
 /// The namespaces every sim starts with.
@@ -26,6 +27,9 @@ pub struct SimOptions {
     pub without_keda: bool,
     pub history: usize,
     pub enforce_rbac: bool,
+    /// The controllers, scheduler and kubelet; None serves the API alone (tests that play the
+    /// controllers themselves).
+    pub controllers: Option<ControllerOptions>,
 }
 
 impl SimOptions {
@@ -38,6 +42,7 @@ impl SimOptions {
             without_keda: false,
             history: DEFAULT_HISTORY,
             enforce_rbac: false,
+            controllers: None,
         }
     }
 }
@@ -187,6 +192,17 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
             opts.kubeconfig.display()
         )
     })?;
+    if let Some(copts) = opts.controllers {
+        // The controllers are clients of this very API, with the admin token.
+        let (client, _) = crate::cluster::client::connect(Some(&opts.kubeconfig), None)
+            .await
+            .map_err(|e| format!("the controllers cannot reach the sim's API: {e}"))?;
+        tasks.extend(controllers::start(Ctx {
+            client,
+            opts: Arc::new(copts),
+            shutdown: rx.clone(),
+        }));
+    }
     Ok(RunningSim {
         server: server_url,
         kubeconfig: opts.kubeconfig,
