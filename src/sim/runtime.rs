@@ -193,6 +193,7 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
         )
     })?;
     if let Some(copts) = opts.controllers {
+        store.enable_garbage_collection();
         // The controllers are clients of this very API, with the admin token.
         let (client, _) = crate::cluster::client::connect(Some(&opts.kubeconfig), None)
             .await

@@ -14,7 +14,7 @@ use super::request::Target;
 use super::selector::{FieldSelector, LabelSelector};
 use super::server::{ApiState, Req, Resp, json_response};
 use super::status::{ApiError, success_deleted};
-use super::store::{DeleteOptions, Deleted, Part, timestamp};
+use super::store::{DeleteOptions, Deleted, Part, Propagation, timestamp};
 use super::table;
 use super::validate;
 use super::{subresources, watch};
@@ -474,6 +474,10 @@ fn delete_options(r: &Req) -> Result<DeleteOptions, ApiError> {
             .get("gracePeriodSeconds")
             .and_then(|v| v.parse().ok()),
         dry_run: r.query.dry_run(),
+        propagation: r
+            .query
+            .get("propagationPolicy")
+            .and_then(Propagation::parse),
         ..Default::default()
     };
     if !r.body.is_empty() {
@@ -487,6 +491,19 @@ fn delete_options(r: &Req) -> Result<DeleteOptions, ApiError> {
             .is_some_and(|a| a.iter().any(|v| v == "All"))
         {
             o.dry_run = true;
+        }
+        if let Some(p) = b["propagationPolicy"].as_str() {
+            o.propagation = Some(Propagation::parse(p).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "propagationPolicy: Unsupported value: \"{p}\": supported values: \"Orphan\", \"Background\", \"Foreground\""
+                ))
+            })?);
+        } else if let Some(orphan) = b["orphanDependents"].as_bool() {
+            o.propagation = Some(if orphan {
+                Propagation::Orphan
+            } else {
+                Propagation::Background
+            });
         }
         o.uid = b["preconditions"]["uid"].as_str().map(String::from);
         o.resource_version = b["preconditions"]["resourceVersion"]

@@ -6,15 +6,28 @@
 //! - [`events`]: core/v1 Events with the reasons SPEC-k8s.md lists, aggregated like client-go's
 //!   recorder (a repeat bumps `count`).
 //!
+//! - [`deployment`]: Deployments and their ReplicaSets (replicas, scale, status).
+//! - [`disruption`]: PodDisruptionBudget status (SPEC-k8s.md §4).
+//! - [`gc`]: the garbage collector (ownerReferences; Background, Foreground, Orphan).
+//! - [`ttl`]: deletes finished Jobs after `ttlSecondsAfterFinished`.
+//!
 //! Every controller is started by [`start`] and stops when the sim's shutdown signal fires.
 
+pub mod deployment;
+pub mod disruption;
 pub mod events;
+pub mod gc;
+pub mod ttl;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use futures::StreamExt;
 use kube::Client;
-use tokio::sync::watch;
+use kube::api::{Api, DynamicObject};
+use kube::core::{ApiResource, GroupVersionKind};
+use kube::runtime::{WatchStreamExt, reflector, watcher};
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 /// How pod containers run.
@@ -31,7 +44,7 @@ pub enum RuntimeKind {
 /// What the controllers simulate.
 #[derive(Debug, Clone)]
 pub struct ControllerOptions {
-    /// Simulated nodes `sim-node-1` … `sim-node-N`.
+    /// Simulated nodes `sim-node-1` … `sim-node-N` (0: nothing is scheduled, no pod runs).
     pub nodes: usize,
     /// Allocatable CPU per node, in millicores.
     pub node_cpu_millis: u64,
@@ -96,9 +109,55 @@ impl Ctx {
     }
 }
 
+/// A cache of one kind in every namespace, kept current by a watcher (re-listing after errors,
+/// with back-off); `changed` is notified after each event. The task ends with the sim.
+pub fn cache(
+    ctx: &Ctx,
+    resource: &ApiResource,
+    changed: Arc<Notify>,
+) -> (reflector::Store<DynamicObject>, JoinHandle<()>) {
+    let writer = reflector::store::Writer::new(resource.clone());
+    let reader = writer.as_reader();
+    let api: Api<DynamicObject> = Api::all_with(ctx.client.clone(), resource);
+    let stream = watcher::watcher(api, watcher::Config::default())
+        .default_backoff()
+        .reflect(writer);
+    let task = ctx.spawn(async move {
+        let mut stream = std::pin::pin!(stream);
+        while stream.next().await.is_some() {
+            changed.notify_one();
+        }
+    });
+    (reader, task)
+}
+
+/// The API resource of a built-in or KEDA kind, from `apiVersion` and `kind`.
+pub fn resource_of(api_version: &str, kind: &str) -> Option<ApiResource> {
+    let plural = match (api_version, kind) {
+        ("v1", "Pod") => "pods",
+        ("v1", "Node") => "nodes",
+        ("v1", "Event") => "events",
+        ("batch/v1", "Job") => "jobs",
+        ("apps/v1", "ReplicaSet") => "replicasets",
+        ("apps/v1", "Deployment") => "deployments",
+        ("policy/v1", "PodDisruptionBudget") => "poddisruptionbudgets",
+        ("keda.sh/v1alpha1", "ScaledJob") => "scaledjobs",
+        ("keda.sh/v1alpha1", "TriggerAuthentication") => "triggerauthentications",
+        _ => return None,
+    };
+    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    Some(ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk(group, version, kind),
+        plural,
+    ))
+}
+
 /// Starts every controller.
 pub fn start(ctx: Ctx) -> Vec<JoinHandle<()>> {
-    let tasks = Vec::new();
-    let _ = &ctx;
+    let mut tasks = Vec::new();
+    tasks.extend(deployment::spawn(&ctx));
+    tasks.extend(disruption::spawn(&ctx));
+    tasks.extend(gc::spawn(&ctx));
+    tasks.extend(ttl::spawn(&ctx));
     tasks
 }
