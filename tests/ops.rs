@@ -7,6 +7,8 @@
 //! what an eviction does) is deleted with grace 0 by [`kubelet`]. `drain` itself waits until the
 //! pods are gone, as it must on a real cluster, where terminating agents are still checkpointing.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -783,24 +785,9 @@ async fn the_bundled_role_is_enough_for_pause_resume_and_drain() {
     let (sim, client) = sim_with(opts).await;
     create_secret(&client).await;
     assert_eq!(fleetctl(&sim, &["apply"]).await.code, 0);
-    use base64::Engine;
     let token = "fleetctl-sa-token-for-tests";
-    let secret: Secret = serde_json::from_value(json!({
-        "metadata": {"name": "fleetctl-token",
-            "annotations": {"kubernetes.io/service-account.name": "fleetctl"}},
-        "type": "kubernetes.io/service-account-token",
-        "data": {"token": base64::engine::general_purpose::STANDARD.encode(token)}
-    }))
-    .unwrap();
-    Api::<Secret>::namespaced(client.clone(), NS)
-        .create(&PostParams::default(), &secret)
-        .await
-        .unwrap();
-    let kubeconfig = std::fs::read_to_string(&sim.kubeconfig)
-        .unwrap()
-        .replace(&sim.token, token);
     let path = temp_dir("sa").join("kubeconfig");
-    std::fs::write(&path, kubeconfig).unwrap();
+    common::service_account_kubeconfig(&client, &sim, NS, "fleetctl", token, &path).await;
     let as_sa = |args: &'static [&'static str]| {
         let path = path.clone();
         async move {

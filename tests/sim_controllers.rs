@@ -8,8 +8,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Event, Pod};
@@ -36,25 +34,6 @@ async fn sim(dir: &TempDir) -> (RunningSim, Client) {
         .await
         .unwrap();
     (sim, client)
-}
-
-/// Polls `check` every 100 ms until it returns Some, for at most `secs`.
-async fn eventually<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what}: not within {secs} s"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 fn kubectl(sim: &RunningSim, args: &[&str]) -> common::Run {
@@ -105,7 +84,7 @@ async fn deployments_keep_replicas_through_scale_and_are_collected() {
         .await
         .unwrap();
     let rs: Api<ReplicaSet> = Api::namespaced(client.clone(), NS);
-    let set = eventually(20, "a ReplicaSet with 3 pods", || async {
+    let set = common::eventually(20, "a ReplicaSet with 3 pods", || async {
         let list = rs.list(&ListParams::default()).await.ok()?;
         let r = list.items.into_iter().next()?;
         (pods(&client).await.len() == 3).then_some(r)
@@ -122,7 +101,7 @@ async fn deployments_keep_replicas_through_scale_and_are_collected() {
         assert_eq!(p.labels()["pod-template-hash"], hash);
         assert!(p.name_any().starts_with(&format!("web-{hash}-")));
     }
-    let status = eventually(20, "the Deployment's status", || async {
+    let status = common::eventually(20, "the Deployment's status", || async {
         let d = deps.get("web").await.ok()?;
         let s = d.status?;
         (s.replicas == Some(3)).then_some(s)
@@ -133,7 +112,7 @@ async fn deployments_keep_replicas_through_scale_and_are_collected() {
     // kubectl scale goes through the scale subresource; the pods follow.
     let run = kubectl(&sim, &["-n", NS, "scale", "deployment/web", "--replicas=1"]);
     assert_eq!(run.code, 0, "{}", run.all());
-    eventually(20, "one pod left", || async {
+    common::eventually(20, "one pod left", || async {
         (pods(&client).await.len() == 1).then_some(())
     })
     .await;
@@ -149,7 +128,7 @@ async fn deployments_keep_replicas_through_scale_and_are_collected() {
             "jsonpath={.status.replicas}",
         ],
     );
-    let replicas = eventually(20, "status.replicas 1", || async {
+    let replicas = common::eventually(20, "status.replicas 1", || async {
         let d = deps.get("web").await.ok()?;
         (d.status?.replicas == Some(1)).then_some(1)
     })
@@ -159,7 +138,7 @@ async fn deployments_keep_replicas_through_scale_and_are_collected() {
     // kubectl delete (Background): the ReplicaSet and its pod are collected.
     let run = kubectl(&sim, &["-n", NS, "delete", "deployment", "web"]);
     assert_eq!(run.code, 0, "{}", run.all());
-    eventually(20, "ReplicaSet and pods collected", || async {
+    common::eventually(20, "ReplicaSet and pods collected", || async {
         let left =
             rs.list(&ListParams::default()).await.ok()?.items.len() + pods(&client).await.len();
         (left == 0).then_some(())
@@ -213,7 +192,7 @@ async fn propagation_policies_orphan_foreground_and_background() {
     jobs.delete("orphaning", &DeleteParams::default())
         .await
         .unwrap();
-    eventually(20, "the Job gone, its pod unlinked", || async {
+    common::eventually(20, "the Job gone, its pod unlinked", || async {
         let gone = jobs.get_opt("orphaning").await.ok()?.is_none();
         let pod = pod_api.get("orphaning-pod").await.ok()?;
         (gone && pod.owner_references().is_empty()).then_some(())
@@ -225,7 +204,7 @@ async fn propagation_policies_orphan_foreground_and_background() {
     jobs.delete("fore", &DeleteParams::foreground())
         .await
         .unwrap();
-    eventually(20, "the pod first, then the Job", || async {
+    common::eventually(20, "the pod first, then the Job", || async {
         let job = jobs.get_opt("fore").await.ok()?;
         let pod = pod_api.get_opt("fore-pod").await.ok()?;
         match (job, pod) {
@@ -249,7 +228,7 @@ async fn propagation_policies_orphan_foreground_and_background() {
         .await
         .unwrap();
     assert!(jobs.get_opt("back").await.unwrap().is_none());
-    eventually(20, "the pod collected", || async {
+    common::eventually(20, "the pod collected", || async {
         pod_api
             .get_opt("back-pod")
             .await
@@ -284,7 +263,7 @@ async fn finished_jobs_are_deleted_after_their_ttl_with_their_pods() {
         {"type": "Complete", "status": "True", "lastTransitionTime": now}]})),
     )
     .await;
-    eventually(20, "the finished Job and its pod deleted", || async {
+    common::eventually(20, "the finished Job and its pod deleted", || async {
         let job = jobs.get_opt("done").await.ok()?;
         let pod = Api::<Pod>::namespaced(client.clone(), NS)
             .get_opt("done-pod")
@@ -346,7 +325,7 @@ async fn pdb_status_follows_pods_and_fails_safe_for_job_pods_under_max_unavailab
     )
     .await
     .unwrap();
-    let status = eventually(20, "the integer minAvailable budget", || async {
+    let status = common::eventually(20, "the integer minAvailable budget", || async {
         let s = pdbs.get("min").await.ok()?.status?;
         (s.observed_generation == Some(1)).then_some(s)
     })
@@ -373,7 +352,7 @@ async fn pdb_status_follows_pods_and_fails_safe_for_job_pods_under_max_unavailab
     // One eviction uses the budget up: the pod is gone and the one left is all minAvailable asks.
     let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
     pods.evict("a", &EvictParams::default()).await.unwrap();
-    let status = eventually(20, "the budget spent", || async {
+    let status = common::eventually(20, "the budget spent", || async {
         let s = pdbs.get("min").await.ok()?.status?;
         (s.disruptions_allowed == 0 && s.current_healthy == 1).then_some(s)
     })
@@ -393,7 +372,7 @@ async fn pdb_status_follows_pods_and_fails_safe_for_job_pods_under_max_unavailab
     )
     .await
     .unwrap();
-    let status = eventually(20, "the fail-safe", || async {
+    let status = common::eventually(20, "the fail-safe", || async {
         let s = pdbs.get("max").await.ok()?.status?;
         let c = s.conditions.clone()?.into_iter().next()?;
         (c.reason == "SyncFailed").then_some((s, c))
@@ -406,7 +385,7 @@ async fn pdb_status_follows_pods_and_fails_safe_for_job_pods_under_max_unavailab
         "jobs.batch does not implement the scale subresource"
     );
     let events: Api<Event> = Api::namespaced(client.clone(), NS);
-    eventually(20, "a CalculateExpectedPodCountFailed event", || async {
+    common::eventually(20, "a CalculateExpectedPodCountFailed event", || async {
         let list = events.list(&ListParams::default()).await.ok()?;
         list.items
             .into_iter()

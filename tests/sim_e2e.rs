@@ -149,24 +149,6 @@ fn seed(c: &Cluster, count: u32, steps: u32, step_ms: u32) {
     assert_eq!(run.code, 0, "{}", run.all());
 }
 
-async fn eventually<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what}: not within {secs} s"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
 async fn jobs(c: &Cluster) -> Vec<Job> {
     Api::<Job>::namespaced(c.client.clone(), NS)
         .list(&ListParams::default().labels("scaledjob.keda.sh/name=ai-agent"))
@@ -207,11 +189,11 @@ async fn keda_scales_on_queue_depth_and_real_agents_drain_the_queue() {
 
     // 10 ready messages, value 5: exactly two Jobs.
     seed(&c, 10, 1, 50);
-    eventually(60, "2 Jobs", || async {
+    common::eventually(60, "2 Jobs", || async {
         (jobs(&c).await.len() == 2).then_some(())
     })
     .await;
-    eventually(120, "both Jobs Complete, the queue empty", || async {
+    common::eventually(120, "both Jobs Complete, the queue empty", || async {
         let js = jobs(&c).await;
         let q = common::list_queue(&c.queue).map(|(n, _)| n);
         (js.iter().all(complete) && q == Some(0)).then_some(())
@@ -230,11 +212,11 @@ async fn keda_scales_on_queue_depth_and_real_agents_drain_the_queue() {
 
     // 50 more: ten Jobs more.
     seed(&c, 50, 1, 50);
-    eventually(60, "10 more Jobs", || async {
+    common::eventually(60, "10 more Jobs", || async {
         (jobs(&c).await.len() >= 12).then_some(())
     })
     .await;
-    eventually(180, "every Job Complete, the queue empty", || async {
+    common::eventually(180, "every Job Complete, the queue empty", || async {
         let js = jobs(&c).await;
         let q = common::list_queue(&c.queue).map(|(n, _)| n);
         (js.iter().all(complete) && q == Some(0)).then_some(())
@@ -274,11 +256,11 @@ async fn keda_pause_stops_new_jobs_and_resume_scales_again() {
         ],
     );
     assert_eq!(run.code, 0, "{}", run.all());
-    eventually(60, "2 Jobs after the resume", || async {
+    common::eventually(60, "2 Jobs after the resume", || async {
         (jobs(&c).await.len() == 2).then_some(())
     })
     .await;
-    eventually(120, "the queue drained", || async {
+    common::eventually(120, "the queue drained", || async {
         (common::list_queue(&c.queue).map(|(n, _)| n) == Some(0)
             && jobs(&c).await.iter().all(complete))
         .then_some(())
@@ -306,7 +288,7 @@ async fn suspending_a_job_checkpoints_its_agents_and_resuming_finishes_the_work(
     assert_eq!(run.code, 0, "{}", run.all());
     let pods: Api<Pod> = Api::namespaced(c.client.clone(), NS);
     let running = |p: &Pod| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running");
-    eventually(60, "3 agents running", || async {
+    common::eventually(60, "3 agents running", || async {
         let l = pods
             .list(&ListParams::default().labels("job-name=ai-agent-batch"))
             .await
@@ -323,7 +305,7 @@ async fn suspending_a_job_checkpoints_its_agents_and_resuming_finishes_the_work(
     )
     .await
     .unwrap();
-    eventually(60, "every agent gone", || async {
+    common::eventually(60, "every agent gone", || async {
         let l = pods
             .list(&ListParams::default().labels("job-name=ai-agent-batch"))
             .await
@@ -364,7 +346,7 @@ async fn suspending_a_job_checkpoints_its_agents_and_resuming_finishes_the_work(
     )
     .await
     .unwrap();
-    eventually(180, "all six tasks done once", || async {
+    common::eventually(180, "all six tasks done once", || async {
         let q = common::list_queue(&c.queue).map(|(n, _)| n);
         (results(&c) == 6 && q == Some(0)).then_some(())
     })

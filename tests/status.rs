@@ -13,7 +13,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::{Pod, Secret};
+use k8s_openapi::api::core::v1::Pod;
 use kube::Client;
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
@@ -433,27 +433,9 @@ async fn a_role_without_events_degrades_only_the_events() {
     for doc in [&sa, &role, &binding] {
         put(&client, doc).await;
     }
-    use base64::Engine;
     let token = "viewer-token-for-status-tests";
-    let secret: Secret = serde_json::from_value(json!({
-        "metadata": {"name": "viewer-token",
-            "annotations": {"kubernetes.io/service-account.name": "viewer"}},
-        "type": "kubernetes.io/service-account-token",
-        "data": {"token": base64::engine::general_purpose::STANDARD.encode(token)}
-    }))
-    .unwrap();
-    Api::<Secret>::namespaced(client.clone(), NS)
-        .create(&PostParams::default(), &secret)
-        .await
-        .unwrap();
     let kubeconfig = dir.path().join("viewer-kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        std::fs::read_to_string(&sim.kubeconfig)
-            .unwrap()
-            .replace(&sim.token, token),
-    )
-    .unwrap();
+    common::service_account_kubeconfig(&client, &sim, NS, "viewer", token, &kubeconfig).await;
 
     let run = fleetctl(&kubeconfig, &["status", "-o", "json", "--no-queue"]).await;
     assert_eq!(run.code, 0, "{}", run.all());

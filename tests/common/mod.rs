@@ -165,3 +165,51 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// Polls `check` every 100 ms until it returns Some, failing the test after `secs`.
+pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not within {secs} s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Gives ServiceAccount `sa` of `namespace` the bearer `token` (a service-account-token Secret,
+/// which is how the sim knows a token's owner) and writes a kubeconfig using it next to the
+/// sim's own, at `path`.
+pub async fn service_account_kubeconfig(
+    client: &kube::Client,
+    sim: &fleetctl::sim::runtime::RunningSim,
+    namespace: &str,
+    sa: &str,
+    token: &str,
+    path: &Path,
+) {
+    use base64::Engine;
+    let secret: k8s_openapi::api::core::v1::Secret = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": format!("{sa}-token"),
+            "annotations": {"kubernetes.io/service-account.name": sa}},
+        "type": "kubernetes.io/service-account-token",
+        "data": {"token": base64::engine::general_purpose::STANDARD.encode(token)}
+    }))
+    .unwrap();
+    kube::Api::<k8s_openapi::api::core::v1::Secret>::namespaced(client.clone(), namespace)
+        .create(&kube::api::PostParams::default(), &secret)
+        .await
+        .unwrap();
+    let kubeconfig = std::fs::read_to_string(&sim.kubeconfig)
+        .unwrap()
+        .replace(&sim.token, token);
+    std::fs::write(path, kubeconfig).unwrap();
+}

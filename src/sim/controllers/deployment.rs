@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use super::{Ctx, cache, resource_of};
+use super::{Ctx, cache, condition, deleting, resource_of, same_status};
 use crate::sim::api::store::random_suffix;
 
 /// Pending creations/deletions are forgotten after this long (the watch must have shown them).
@@ -58,10 +58,7 @@ pub struct PodState {
 impl PodState {
     pub fn of(pod: &Value) -> Option<Self> {
         let phase = pod["status"]["phase"].as_str().unwrap_or("Pending");
-        let deleting = pod["metadata"]
-            .get("deletionTimestamp")
-            .is_some_and(|t| !t.is_null());
-        if deleting || matches!(phase, "Succeeded" | "Failed") {
+        if deleting(pod) || matches!(phase, "Succeeded" | "Failed") {
             return None;
         }
         Some(PodState {
@@ -185,10 +182,7 @@ async fn sync_deployments(
     rss: &[Value],
 ) {
     for d in deps {
-        if d["metadata"]
-            .get("deletionTimestamp")
-            .is_some_and(|t| !t.is_null())
-        {
+        if deleting(d) {
             continue;
         }
         let ns = d["metadata"]["namespace"].as_str().unwrap_or_default();
@@ -260,18 +254,11 @@ async fn sync_deployments(
             "ReplicaSetUpdated"
         };
         let generation = d["metadata"]["generation"].as_i64().unwrap_or(1);
-        let old_conditions = d["status"]["conditions"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let cond = |t: &str, s: &str, reason: &str, message: String| {
-            let since = old_conditions
-                .iter()
-                .find(|c| c["type"] == t && c["status"] == s)
-                .and_then(|c| c["lastTransitionTime"].as_str().map(String::from))
-                .unwrap_or_else(|| crate::sim::api::store::timestamp(jiff::Timestamp::now()));
-            json!({"type": t, "status": s, "reason": reason, "message": message,
-                   "lastTransitionTime": since, "lastUpdateTime": since})
+        let now = jiff::Timestamp::now();
+        let cond = |t: &str, st: &str, reason: &str, message: String| {
+            let mut c = condition(&d["status"]["conditions"], t, st, reason, &message, now);
+            c["lastUpdateTime"] = c["lastTransitionTime"].clone();
+            c
         };
         let status = json!({
         "observedGeneration": generation, "replicas": replicas, "updatedReplicas": updated,
@@ -294,23 +281,6 @@ async fn sync_deployments(
     }
 }
 
-/// Equal but for the conditions' times.
-fn same_status(a: &Value, b: &Value) -> bool {
-    let strip = |v: &Value| {
-        let mut v = v.clone();
-        if let Some(cs) = v["conditions"].as_array_mut() {
-            for c in cs {
-                if let Some(m) = c.as_object_mut() {
-                    m.remove("lastTransitionTime");
-                    m.remove("lastUpdateTime");
-                }
-            }
-        }
-        v
-    };
-    strip(a) == strip(b)
-}
-
 async fn sync_replicasets(
     ctx: &Ctx,
     rs_ar: &ApiResource,
@@ -326,10 +296,7 @@ async fn sync_replicasets(
         }
     }
     for r in rss {
-        if r["metadata"]
-            .get("deletionTimestamp")
-            .is_some_and(|t| !t.is_null())
-        {
+        if deleting(r) {
             continue;
         }
         let ns = r["metadata"]["namespace"].as_str().unwrap_or_default();

@@ -20,7 +20,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::events::{EventType, reference};
-use super::{Ctx, cache, resource_of};
+use super::{Ctx, cache, condition, resource_of, same_status};
 use crate::fleet::model::{LabelSelector, Labels};
 
 /// How long an eviction's entry in `disruptedPods` keeps the pod out of `currentHealthy`.
@@ -48,7 +48,7 @@ impl PodView {
                 .into_iter()
                 .flatten()
                 .any(|c| c["type"] == "Ready" && c["status"] == "True"),
-            deleting: m.get("deletionTimestamp").is_some_and(|t| !t.is_null()),
+            deleting: super::deleting(pod),
             controller: m["ownerReferences"]
                 .as_array()
                 .into_iter()
@@ -175,7 +175,7 @@ pub fn compute(pdb: &Value, pods: &[PodView], scale_of: &ScaleOf<'_>, now: Times
 }
 
 /// The `DisruptionAllowed` condition, keeping its transition time while its status holds.
-fn condition(
+fn allowed_condition(
     old: &Value,
     status: &str,
     reason: &str,
@@ -183,17 +183,16 @@ fn condition(
     generation: i64,
     now: Timestamp,
 ) -> Value {
-    let previous = old["conditions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|c| c["type"] == "DisruptionAllowed");
-    let since = previous
-        .filter(|c| c["status"] == status)
-        .and_then(|c| c["lastTransitionTime"].as_str().map(String::from))
-        .unwrap_or_else(|| crate::sim::api::store::timestamp(now));
-    json!({"type": "DisruptionAllowed", "status": status, "reason": reason, "message": message,
-           "observedGeneration": generation, "lastTransitionTime": since})
+    let mut c = condition(
+        &old["conditions"],
+        "DisruptionAllowed",
+        status,
+        reason,
+        message,
+        now,
+    );
+    c["observedGeneration"] = json!(generation);
+    c
 }
 
 /// The new status of `pdb` (None when it would not change).
@@ -220,7 +219,7 @@ pub fn new_status(pdb: &Value, computed: &Computed, now: Timestamp) -> Option<Va
                 "currentHealthy": healthy,
                 "desiredHealthy": desired,
                 "expectedPods": expected,
-                "conditions": [condition(old, s, reason, "", generation, now)],
+                "conditions": [allowed_condition(old, s, reason, "", generation, now)],
             })
         }
         Computed::SyncFailed(message) => {
@@ -236,7 +235,7 @@ pub fn new_status(pdb: &Value, computed: &Computed, now: Timestamp) -> Option<Va
                     s[k] = json!(0);
                 }
             }
-            s["conditions"] = json!([condition(
+            s["conditions"] = json!([allowed_condition(
                 old,
                 "False",
                 "SyncFailed",
@@ -247,22 +246,15 @@ pub fn new_status(pdb: &Value, computed: &Computed, now: Timestamp) -> Option<Va
             s
         }
     };
-    let same = |a: &Value, b: &Value| {
-        let strip = |v: &Value| {
-            let mut v = v.clone();
-            if let Some(cs) = v["conditions"].as_array_mut() {
-                for c in cs {
-                    c.as_object_mut().map(|m| m.remove("lastTransitionTime"));
-                }
-            }
-            if v["disruptedPods"].as_object().is_some_and(|m| m.is_empty()) {
-                v.as_object_mut().map(|m| m.remove("disruptedPods"));
-            }
-            v
-        };
-        strip(a) == strip(b)
+    // An empty `disruptedPods` reads like an absent one.
+    let normal = |v: &Value| {
+        let mut v = v.clone();
+        if v["disruptedPods"].as_object().is_some_and(|m| m.is_empty()) {
+            v.as_object_mut().map(|m| m.remove("disruptedPods"));
+        }
+        v
     };
-    (!same(old, &status)).then_some(status)
+    (!same_status(&normal(old), &normal(&status))).then_some(status)
 }
 
 pub fn spawn(ctx: &Ctx) -> Vec<JoinHandle<()>> {

@@ -152,6 +152,50 @@ pub fn resource_of(api_version: &str, kind: &str) -> Option<ApiResource> {
     ))
 }
 
+/// Whether an object (as JSON) has a deletionTimestamp.
+pub fn deleting(obj: &serde_json::Value) -> bool {
+    obj["metadata"]
+        .get("deletionTimestamp")
+        .is_some_and(|t| !t.is_null())
+}
+
+/// A status condition, keeping the `lastTransitionTime` of the previous condition of that type in
+/// `old_conditions` while its status holds (as `meta.SetStatusCondition` does).
+pub fn condition(
+    old_conditions: &serde_json::Value,
+    type_: &str,
+    status: &str,
+    reason: &str,
+    message: &str,
+    now: jiff::Timestamp,
+) -> serde_json::Value {
+    let since = old_conditions
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["type"] == type_ && c["status"] == status)
+        .and_then(|c| c["lastTransitionTime"].as_str().map(String::from))
+        .unwrap_or_else(|| crate::sim::api::store::timestamp(now));
+    serde_json::json!({"type": type_, "status": status, "reason": reason, "message": message,
+                       "lastTransitionTime": since})
+}
+
+/// Two statuses are equal but for their conditions' times: no write is needed.
+pub fn same_status(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    let strip = |v: &serde_json::Value| {
+        let mut v = v.clone();
+        if let Some(cs) = v["conditions"].as_array_mut() {
+            for c in cs.iter_mut().filter_map(|c| c.as_object_mut()) {
+                for k in ["lastTransitionTime", "lastUpdateTime", "lastProbeTime"] {
+                    c.remove(k);
+                }
+            }
+        }
+        v
+    };
+    strip(a) == strip(b)
+}
+
 /// Starts every controller.
 pub fn start(ctx: Ctx) -> Vec<JoinHandle<()>> {
     let mut tasks = Vec::new();

@@ -16,7 +16,7 @@ use super::{Ctx, cache, resource_of};
 /// When a Job may be deleted: its finish time plus its TTL. None while it runs, when it has no
 /// TTL, or when it is being deleted already.
 pub fn expiry(job: &Value) -> Option<Timestamp> {
-    if job["metadata"].get("deletionTimestamp").is_some() {
+    if super::deleting(job) {
         return None;
     }
     let ttl = job["spec"]["ttlSecondsAfterFinished"].as_i64()?;
