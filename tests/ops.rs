@@ -20,7 +20,7 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use kube::{Client, ResourceExt};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use fleetctl::cluster::apply::{Object, load_bundled, prepare};
 use fleetctl::sim::runtime::{RunningSim, SimOptions, start};
@@ -120,30 +120,6 @@ async fn create_secret(client: &Client) {
 
 fn bundled() -> Vec<Object> {
     prepare(load_bundled().unwrap(), NS, None).unwrap()
-}
-
-fn bundled_doc(kind: &str) -> Value {
-    bundled()
-        .into_iter()
-        .find(|o| o.kind() == kind)
-        .unwrap()
-        .doc
-}
-
-/// Creates one object as another client would (server-side apply, manager `test`).
-async fn put(client: &Client, doc: &Value) {
-    let api_version = doc["apiVersion"].as_str().unwrap();
-    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-    let gvk = GroupVersionKind::gvk(group, version, doc["kind"].as_str().unwrap());
-    let (resource, _) = kube::discovery::pinned_kind(client, &gvk).await.unwrap();
-    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), NS, &resource);
-    api.patch(
-        doc["metadata"]["name"].as_str().unwrap(),
-        &PatchParams::apply("test"),
-        &Patch::Apply(doc),
-    )
-    .await
-    .unwrap();
 }
 
 fn annotations(o: &impl ResourceExt) -> Vec<(String, String)> {
@@ -358,7 +334,7 @@ async fn apply_refuses_the_example_secret() {
 #[tokio::test(flavor = "multi_thread")]
 async fn pause_and_resume_a_scaledjob() {
     let (sim, client) = sim().await;
-    put(&client, &bundled_doc("ScaledJob")).await;
+    common::put(&client, NS, &common::bundled_doc(NS, "ScaledJob")).await;
     let sjs = scaledjobs(&client);
 
     let run = fleetctl(&sim, &["pause", "ai-agent"]).await;
@@ -418,7 +394,7 @@ async fn pause_and_resume_a_scaledjob() {
 #[tokio::test(flavor = "multi_thread")]
 async fn pause_and_resume_a_job() {
     let (sim, client) = sim().await;
-    put(&client, &bundled_doc("Job")).await;
+    common::put(&client, NS, &common::bundled_doc(NS, "Job")).await;
     let jobs: Api<Job> = Api::namespaced(client.clone(), NS);
     let before = annotations(&jobs.get("ai-agent-batch").await.unwrap());
 
@@ -451,9 +427,9 @@ async fn pause_and_resume_a_job() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_job_suspended_before_the_pause_stays_suspended_after_the_resume() {
     let (sim, client) = sim().await;
-    let mut doc = bundled_doc("Job");
+    let mut doc = common::bundled_doc(NS, "Job");
     doc["spec"]["suspend"] = json!(true);
-    put(&client, &doc).await;
+    common::put(&client, NS, &doc).await;
     let jobs: Api<Job> = Api::namespaced(client.clone(), NS);
     let before = annotations(&jobs.get("ai-agent-batch").await.unwrap());
 
@@ -526,8 +502,8 @@ async fn pause_and_resume_a_deployment_restores_its_replicas() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unknown_fleet_lists_the_known_ones() {
     let (sim, client) = sim().await;
-    put(&client, &bundled_doc("ScaledJob")).await;
-    put(&client, &bundled_doc("Job")).await;
+    common::put(&client, NS, &common::bundled_doc(NS, "ScaledJob")).await;
+    common::put(&client, NS, &common::bundled_doc(NS, "Job")).await;
     for cmd in ["pause", "resume", "drain"] {
         let run = fleetctl(&sim, &[cmd, "nope"]).await;
         assert_eq!(run.code, 1, "{run:?}");
@@ -571,7 +547,7 @@ async fn drain_of_a_deployment_without_pods_finishes() {
 /// The Job fleet `ai-agent-batch` with two running, ready pods on a node, and `agent-pdb`
 /// covering them with the given disruptions allowed.
 async fn job_with_two_pods_under_a_pdb(client: &Client, allowed: i32) {
-    put(client, &bundled_doc("Job")).await;
+    common::put(client, NS, &common::bundled_doc(NS, "Job")).await;
     let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
     for name in ["agent-x", "agent-y"] {
         let p: Pod = serde_json::from_value(json!({
@@ -591,7 +567,7 @@ async fn job_with_two_pods_under_a_pdb(client: &Client, allowed: i32) {
         .await
         .unwrap();
     }
-    put(client, &bundled_doc("PodDisruptionBudget")).await;
+    common::put(client, NS, &common::bundled_doc(NS, "PodDisruptionBudget")).await;
     set_pdb(client, allowed).await;
 }
 
@@ -706,11 +682,11 @@ async fn drain_times_out_with_the_reason_while_the_pdb_refuses() {
 
 /// A Job of the ScaledJob `ai-agent`, as KEDA would create it.
 async fn scaledjob_job(client: &Client, name: &str, uid: &str) {
-    let mut doc = bundled_doc("Job");
+    let mut doc = common::bundled_doc(NS, "Job");
     doc["metadata"]["name"] = json!(name);
     doc["metadata"]["ownerReferences"] = json!([{"apiVersion": "keda.sh/v1alpha1",
         "kind": "ScaledJob", "name": "ai-agent", "uid": uid, "controller": true}]);
-    put(client, &doc).await;
+    common::put(client, NS, &doc).await;
 }
 
 async fn complete(client: &Client, job: &str) {
@@ -728,7 +704,7 @@ async fn complete(client: &Client, job: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn drain_of_a_scaledjob_waits_for_its_active_jobs() {
     let (sim, client) = sim().await;
-    put(&client, &bundled_doc("ScaledJob")).await;
+    common::put(&client, NS, &common::bundled_doc(NS, "ScaledJob")).await;
     let uid = scaledjobs(&client)
         .get("ai-agent")
         .await

@@ -21,7 +21,6 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
 
 use common::TempDir;
-use fleetctl::cluster::apply::{load_bundled, prepare};
 use fleetctl::cluster::watch::{self, WatchSpec};
 use fleetctl::fleet::delta::FleetDelta;
 use fleetctl::fleet::model::{Labels, Model, ObjectKind};
@@ -39,31 +38,6 @@ async fn sim_with(dir: &TempDir, f: impl FnOnce(&mut SimOptions)) -> (RunningSim
         .await
         .unwrap();
     (sim, client)
-}
-
-fn bundled_doc(kind: &str) -> Value {
-    prepare(load_bundled().unwrap(), NS, None)
-        .unwrap()
-        .into_iter()
-        .find(|o| o.kind() == kind)
-        .unwrap()
-        .doc
-}
-
-/// Creates or updates one object by server-side apply (manager `test`).
-async fn put(client: &Client, doc: &Value) {
-    let api_version = doc["apiVersion"].as_str().unwrap();
-    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-    let gvk = kube::core::GroupVersionKind::gvk(group, version, doc["kind"].as_str().unwrap());
-    let (resource, _) = kube::discovery::pinned_kind(client, &gvk).await.unwrap();
-    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), NS, &resource);
-    api.patch(
-        doc["metadata"]["name"].as_str().unwrap(),
-        &PatchParams::apply("test").force(),
-        &Patch::Apply(doc),
-    )
-    .await
-    .unwrap();
 }
 
 /// A pod of the Job fleet `ai-agent-batch` with the given status.
@@ -159,8 +133,8 @@ fn codes(fleet: &Value) -> Vec<String> {
 async fn status_json_counts_oomkilled_evicted_and_pending_pods() {
     let dir = TempDir::new("status");
     let (sim, client) = sim_with(&dir, |_| {}).await;
-    put(&client, &bundled_doc("Job")).await;
-    put(&client, &bundled_doc("PodDisruptionBudget")).await;
+    common::put(&client, NS, &common::bundled_doc(NS, "Job")).await;
+    common::put(&client, NS, &common::bundled_doc(NS, "PodDisruptionBudget")).await;
     let now = Timestamp::now();
     pod(&client, "batch-a", running()).await;
     pod(
@@ -327,13 +301,13 @@ async fn churn(client: &Client, round: usize) {
     )
     .await
     .unwrap();
-    let mut job = bundled_doc("Job");
+    let mut job = common::bundled_doc(NS, "Job");
     job["metadata"]["name"] = json!(format!("job-{round}"));
-    put(client, &job).await;
-    let mut sj = bundled_doc("ScaledJob");
+    common::put(client, NS, &job).await;
+    let mut sj = common::bundled_doc(NS, "ScaledJob");
     sj["metadata"]["annotations"] =
         json!({"autoscaling.keda.sh/paused": round.is_multiple_of(2).to_string()});
-    put(client, &sj).await;
+    common::put(client, NS, &sj).await;
     let events: Api<DynamicObject> = Api::namespaced_with(
         client.clone(),
         NS,
@@ -356,8 +330,8 @@ async fn watched_model_equals_a_fresh_list_after_410s_and_dropped_connections() 
     // A short change history: a watch that resumes late after a drop finds its version expired
     // and must list again.
     let (sim, client) = sim_with(&dir, |o| o.history = 50).await;
-    put(&client, &bundled_doc("PodDisruptionBudget")).await;
-    put(&client, &bundled_doc("NetworkPolicy")).await;
+    common::put(&client, NS, &common::bundled_doc(NS, "PodDisruptionBudget")).await;
+    common::put(&client, NS, &common::bundled_doc(NS, "NetworkPolicy")).await;
     churn(&client, 0).await;
 
     let spec = WatchSpec::all(NS, Labels::from([("app".into(), "ai-agent".into())]));
@@ -413,7 +387,7 @@ async fn watched_model_equals_a_fresh_list_after_410s_and_dropped_connections() 
 async fn a_role_without_events_degrades_only_the_events() {
     let dir = TempDir::new("status-rbac");
     let (sim, client) = sim_with(&dir, |o| o.enforce_rbac = true).await;
-    put(&client, &bundled_doc("Job")).await;
+    common::put(&client, NS, &common::bundled_doc(NS, "Job")).await;
     pod(&client, "batch-a", running()).await;
     let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
         "metadata": {"name": "no-events", "namespace": NS},
@@ -431,7 +405,7 @@ async fn a_role_without_events_degrades_only_the_events() {
     let sa = json!({"apiVersion": "v1", "kind": "ServiceAccount",
         "metadata": {"name": "viewer", "namespace": NS}});
     for doc in [&sa, &role, &binding] {
-        put(&client, doc).await;
+        common::put(&client, NS, doc).await;
     }
     let token = "viewer-token-for-status-tests";
     let kubeconfig = dir.path().join("viewer-kubeconfig");
@@ -468,7 +442,7 @@ async fn a_role_without_events_degrades_only_the_events() {
 async fn status_watch_prints_again_when_the_cluster_changes() {
     let dir = TempDir::new("status-watch");
     let (sim, client) = sim_with(&dir, |_| {}).await;
-    put(&client, &bundled_doc("Job")).await;
+    common::put(&client, NS, &common::bundled_doc(NS, "Job")).await;
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_fleetctl"))
         .arg("--kubeconfig")
         .arg(&sim.kubeconfig)

@@ -213,3 +213,31 @@ pub async fn service_account_kubeconfig(
         .replace(&sim.token, token);
     std::fs::write(path, kubeconfig).unwrap();
 }
+
+/// The bundled manifest of `kind`, prepared for namespace `ns` as `fleetctl apply` sends it.
+pub fn bundled_doc(ns: &str, kind: &str) -> serde_json::Value {
+    fleetctl::cluster::apply::prepare(fleetctl::cluster::apply::load_bundled().unwrap(), ns, None)
+        .unwrap()
+        .into_iter()
+        .find(|o| o.kind() == kind)
+        .unwrap()
+        .doc
+}
+
+/// Creates or updates one object in `ns` as another client would: server-side apply with
+/// manager `test`, forced.
+pub async fn put(client: &kube::Client, ns: &str, doc: &serde_json::Value) {
+    let api_version = doc["apiVersion"].as_str().unwrap();
+    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    let gvk = kube::core::GroupVersionKind::gvk(group, version, doc["kind"].as_str().unwrap());
+    let (resource, _) = kube::discovery::pinned_kind(client, &gvk).await.unwrap();
+    let api: kube::Api<kube::api::DynamicObject> =
+        kube::Api::namespaced_with(client.clone(), ns, &resource);
+    api.patch(
+        doc["metadata"]["name"].as_str().unwrap(),
+        &kube::api::PatchParams::apply("test").force(),
+        &kube::api::Patch::Apply(doc),
+    )
+    .await
+    .unwrap();
+}
