@@ -6,9 +6,12 @@
 //! - [`events`]: core/v1 Events with the reasons SPEC-k8s.md lists, aggregated like client-go's
 //!   recorder (a repeat bumps `count`).
 //!
+//! - [`job`]: the batch/v1 Job controller (SPEC-k8s.md §2).
+//!
 //! Every controller is started by [`start`] and stops when the sim's shutdown signal fires.
 
 pub mod events;
+pub mod job;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -98,7 +101,6 @@ impl Ctx {
 
 /// Starts every controller.
 pub fn start(ctx: Ctx) -> Vec<JoinHandle<()>> {
-    let tasks = Vec::new();
-    let _ = &ctx;
+    let tasks = vec![ctx.spawn(job::run(ctx.clone()))];
     tasks
 }
