@@ -7,11 +7,13 @@
 //!   recorder (a repeat bumps `count`).
 //!
 //! - [`job`]: the batch/v1 Job controller (SPEC-k8s.md §2).
+//! - [`scaledjob`]: KEDA's ScaledJob scaler (SPEC-k8s.md §1), reading queue depth over AMQP.
 //!
 //! Every controller is started by [`start`] and stops when the sim's shutdown signal fires.
 
 pub mod events;
 pub mod job;
+pub mod scaledjob;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -101,6 +103,9 @@ impl Ctx {
 
 /// Starts every controller.
 pub fn start(ctx: Ctx) -> Vec<JoinHandle<()>> {
-    let tasks = vec![ctx.spawn(job::run(ctx.clone()))];
+    let mut tasks = vec![ctx.spawn(job::run(ctx.clone()))];
+    if ctx.opts.keda {
+        tasks.push(ctx.spawn(scaledjob::run(ctx.clone())));
+    }
     tasks
 }
