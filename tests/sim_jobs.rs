@@ -269,7 +269,10 @@ async fn indexed_job_completes_every_index_three_at_a_time() {
     assert_eq!(st.active.unwrap_or(0), 0);
     assert!(st.completion_time.is_some());
     let max_active = *max_active.lock().unwrap();
-    assert!(max_active <= 3, "parallelism 3, saw {max_active} active pods");
+    assert!(
+        max_active <= 3,
+        "parallelism 3, saw {max_active} active pods"
+    );
     // SuccessCriteriaMet first, then Complete, both CompletionsReached.
     let types: Vec<&str> = st
         .conditions
@@ -288,25 +291,42 @@ async fn indexed_job_completes_every_index_three_at_a_time() {
     let mut indexes = BTreeSet::new();
     for p in &pods {
         let i = p.labels()["batch.kubernetes.io/job-completion-index"].clone();
-        assert_eq!(p.annotations()["batch.kubernetes.io/job-completion-index"], i);
+        assert_eq!(
+            p.annotations()["batch.kubernetes.io/job-completion-index"],
+            i
+        );
         let name = p.name_any();
         let prefix = format!("batch-{i}-");
-        assert!(name.starts_with(&prefix) && name.len() == prefix.len() + 5, "{name}");
+        assert!(
+            name.starts_with(&prefix) && name.len() == prefix.len() + 5,
+            "{name}"
+        );
         assert_eq!(p.labels()["batch.kubernetes.io/controller-uid"], uid);
         assert_eq!(p.labels()["controller-uid"], uid);
         assert_eq!(p.labels()["job-name"], "batch");
         let spec = p.spec.as_ref().unwrap();
-        assert_eq!(spec.hostname.as_deref(), Some(format!("batch-{i}").as_str()));
+        assert_eq!(
+            spec.hostname.as_deref(),
+            Some(format!("batch-{i}").as_str())
+        );
         let env = spec.containers[0].env.as_ref().unwrap();
         assert!(env.iter().any(|e| e.name == "JOB_COMPLETION_INDEX" && e.value.as_deref() == Some(i.as_str())));
         let owner = &p.owner_references()[0];
-        assert_eq!((owner.kind.as_str(), owner.uid.as_str(), owner.controller), ("Job", uid.as_str(), Some(true)));
+        assert_eq!(
+            (owner.kind.as_str(), owner.uid.as_str(), owner.controller),
+            ("Job", uid.as_str(), Some(true))
+        );
         assert!(p.finalizers().is_empty(), "{name} still tracked");
         indexes.insert(i.parse::<i32>().unwrap());
     }
     assert_eq!(indexes, (0..10).collect());
     let evs = events(&client, "batch").await;
-    assert!(has_event(&evs, "Normal", "SuccessfulCreate", "Created pod: batch-"));
+    assert!(has_event(
+        &evs,
+        "Normal",
+        "SuccessfulCreate",
+        "Created pod: batch-"
+    ));
     assert!(has_event(&evs, "Normal", "Completed", "Job completed"));
     sim.stop().await;
 }
@@ -315,7 +335,12 @@ async fn indexed_job_completes_every_index_three_at_a_time() {
 async fn non_indexed_job_runs_exactly_its_completions() {
     let (sim, client, _dir) = sim().await;
     let kubelet = kubelet(&client, |_| Outcome::Succeed);
-    create_job(&client, "three", json!({"completions": 3, "parallelism": 2})).await;
+    create_job(
+        &client,
+        "three",
+        json!({"completions": 3, "parallelism": 2}),
+    )
+    .await;
     let job = wait_for("Complete", 60, || {
         let client = client.clone();
         async move {
@@ -332,7 +357,10 @@ async fn non_indexed_job_runs_exactly_its_completions() {
     assert_eq!(pods.len(), 3, "no pod beyond the completions");
     for p in &pods {
         let name = p.name_any();
-        assert!(name.starts_with("three-") && name.len() == "three-".len() + 5, "{name}");
+        assert!(
+            name.starts_with("three-") && name.len() == "three-".len() + 5,
+            "{name}"
+        );
     }
     sim.stop().await;
 }
@@ -377,9 +405,18 @@ async fn backoff_limit_sets_failure_target_then_failed_once_nothing_terminates()
             "Job has reached the specified backoff limit".to_string()
         )
     );
-    assert!(cond(&job, "Failed").is_none(), "Failed waits for terminating == 0");
-    let other_pod = Api::<Pod>::namespaced(client.clone(), NS).get(&other).await.unwrap();
-    assert!(other_pod.metadata.deletion_timestamp.is_some(), "the active pod was deleted");
+    assert!(
+        cond(&job, "Failed").is_none(),
+        "Failed waits for terminating == 0"
+    );
+    let other_pod = Api::<Pod>::namespaced(client.clone(), NS)
+        .get(&other)
+        .await
+        .unwrap();
+    assert!(
+        other_pod.metadata.deletion_timestamp.is_some(),
+        "the active pod was deleted"
+    );
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(cond(&get_job(&client, "doomed").await, "Failed").is_none());
     // Now the kubelet kills it.
@@ -399,8 +436,18 @@ async fn backoff_limit_sets_failure_target_then_failed_once_nothing_terminates()
     assert_eq!(st.terminating, Some(0));
     assert!(st.completion_time.is_none());
     let evs = events(&client, "doomed").await;
-    assert!(has_event(&evs, "Warning", "BackoffLimitExceeded", "Job has reached the specified backoff limit"));
-    assert!(has_event(&evs, "Normal", "SuccessfulDelete", &format!("Deleted pod: {other}")));
+    assert!(has_event(
+        &evs,
+        "Warning",
+        "BackoffLimitExceeded",
+        "Job has reached the specified backoff limit"
+    ));
+    assert!(has_event(
+        &evs,
+        "Normal",
+        "SuccessfulDelete",
+        &format!("Deleted pod: {other}")
+    ));
     sim.stop().await;
 }
 
@@ -478,7 +525,12 @@ async fn disruption_is_ignored_and_replaced_but_exit_2_fails_the_job() {
 async fn suspend_deletes_active_pods_and_resume_recreates_them() {
     let (sim, client, _dir) = sim().await;
     let kubelet = kubelet(&client, |_| Outcome::Run);
-    create_job(&client, "pausable", json!({"completions": 4, "parallelism": 2})).await;
+    create_job(
+        &client,
+        "pausable",
+        json!({"completions": 4, "parallelism": 2}),
+    )
+    .await;
     let before = wait_for("two active pods", 30, || {
         let client = client.clone();
         async move {
@@ -522,14 +574,22 @@ async fn suspend_deletes_active_pods_and_resume_recreates_them() {
     let evs = events(&client, "pausable").await;
     assert!(has_event(&evs, "Normal", "Suspended", "Job suspended"));
     for name in &old {
-        assert!(has_event(&evs, "Normal", "SuccessfulDelete", &format!("Deleted pod: {name}")));
+        assert!(has_event(
+            &evs,
+            "Normal",
+            "SuccessfulDelete",
+            &format!("Deleted pod: {name}")
+        ));
     }
     assert!(
         job_pods(&client, "pausable").await.is_empty(),
         "the kubelet finished the deleted pods"
     );
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert!(job_pods(&client, "pausable").await.is_empty(), "no pods while suspended");
+    assert!(
+        job_pods(&client, "pausable").await.is_empty(),
+        "no pods while suspended"
+    );
 
     jobs.patch(
         "pausable",
@@ -542,20 +602,29 @@ async fn suspend_deletes_active_pods_and_resume_recreates_them() {
         let client = client.clone();
         async move {
             let j = get_job(&client, "pausable").await;
-            (cond(&j, "Suspended")?.0 == "False" && j.status.as_ref()?.active == Some(2)).then_some(j)
+            (cond(&j, "Suspended")?.0 == "False" && j.status.as_ref()?.active == Some(2))
+                .then_some(j)
         }
     })
     .await;
     kubelet.abort();
     assert_eq!(cond(&j, "Suspended").unwrap().1, "JobResumed");
-    assert!(j.status.unwrap().start_time.unwrap().0 > started, "startTime reset on resume");
+    assert!(
+        j.status.unwrap().start_time.unwrap().0 > started,
+        "startTime reset on resume"
+    );
     let now: BTreeSet<String> = job_pods(&client, "pausable")
         .await
         .iter()
         .map(|p| p.name_any())
         .collect();
     assert!(now.is_disjoint(&old));
-    assert!(has_event(&events(&client, "pausable").await, "Normal", "Resumed", "Job resumed"));
+    assert!(has_event(
+        &events(&client, "pausable").await,
+        "Normal",
+        "Resumed",
+        "Job resumed"
+    ));
     sim.stop().await;
 }
 

@@ -386,17 +386,15 @@ fn ensure_condition(
         last_transition_time: Some(Time(now)),
     };
     match list.iter_mut().find(|c| c.type_ == kind) {
-        Some(c) => {
+        Some(c)
             if c.status != value
                 || c.reason.as_deref() != Some(reason)
-                || c.message.as_deref() != Some(message)
-            {
-                *c = fresh;
-                true
-            } else {
-                false
-            }
+                || c.message.as_deref() != Some(message) =>
+        {
+            *c = fresh;
+            true
         }
+        Some(_) => false,
         None if value != "False" => {
             list.push(fresh);
             true

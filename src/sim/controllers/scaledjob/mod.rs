@@ -407,7 +407,8 @@ async fn patch_status(sh: &Shared, sj: &Value, status: Value) {
     }
 }
 
-async fn set_paused(sh: &Shared, sj: &Value, paused: bool) {
+/// Sets the Paused condition, on the API and on `sj` (which later status writes start from).
+async fn set_paused(sh: &Shared, sj: &mut Value, paused: bool) {
     let (st, reason, message) = if paused {
         ("True", "ScaledJobPaused", "ScaledJob is paused")
     } else {
@@ -419,6 +420,10 @@ async fn set_paused(sh: &Shared, sj: &Value, paused: bool) {
     };
     let conditions = with_conditions(&sj["status"], &[("Paused", st, reason, message)]);
     patch_status(sh, sj, json!({"conditions": conditions})).await;
+    if !sj["status"].is_object() {
+        sj["status"] = json!({});
+    }
+    sj["status"]["conditions"] = conditions;
 }
 
 async fn delete_jobs(sh: &Shared, ns: &str, names: &[String], foreground: bool) {
@@ -531,33 +536,34 @@ async fn run_cycle(sh: &Shared, sj: &Value, state: &mut Loop) {
     let decision = cycle::decide(&summary, &readings, &jobs);
     let mut created = 0usize;
     if decision.create > 0 {
-        let body = cycle::generated_job(sj);
-        match serde_json::from_value::<Job>(body) {
-            Ok(job) => {
-                let api: Api<Job> = Api::namespaced(sh.client.clone(), &ns);
-                let made: Vec<Result<Job, kube::Error>> = stream::iter(0..decision.create)
-                    .map(|_| {
-                        let api = api.clone();
-                        let job = job.clone();
-                        async move { api.create(&PostParams::default(), &job).await }
-                    })
-                    .buffer_unordered(CREATE_CONCURRENCY)
-                    .collect()
-                    .await;
-                for m in made {
-                    match m {
-                        Ok(j) => {
-                            created += 1;
-                            state.created.push((j.name_any(), Instant::now()));
-                        }
-                        Err(e) => {
-                            tracing::warn!(scaledjob = %name, error = %e, "scaledjob_job_not_created")
-                        }
-                    }
-                }
-            }
+        // Posted as JSON: a typed round trip would add empty required fields KEDA never sends.
+        let body: DynamicObject = match serde_json::from_value(cycle::generated_job(sj)) {
+            Ok(b) => b,
             Err(e) => {
-                tracing::warn!(scaledjob = %name, error = %e, "scaledjob_job_template_invalid")
+                tracing::warn!(scaledjob = %name, error = %e, "scaledjob_job_template_invalid");
+                return;
+            }
+        };
+        let jobs_ar = ApiResource::erase::<Job>(&());
+        let api: Api<DynamicObject> = Api::namespaced_with(sh.client.clone(), &ns, &jobs_ar);
+        let made: Vec<Result<DynamicObject, kube::Error>> = stream::iter(0..decision.create)
+            .map(|_| {
+                let api = api.clone();
+                let body = body.clone();
+                async move { api.create(&PostParams::default(), &body).await }
+            })
+            .buffer_unordered(CREATE_CONCURRENCY)
+            .collect()
+            .await;
+        for m in made {
+            match m {
+                Ok(j) => {
+                    created += 1;
+                    state.created.push((j.name_any(), Instant::now()));
+                }
+                Err(e) => {
+                    tracing::warn!(scaledjob = %name, error = %e, "scaledjob_job_not_created")
+                }
             }
         }
         if created > 0 {
@@ -677,7 +683,7 @@ async fn run_scaledjob(sh: Arc<Shared>, mut rx: watch::Receiver<Arc<Value>>) {
         paused: None,
     };
     loop {
-        let sj = rx.borrow_and_update().clone();
+        let mut sj: Value = (*rx.borrow_and_update().clone()).clone();
         let key = trigger_key(&sj);
         let paused = keda_paused(
             sj["metadata"]["annotations"][crate::fleet::model::ANN_KEDA_PAUSED].as_str(),
@@ -686,7 +692,7 @@ async fn run_scaledjob(sh: Arc<Shared>, mut rx: watch::Receiver<Arc<Value>>) {
             condition(&sj["status"], "Paused").is_some_and(|c| c["status"] == "True");
         if paused {
             if state.paused != Some(true) && !paused_in_status {
-                set_paused(&sh, &sj, true).await;
+                set_paused(&sh, &mut sj, true).await;
             }
             state.paused = Some(true);
             state.close().await;
@@ -696,7 +702,7 @@ async fn run_scaledjob(sh: Arc<Shared>, mut rx: watch::Receiver<Arc<Value>>) {
             continue;
         }
         if state.paused == Some(true) || (state.paused.is_none() && paused_in_status) {
-            set_paused(&sh, &sj, false).await;
+            set_paused(&sh, &mut sj, false).await;
         }
         state.paused = Some(false);
         run_cycle(&sh, &sj, &mut state).await;
