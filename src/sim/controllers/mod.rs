@@ -6,6 +6,8 @@
 //! - [`events`]: core/v1 Events with the reasons SPEC-k8s.md lists, aggregated like client-go's
 //!   recorder (a repeat bumps `count`).
 //!
+//! - [`job`]: the batch/v1 Job controller (SPEC-k8s.md §2).
+//! - [`scaledjob`]: KEDA's ScaledJob scaler (SPEC-k8s.md §1), reading queue depth over AMQP.
 //! - [`deployment`]: Deployments and their ReplicaSets (replicas, scale, status).
 //! - [`disruption`]: PodDisruptionBudget status (SPEC-k8s.md §4).
 //! - [`gc`]: the garbage collector (ownerReferences; Background, Foreground, Orphan).
@@ -17,6 +19,8 @@ pub mod deployment;
 pub mod disruption;
 pub mod events;
 pub mod gc;
+pub mod job;
+pub mod scaledjob;
 pub mod ttl;
 
 use std::path::PathBuf;
@@ -198,7 +202,10 @@ pub fn same_status(a: &serde_json::Value, b: &serde_json::Value) -> bool {
 
 /// Starts every controller.
 pub fn start(ctx: Ctx) -> Vec<JoinHandle<()>> {
-    let mut tasks = Vec::new();
+    let mut tasks = vec![ctx.spawn(job::run(ctx.clone()))];
+    if ctx.opts.keda {
+        tasks.push(ctx.spawn(scaledjob::run(ctx.clone())));
+    }
     tasks.extend(deployment::spawn(&ctx));
     tasks.extend(disruption::spawn(&ctx));
     tasks.extend(gc::spawn(&ctx));
