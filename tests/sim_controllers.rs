@@ -22,6 +22,10 @@ use fleetctl::sim::runtime::{RunningSim, SimOptions, start};
 
 const NS: &str = "agents";
 
+/// Jobs of these tests are managed by "another controller" (`spec.managedBy`), so the sim's
+/// Job controller leaves them, and their hand-made pods, alone.
+const MANAGED_BY: &str = "example.com/test";
+
 async fn sim(dir: &TempDir) -> (RunningSim, Client) {
     common::install_crypto();
     let mut opts = SimOptions::new(dir.path().join("kubeconfig"));
@@ -151,7 +155,7 @@ async fn job_with_pod(client: &Client, name: &str, status: Option<Value>) -> Job
     let jobs: Api<Job> = Api::namespaced(client.clone(), NS);
     let job: Job = serde_json::from_value(json!({
         "metadata": {"name": name},
-        "spec": {"suspend": true, "ttlSecondsAfterFinished": 1,
+        "spec": {"suspend": true, "ttlSecondsAfterFinished": 1, "managedBy": MANAGED_BY,
                  "template": {"spec": {"restartPolicy": "Never",
                      "containers": [{"name": "agent", "image": "agent:1"}]}}}
     }))
@@ -306,7 +310,7 @@ async fn pdb_status_follows_pods_and_fails_safe_for_job_pods_under_max_unavailab
     let jobs: Api<Job> = Api::namespaced(client.clone(), NS);
     let job: Job = serde_json::from_value(json!({
         "metadata": {"name": "batch"},
-        "spec": {"suspend": true, "template": {"spec": {"restartPolicy": "Never",
+        "spec": {"suspend": true, "managedBy": MANAGED_BY, "template": {"spec": {"restartPolicy": "Never",
             "containers": [{"name": "agent", "image": "agent:1"}]}}}
     }))
     .unwrap();
@@ -403,5 +407,27 @@ async fn pdb_status_follows_pods_and_fails_safe_for_job_pods_under_max_unavailab
         matches!(err, kube::Error::Api(ref s) if s.code == 429),
         "{err:?}"
     );
+    sim.stop().await;
+}
+
+/// A pod deleted before any node ran it ends Failed, as the pod garbage collector leaves it, so
+/// a Job under `podReplacementPolicy: Failed` can count it.
+#[tokio::test(flavor = "multi_thread")]
+async fn unscheduled_terminating_pods_are_marked_failed() {
+    let dir = TempDir::new("ctl-podgc");
+    let (sim, client) = sim(&dir).await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    let pod: Pod = serde_json::from_value(json!({
+        "metadata": {"name": "held", "finalizers": ["example.com/hold"]},
+        "spec": {"containers": [{"name": "agent", "image": "agent:1"}]}
+    }))
+    .unwrap();
+    pods.create(&PostParams::default(), &pod).await.unwrap();
+    pods.delete("held", &DeleteParams::default()).await.unwrap();
+    common::eventually(20, "the pod Failed", || async {
+        let p = pods.get("held").await.ok()?;
+        (p.status?.phase.as_deref() == Some("Failed")).then_some(())
+    })
+    .await;
     sim.stop().await;
 }

@@ -7,7 +7,6 @@ mod common;
 
 use std::future::Future;
 
-use base64::Engine;
 use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::Job;
@@ -59,11 +58,10 @@ fn scaledjobs(client: &Client) -> Api<DynamicObject> {
 /// The Secret with the broker URL, the bundled TriggerAuthentication, and the bundled ScaledJob
 /// pointed at `queue`, polling every `interval` seconds, with `edit` applied.
 async fn install(client: &Client, broker_url: &str, queue: &str, interval: u64, edit: Value) {
-    // `data`, as KEDA reads it (the sim does not fold `stringData` into `data`).
-    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    // `stringData`, as people write it: the API folds it into `data`, which KEDA reads.
     let secret: Secret = serde_json::from_value(json!({
         "metadata": {"name": "agent-secrets", "namespace": NS},
-        "data": {"rabbitmq-host": b64(broker_url), "queue-url": b64(broker_url)}
+        "stringData": {"rabbitmq-host": broker_url, "queue-url": broker_url}
     }))
     .unwrap();
     Api::<Secret>::namespaced(client.clone(), NS)

@@ -700,3 +700,36 @@ async fn pod_proxy_reaches_the_pod_ip_and_reports_unreachable_pods() {
     assert_eq!(api_code(&err), 404);
     sim.stop().await;
 }
+
+/// What the API server does to every write: a Secret's stringData becomes base64 data, and a
+/// podFailurePolicy condition pattern with an empty status (as typed clients send it) is True.
+#[tokio::test]
+async fn writes_are_defaulted_like_the_real_api_server() {
+    use k8s_openapi::api::batch::v1::Job;
+    use k8s_openapi::api::core::v1::Secret;
+    let (sim, client) = sim().await;
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), "agents");
+    let s: Secret = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "s"}, "stringData": {"url": "amqp://u:p@h/"}, "data": {"k": "dg=="}
+    }))
+    .unwrap();
+    let got = secrets.create(&PostParams::default(), &s).await.unwrap();
+    assert!(got.string_data.is_none());
+    let data = got.data.unwrap();
+    assert_eq!(data["url"].0, b"amqp://u:p@h/");
+    assert_eq!(data["k"].0, b"v");
+
+    let jobs: Api<Job> = Api::namespaced(client.clone(), "agents");
+    let job: Job = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "j"},
+        "spec": {"suspend": true, "podFailurePolicy": {"rules": [{"action": "Ignore",
+            "onPodConditions": [{"type": "DisruptionTarget", "status": ""}]}]},
+            "template": {"spec": {"restartPolicy": "Never",
+                "containers": [{"name": "c", "image": "i"}]}}}
+    }))
+    .unwrap();
+    let got = jobs.create(&PostParams::default(), &job).await.unwrap();
+    let rule = &got.spec.unwrap().pod_failure_policy.unwrap().rules[0];
+    assert_eq!(rule.on_pod_conditions.as_ref().unwrap()[0].status, "True");
+    sim.stop().await;
+}

@@ -55,6 +55,7 @@ fn pod_spec(spec: &mut Value, restart: &str) {
 
 /// Fills the defaults of a new object of `rt`.
 pub fn on_create(rt: &ResourceType, obj: &mut Value) {
+    on_write(rt, obj);
     match (rt.group.as_str(), rt.kind.as_str()) {
         ("", "Pod") => {
             pod_spec(&mut obj["spec"], "Always");
@@ -134,6 +135,41 @@ pub fn on_create(rt: &ResourceType, obj: &mut Value) {
                     "currentHealthy": 0, "desiredHealthy": 0, "disruptionsAllowed": 0, "expectedPods": 0, "observedGeneration": 0
                 }),
             );
+        }
+        _ => {}
+    }
+}
+
+/// What the API server does to every written object, created or updated, before validation:
+/// a Secret's `stringData` is folded into `data` (base64), and a podFailurePolicy condition
+/// pattern without a status means `True`.
+pub fn on_write(rt: &ResourceType, obj: &mut Value) {
+    match (rt.group.as_str(), rt.kind.as_str()) {
+        ("", "Secret") => {
+            use base64::Engine;
+            let Some(Value::Object(plain)) =
+                obj.as_object_mut().and_then(|m| m.remove("stringData"))
+            else {
+                return;
+            };
+            if !obj["data"].is_object() {
+                obj["data"] = json!({});
+            }
+            for (k, v) in plain {
+                let text = v.as_str().unwrap_or_default();
+                obj["data"][k] = json!(base64::engine::general_purpose::STANDARD.encode(text));
+            }
+        }
+        ("batch", "Job") => {
+            let rules = obj["spec"]["podFailurePolicy"]["rules"].as_array_mut();
+            for rule in rules.into_iter().flatten() {
+                let conds = rule["onPodConditions"].as_array_mut();
+                for c in conds.into_iter().flatten() {
+                    if c["status"].as_str().is_none_or(str::is_empty) {
+                        c["status"] = json!("True");
+                    }
+                }
+            }
         }
         _ => {}
     }

@@ -204,6 +204,7 @@ fn checked_update(
     mgr: &str,
     at: &str,
 ) -> Result<Value, ApiError> {
+    defaults::on_write(rt, &mut new);
     check_update(rt, name, old, &new)?;
     apply::record_update(Some(old), &mut new, mgr, at);
     Ok(new)
@@ -449,6 +450,7 @@ fn server_side_apply(
             let mut new = apply::apply(live, &applied, &mgr, force, &at).map_err(conflict)?;
             new["metadata"]["name"] = json!(name);
             if let Some(old) = live {
+                defaults::on_write(rt, &mut new);
                 check_update(rt, name, old, &new)?;
             }
             Ok(new)

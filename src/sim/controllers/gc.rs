@@ -8,6 +8,9 @@
 //! - Orphan: an owner being deleted with the `orphan` finalizer has its ownerReference removed
 //!   from every dependent, then the finalizer goes.
 //!
+//! - Pods: a terminating pod that was never scheduled is marked Failed and removed, as the pod
+//!   garbage collector does (no kubelet will ever stop it).
+//!
 //! The pure part, [`plan`], turns the cached objects into [`Action`]s.
 
 use std::collections::{HashMap, HashSet};
@@ -165,9 +168,49 @@ pub fn spawn(ctx: &Ctx) -> Vec<JoinHandle<()>> {
             for a in plan(&nodes) {
                 act(&c, a).await;
             }
+            if let Some((_, pods)) = caches.iter().find(|(ar, _)| ar.kind == "Pod") {
+                for pod in pods.state().iter().filter(|p| unscheduled_terminating(p)) {
+                    fail_and_remove(&c, pod).await;
+                }
+            }
         }
     }));
     tasks
+}
+
+/// A terminating pod no node will ever stop: the pod garbage collector's case
+/// (`gcUnscheduledTerminating`).
+fn unscheduled_terminating(pod: &DynamicObject) -> bool {
+    pod.metadata.deletion_timestamp.is_some()
+        && pod.data["spec"]["nodeName"]
+            .as_str()
+            .is_none_or(str::is_empty)
+}
+
+/// Marks the pod Failed (unless it already ended), so its Job counts it, then deletes it at
+/// once; a finalizer (the Job's tracking one) keeps it until its owner lets go.
+async fn fail_and_remove(ctx: &Ctx, pod: &DynamicObject) {
+    let (Some(ns), Some(name)) = (&pod.metadata.namespace, &pod.metadata.name) else {
+        return;
+    };
+    let api: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(ctx.client.clone(), ns);
+    let phase = pod.data["status"]["phase"].as_str().unwrap_or("Pending");
+    if !matches!(phase, "Failed" | "Succeeded") {
+        let patch = json!({"status": {"phase": "Failed"}});
+        if let Err(e) = api
+            .patch_status(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+        {
+            tracing::debug!(error = %e, pod = %name, "pod_gc_retry");
+            return;
+        }
+    }
+    let grace = pod.metadata.deletion_grace_period_seconds.unwrap_or(0);
+    if grace > 0 {
+        let _ = api
+            .delete(name, &DeleteParams::default().grace_period(0))
+            .await;
+    }
 }
 
 fn api(ctx: &Ctx, n: &Node) -> Option<Api<DynamicObject>> {
