@@ -6,12 +6,21 @@
 //! - [`events`]: core/v1 Events with the reasons SPEC-k8s.md lists, aggregated like client-go's
 //!   recorder (a repeat bumps `count`).
 //!
+//! - [`node`]: the Node objects `sim-node-1` … `sim-node-N` (capacity, Ready).
+//! - [`scheduler`]: binds pending pods to nodes by their requests (`pods/binding`), or marks them
+//!   Unschedulable with a FailedScheduling event.
+//! - [`kubelet`]: runs the containers of bound pods through a runtime and reports their status.
+//!
 //! Every controller is started by [`start`] and stops when the sim's shutdown signal fires.
 
 pub mod events;
+pub mod kubelet;
+pub mod node;
+pub mod scheduler;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use kube::Client;
 use tokio::sync::watch;
@@ -47,6 +56,10 @@ pub struct ControllerOptions {
     pub agent_exe: PathBuf,
     /// Run the KEDA ScaledJob scaler.
     pub keda: bool,
+    /// CrashLoopBackOff: the first restart delay, doubled per failure (Kubernetes: 10 s).
+    pub backoff_initial: Duration,
+    /// CrashLoopBackOff cap (Kubernetes: 5 min).
+    pub backoff_max: Duration,
 }
 
 impl ControllerOptions {
@@ -61,6 +74,8 @@ impl ControllerOptions {
             state_dir,
             agent_exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("fleetctl")),
             keda: true,
+            backoff_initial: Duration::from_secs(10),
+            backoff_max: Duration::from_secs(300),
         }
     }
 }
@@ -98,7 +113,10 @@ impl Ctx {
 
 /// Starts every controller.
 pub fn start(ctx: Ctx) -> Vec<JoinHandle<()>> {
-    let tasks = Vec::new();
-    let _ = &ctx;
+    let mut tasks = Vec::new();
+    tasks.push(ctx.spawn(node::run(ctx.clone())));
+    tasks.push(ctx.spawn(scheduler::run(ctx.clone())));
+    // The kubelet handles the shutdown itself: it stops every container first.
+    tasks.push(kubelet::spawn(ctx.clone()));
     tasks
 }
