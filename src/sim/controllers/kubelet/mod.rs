@@ -76,7 +76,7 @@ struct Kubelet {
     client: Client,
     opts: Arc<ControllerOptions>,
     nodes: HashSet<String>,
-    ips: ip::IpPool,
+    ips: &'static ip::IpPool,
     writes: Semaphore,
     recorder: Recorder,
     http: reqwest::Client,
@@ -99,7 +99,7 @@ pub fn spawn(ctx: Ctx) -> tokio::task::JoinHandle<()> {
         client: ctx.client.clone(),
         opts: ctx.opts.clone(),
         nodes: node_names(ctx.opts.nodes).into_iter().collect(),
-        ips: ip::IpPool::default(),
+        ips: ip::IpPool::global(),
         writes: Semaphore::new(WRITES_IN_FLIGHT),
         recorder: ctx.recorder("kubelet"),
         http: reqwest::Client::builder()
@@ -556,6 +556,35 @@ impl Worker {
             }
             self.write_status().await;
         }
+    }
+
+    /// An address whose declared ports nobody on the host holds (another sim may run beside
+    /// this one); busy ones go back to the pool.
+    fn allocate_ip(&mut self) -> Option<Ipv4Addr> {
+        let ports: Vec<u16> = self
+            .specs
+            .iter()
+            .flat_map(|c| c.ports.iter().flatten())
+            .filter(|p| p.protocol.as_deref().is_none_or(|pr| pr == "TCP"))
+            .filter_map(|p| u16::try_from(p.container_port).ok())
+            .chain(std::iter::once(8080))
+            .collect();
+        let mut busy = vec![];
+        let mut found = None;
+        for _ in 0..64 {
+            let Some(ip) = self.kl.ips.allocate() else {
+                break;
+            };
+            if ip::ports_free(ip, &ports) {
+                found = Some(ip);
+                break;
+            }
+            busy.push(ip);
+        }
+        for ip in busy {
+            self.kl.ips.release(ip);
+        }
+        found
     }
 
     fn next_timer(&self) -> Option<Instant> {
