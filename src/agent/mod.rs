@@ -4,6 +4,8 @@
 //! - [`executor`]: what a task step is (`sim` or an OpenAI-compatible `http` endpoint).
 //! - [`checkpoint`]: per-task checkpoints and results on the shared volume, written atomically.
 //! - [`telemetry`]: Prometheus metrics and the `/metrics`, `/healthz`, `/readyz` server.
+//! - [`launch`]: an agent from its flags and environment (the command, and the sim's in-process
+//!   runtime).
 //!
 //! Results are recorded as files (`results/<task_id>.json` in the checkpoint directory) rather
 //! than on a results queue: the checkpoint volume is already shared and durable, a file write
@@ -12,5 +14,6 @@
 
 pub mod checkpoint;
 pub mod executor;
+pub mod launch;
 pub mod telemetry;
 pub mod worker;

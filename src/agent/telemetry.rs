@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 
 use axum::Router;
 use axum::extract::State;
@@ -54,6 +54,9 @@ pub struct Metrics {
     circuit_open: Gauge,
     rss: Gauge,
     ready: AtomicBool,
+    /// Bytes that tasks hold on purpose (`memory_mb`): what an in-process agent reports as its
+    /// memory use, since it has no RSS of its own.
+    held: AtomicU64,
 }
 
 impl Metrics {
@@ -123,6 +126,7 @@ impl Metrics {
             circuit_open,
             rss,
             ready: AtomicBool::new(false),
+            held: AtomicU64::new(0),
         };
         for s in [Status::Success, Status::Failure, Status::Requeued] {
             let _ = m.tasks.get_or_create(&label(s));
@@ -170,6 +174,17 @@ impl Metrics {
         self.ready.load(Ordering::Relaxed)
     }
 
+    /// Counts `bytes` as held by a task until the guard is dropped.
+    pub fn hold(&self, bytes: u64) -> HeldGuard<'_> {
+        self.held.fetch_add(bytes, Ordering::Relaxed);
+        HeldGuard(&self.held, bytes)
+    }
+
+    /// Bytes tasks hold now.
+    pub fn held_bytes(&self) -> u64 {
+        self.held.load(Ordering::Relaxed)
+    }
+
     /// The exposition, with the memory gauge read fresh.
     pub fn encode(&self) -> String {
         if let Some(rss) = resident_memory_bytes() {
@@ -199,8 +214,36 @@ pub fn resident_memory_bytes() -> Option<i64> {
     Some(kb * 1024)
 }
 
-/// Binds the metrics server and serves it in the background; returns the bound address.
-pub async fn serve(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<SocketAddr> {
+/// Memory a task holds, counted in [`Metrics::held_bytes`] while this lives.
+pub struct HeldGuard<'a>(&'a AtomicU64, u64);
+
+impl Drop for HeldGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(self.1, Ordering::Relaxed);
+    }
+}
+
+/// The metrics server; dropping it (or [`Server::stop`]) closes the listener.
+pub struct Server {
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    pub fn stop(&self) {
+        self.task.abort();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Binds the metrics server and serves it in the background until the returned [`Server`] is
+/// dropped.
+pub async fn serve(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<Server> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     let app = Router::new()
@@ -208,10 +251,10 @@ pub async fn serve(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<S
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready_handler))
         .with_state(metrics);
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    Ok(bound)
+    Ok(Server { addr: bound, task })
 }
 
 async fn metrics_handler(State(m): State<Arc<Metrics>>) -> impl IntoResponse {

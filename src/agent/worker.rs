@@ -510,6 +510,7 @@ async fn process<E: Executor>(
     ctx.update_record(|r| r.current_tasks.push(id));
     let _current = CurrentTask { ctx: &ctx, id };
     let _memory = hold_memory(&task);
+    let _held = ctx.metrics.hold(_memory.len() as u64);
     let started = Instant::now();
     let mut wrote_checkpoint = false;
 

@@ -130,6 +130,15 @@ fn subresources(t: &ResourceType) -> Vec<Sub> {
     let mut out = Vec::new();
     let s = t.subresources;
     let rw = || vec!["get", "patch", "update"];
+    if s.binding {
+        out.push(Sub {
+            name: "binding",
+            group: t.group.clone(),
+            version: t.version.clone(),
+            kind: "Binding".into(),
+            verbs: vec!["create"],
+        });
+    }
     if s.eviction {
         out.push(Sub {
             name: "eviction",

@@ -31,6 +31,9 @@ pub async fn resource(state: &Arc<ApiState>, t: Target, r: Req) -> Result<Resp, 
         (Some("eviction"), &Method::POST, Some(name)) => {
             subresources::evict(state, &rt, &ns, name, &r).await
         }
+        (Some("binding"), &Method::POST, Some(name)) => {
+            subresources::bind(state, &rt, &ns, name, &r)
+        }
         (Some("proxy"), _, Some(name)) => {
             subresources::proxy(state, &rt, &ns, name, &t.rest, &r).await
         }

@@ -90,6 +90,7 @@ meta.DeleteOptions: apiVersion:s kind:s gracePeriodSeconds:l preconditions:@meta
 meta.Preconditions: uid:s resourceVersion:s
 
 core.Pod: +obj spec:@core.PodSpec status:@core.PodStatus
+core.Binding: +obj target:@core.ObjectReference
 core.PodTemplateSpec: metadata:@meta.ObjectMeta spec:@core.PodSpec
 core.PodSpec: volumes:[@core.Volume]/name/merge,retainKeys
   initContainers:[@core.Container]/name/merge containers:[@core.Container]/name/merge
@@ -1093,6 +1094,28 @@ fn type_paths(rt: &ResourceType, paths: &mut BTreeMap<String, Value>) {
             ),
         );
     }
+    if s.binding && writable {
+        let binding = schema_ref(&expand("core.Binding"));
+        let mut m = Map::new();
+        m.insert(
+            "post".into(),
+            ctx.op(
+                "create",
+                "post",
+                &format!("{ns}{kind}Binding"),
+                &format!("create binding of a {kind}"),
+                vec![dry_run(), field_manager(), field_validation()],
+                Some(body(&binding)),
+                responses(
+                    &[("200", "OK"), ("201", "Created"), ("202", "Accepted")],
+                    &binding,
+                ),
+                gvk("", "v1", "Binding"),
+            ),
+        );
+        m.insert("parameters".into(), item_params("Binding"));
+        paths.insert(format!("{item}/binding"), Value::Object(m));
+    }
     if s.eviction && writable {
         let eviction = schema_ref(&expand("policy.Eviction"));
         let mut m = Map::new();
@@ -1304,6 +1327,9 @@ pub fn v3_group_version_with(
             }
             n if n == expand("policy.Eviction") => {
                 with_gvks(s.clone(), vec![gvk("policy", "v1", "Eviction")])
+            }
+            n if n == expand("core.Binding") => {
+                with_gvks(s.clone(), vec![gvk("", "v1", "Binding")])
             }
             n if n == expand("as.Scale") => {
                 with_gvks(s.clone(), vec![gvk("autoscaling", "v1", "Scale")])

@@ -13,6 +13,8 @@ pub struct Subresources {
     pub scale: bool,
     pub eviction: bool,
     pub proxy: bool,
+    /// `pods/binding`: the scheduler's write of `spec.nodeName`.
+    pub binding: bool,
 }
 
 /// One served resource type, e.g. `batch/v1 jobs`.
@@ -136,6 +138,7 @@ const NONE: Subresources = Subresources {
     scale: false,
     eviction: false,
     proxy: false,
+    binding: false,
 };
 const STATUS: Subresources = Subresources {
     status: true,
@@ -185,6 +188,7 @@ pub fn builtin_types() -> Vec<ResourceType> {
                 status: true,
                 eviction: true,
                 proxy: true,
+                binding: true,
                 ..NONE
             },
         ),

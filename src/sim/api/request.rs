@@ -104,6 +104,7 @@ pub fn route(path: &str, reg: &Registry) -> Result<Route, ApiError> {
         Some("scale") => rt.subresources.scale,
         Some("eviction") => rt.subresources.eviction,
         Some("proxy") => rt.subresources.proxy,
+        Some("binding") => rt.subresources.binding,
         Some("finalize") => rt.plural == "namespaces",
         Some(_) => false,
     };

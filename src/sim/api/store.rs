@@ -63,6 +63,8 @@ pub enum Part {
     Main,
     /// Only `status` (the `/status` subresource).
     Status,
+    /// Spec and status in one write: what the server itself does for `pods/binding`.
+    All,
 }
 
 /// Changes a watch missed, and the receiver of the ones to come.
@@ -911,7 +913,7 @@ fn merge_update(
         }
         return Ok(new);
     }
-    if rt.subresources.status {
+    if rt.subresources.status && part == Part::Main {
         match old.get("status") {
             Some(s) => proposed["status"] = s.clone(),
             None => {

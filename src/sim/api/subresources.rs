@@ -190,6 +190,71 @@ pub async fn evict(
     Ok(success_201())
 }
 
+/// POST pods/{name}/binding: the scheduler's choice of node. Sets `spec.nodeName` and
+/// `PodScheduled=True` in one write, as kube-apiserver's binding storage does; a pod already
+/// bound or being deleted is a 409.
+pub fn bind(
+    state: &Arc<ApiState>,
+    rt: &ResourceType,
+    ns: &str,
+    name: &str,
+    r: &Req,
+) -> Result<Resp, ApiError> {
+    let body = body_value(r)?;
+    if let Some(body_name) = body["metadata"]["name"].as_str()
+        && !body_name.is_empty()
+        && body_name != name
+    {
+        return Err(ApiError::bad_request(format!(
+            "name in URL does not match name in Binding object: {name} != {body_name}"
+        )));
+    }
+    let node = body["target"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    if node.is_empty() || body["target"]["kind"].as_str().is_some_and(|k| k != "Node") {
+        return Err(ApiError::invalid(
+            rt,
+            name,
+            format!(
+                "Binding \"{name}\" is invalid: target: Invalid value: the target must name a Node"
+            ),
+            json!([{"reason": "FieldValueInvalid", "message": "the target must name a Node", "field": "target"}]),
+        ));
+    }
+    let at = timestamp(jiff::Timestamp::now());
+    let dry_run = r.query.dry_run();
+    state
+        .store
+        .update(rt, ns, name, Part::All, dry_run, |old| {
+            let conflict = |why: String| ApiError::conflict(rt, name).with_message(why);
+            if old["metadata"].get("deletionTimestamp").is_some() {
+                return Err(conflict(format!(
+                    "Operation cannot be fulfilled on pods/binding \"{name}\": pod {name} is being deleted, cannot be assigned to a host"
+                )));
+            }
+            if let Some(bound) = old["spec"]["nodeName"].as_str().filter(|n| !n.is_empty()) {
+                return Err(conflict(format!(
+                    "Operation cannot be fulfilled on pods/binding \"{name}\": pod {name} is already assigned to node \"{bound}\""
+                )));
+            }
+            let mut n = old.clone();
+            n["spec"]["nodeName"] = json!(node);
+            let mut conds: Vec<Value> = n["status"]["conditions"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|c| c["type"] != "PodScheduled")
+                .collect();
+            conds.push(json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": at}));
+            n["status"]["conditions"] = json!(conds);
+            Ok(n)
+        })?;
+    Ok(success_201())
+}
+
 /// Any method on pods/{name}[:port]/proxy/{path}: forwarded to the pod's IP.
 pub async fn proxy(
     state: &Arc<ApiState>,

@@ -6,6 +6,10 @@
 //! - [`events`]: core/v1 Events with the reasons SPEC-k8s.md lists, aggregated like client-go's
 //!   recorder (a repeat bumps `count`).
 //!
+//! - [`node`]: the Node objects `sim-node-1` … `sim-node-N` (capacity, Ready).
+//! - [`scheduler`]: binds pending pods to nodes by their requests (`pods/binding`), or marks them
+//!   Unschedulable with a FailedScheduling event.
+//! - [`kubelet`]: runs the containers of bound pods through a runtime and reports their status.
 //! - [`job`]: the batch/v1 Job controller (SPEC-k8s.md §2).
 //! - [`scaledjob`]: KEDA's ScaledJob scaler (SPEC-k8s.md §1), reading queue depth over AMQP.
 //! - [`deployment`]: Deployments and their ReplicaSets (replicas, scale, status).
@@ -20,11 +24,15 @@ pub mod disruption;
 pub mod events;
 pub mod gc;
 pub mod job;
+pub mod kubelet;
+pub mod node;
 pub mod scaledjob;
+pub mod scheduler;
 pub mod ttl;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::StreamExt;
 use kube::Client;
@@ -64,6 +72,10 @@ pub struct ControllerOptions {
     pub agent_exe: PathBuf,
     /// Run the KEDA ScaledJob scaler.
     pub keda: bool,
+    /// CrashLoopBackOff: the first restart delay, doubled per failure (Kubernetes: 10 s).
+    pub backoff_initial: Duration,
+    /// CrashLoopBackOff cap (Kubernetes: 5 min).
+    pub backoff_max: Duration,
 }
 
 impl ControllerOptions {
@@ -78,6 +90,8 @@ impl ControllerOptions {
             state_dir,
             agent_exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("fleetctl")),
             keda: true,
+            backoff_initial: Duration::from_secs(10),
+            backoff_max: Duration::from_secs(300),
         }
     }
 }
@@ -202,7 +216,13 @@ pub fn same_status(a: &serde_json::Value, b: &serde_json::Value) -> bool {
 
 /// Starts every controller.
 pub fn start(ctx: Ctx) -> Vec<JoinHandle<()>> {
-    let mut tasks = vec![ctx.spawn(job::run(ctx.clone()))];
+    let mut tasks = vec![
+        ctx.spawn(node::run(ctx.clone())),
+        ctx.spawn(scheduler::run(ctx.clone())),
+        // The kubelet handles the shutdown itself: it stops every container first.
+        kubelet::spawn(ctx.clone()),
+        ctx.spawn(job::run(ctx.clone())),
+    ];
     if ctx.opts.keda {
         tasks.push(ctx.spawn(scaledjob::run(ctx.clone())));
     }

@@ -1,0 +1,1051 @@
+//! The kubelet of the simulated nodes: runs the containers of every pod bound to `sim-node-*`
+//! through a runtime, and reports their status as SPEC-k8s.md §3 gives it.
+//!
+//! One watch of all pods feeds a dispatcher; each pod the kubelet runs has a worker task of its
+//! own that owns its containers and its [`status::PodState`], and writes status with a
+//! strategic merge patch (at most [`WRITES_IN_FLIGHT`] writes at once across all pods).
+//!
+//! - Start: `ContainerCreating` (Pending), then IP, volumes, environment and the runtime, then
+//!   `Running` with `podIP`. Readiness follows an `httpGet` readinessProbe, else the start.
+//! - Exit: `restartPolicy` decides: Never ends the pod; OnFailure/Always restart in place with
+//!   CrashLoopBackOff (`backoff_initial` doubling to `backoff_max`), `restartCount` and
+//!   `lastState`, and a `BackOff` event.
+//! - Memory: sampled every 250 ms (RSS, or what an in-process agent holds); above
+//!   `limits.memory` the container is killed and reported `OOMKilled`, exit 137.
+//! - Graceful deletion: `Killing` event, SIGTERM, SIGKILL after the grace period (2 s minimum);
+//!   the phase follows the exit codes; then the kubelet deletes the pod with grace 0.
+//! - `--evict-on-pressure`: when a node's pods use more memory than it has, the pod using the
+//!   most above its request is killed and marked `Evicted` (not deleted).
+//! - Shutdown: every container gets SIGTERM, then SIGKILL; no agent outlives the sim.
+
+pub mod env;
+pub mod ip;
+pub mod runtime;
+pub mod status;
+pub mod volumes;
+
+use std::collections::{HashMap, HashSet};
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use jiff::{SignedDuration, Timestamp};
+use k8s_openapi::api::core::v1::{Container as ContainerSpec, Node, Pod};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, Preconditions};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Client, ResourceExt};
+use serde_json::{Value, json};
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tracing::{debug, warn};
+
+use super::events::{EventType, Recorder, reference};
+use super::{ControllerOptions, Ctx};
+use status::{Container, Eviction, KilledFor, PodState, RestartPolicy, State, Terminated};
+
+/// Status writes in flight at once, across every pod.
+pub const WRITES_IN_FLIGHT: usize = 32;
+/// How often memory is sampled.
+const SAMPLE_EVERY: Duration = Duration::from_millis(250);
+/// The minimum time between SIGTERM and SIGKILL (kubelet `minimumGracePeriodInSeconds`).
+const MIN_GRACE: Duration = Duration::from_secs(2);
+/// The kubelet's hard eviction threshold, `memory.available<100Mi`.
+pub const EVICTION_THRESHOLD: u64 = 100 << 20;
+/// A container that ran this long without failing starts its back-off afresh.
+const BACKOFF_RESET: SignedDuration = SignedDuration::from_mins(10);
+
+/// The names of the simulated nodes.
+pub fn node_names(n: usize) -> Vec<String> {
+    (1..=n).map(|i| format!("sim-node-{i}")).collect()
+}
+
+/// Memory use of one pod, for pressure evictions.
+#[derive(Debug, Clone)]
+struct Usage {
+    node: String,
+    container: String,
+    bytes: u64,
+    request: u64,
+}
+
+/// What all pod workers share.
+struct Kubelet {
+    client: Client,
+    opts: Arc<ControllerOptions>,
+    nodes: HashSet<String>,
+    ips: &'static ip::IpPool,
+    writes: Semaphore,
+    recorder: Recorder,
+    http: reqwest::Client,
+    usage: Mutex<HashMap<String, Usage>>,
+}
+
+enum Control {
+    Evict(String),
+    Shutdown,
+}
+
+struct Handle {
+    pod: watch::Sender<Option<Arc<Pod>>>,
+    ctl: mpsc::UnboundedSender<Control>,
+}
+
+/// Starts the kubelet of every simulated node.
+pub fn spawn(ctx: Ctx) -> tokio::task::JoinHandle<()> {
+    let kl = Arc::new(Kubelet {
+        client: ctx.client.clone(),
+        opts: ctx.opts.clone(),
+        nodes: node_names(ctx.opts.nodes).into_iter().collect(),
+        ips: ip::IpPool::global(),
+        writes: Semaphore::new(WRITES_IN_FLIGHT),
+        recorder: ctx.recorder("kubelet"),
+        http: reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap_or_default(),
+        usage: Mutex::default(),
+    });
+    tokio::spawn(run(kl, ctx.shutdown.clone()))
+}
+
+async fn run(kl: Arc<Kubelet>, mut shutdown: watch::Receiver<bool>) {
+    let api: Api<Pod> = Api::all(kl.client.clone());
+    let mut stream = watcher(api, watcher::Config::default())
+        .default_backoff()
+        .boxed();
+    let mut workers: HashMap<String, Handle> = HashMap::new();
+    // Pods this kubelet ran to the end: never started again.
+    let mut finished: HashSet<String> = HashSet::new();
+    let mut listing: Option<HashSet<String>> = None;
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(String, bool)>();
+    let mut tasks = JoinSet::new();
+    let mut pressure = tokio::time::interval(Duration::from_secs(1));
+    let mut pressured: HashSet<String> = HashSet::new();
+    loop {
+        tokio::select! {
+            _ = async { let _ = shutdown.wait_for(|s| *s).await; } => break,
+            Some((uid, terminal)) = done_rx.recv() => {
+                workers.remove(&uid);
+                if terminal {
+                    finished.insert(uid);
+                }
+            }
+            _ = pressure.tick(), if kl.opts.evict_on_pressure => {
+                check_pressure(&kl, &workers, &mut pressured).await;
+            }
+            ev = stream.next() => match ev {
+                None => break,
+                Some(Err(e)) => debug!(error = %e, "kubelet_watch_error"),
+                Some(Ok(ev)) => match ev {
+                    watcher::Event::Init => listing = Some(HashSet::new()),
+                    watcher::Event::InitApply(p) => {
+                        if let Some(l) = listing.as_mut() {
+                            l.insert(p.uid().unwrap_or_default());
+                        }
+                        on_pod(&kl, p, &mut workers, &mut finished, &done_tx, &mut tasks);
+                    }
+                    watcher::Event::InitDone => {
+                        if let Some(seen) = listing.take() {
+                            for (uid, h) in &workers {
+                                if !seen.contains(uid) {
+                                    let _ = h.pod.send(None);
+                                }
+                            }
+                            finished.retain(|u| seen.contains(u));
+                        }
+                    }
+                    watcher::Event::Apply(p) => {
+                        on_pod(&kl, p, &mut workers, &mut finished, &done_tx, &mut tasks);
+                    }
+                    watcher::Event::Delete(p) => {
+                        let uid = p.uid().unwrap_or_default();
+                        finished.remove(&uid);
+                        if let Some(h) = workers.get(&uid) {
+                            let _ = h.pod.send(None);
+                        }
+                    }
+                },
+            },
+        }
+    }
+    // Stop every container: SIGTERM, a short wait, SIGKILL.
+    for h in workers.values() {
+        let _ = h.ctl.send(Control::Shutdown);
+    }
+    let all = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(Duration::from_secs(4), all)
+        .await
+        .is_err()
+    {
+        warn!("kubelet_shutdown_timeout");
+        tasks.abort_all();
+    }
+}
+
+fn on_pod(
+    kl: &Arc<Kubelet>,
+    pod: Pod,
+    workers: &mut HashMap<String, Handle>,
+    finished: &mut HashSet<String>,
+    done: &mpsc::UnboundedSender<(String, bool)>,
+    tasks: &mut JoinSet<()>,
+) {
+    let uid = pod.uid().unwrap_or_default();
+    let node = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.node_name.clone())
+        .unwrap_or_default();
+    if uid.is_empty() || !kl.nodes.contains(&node) {
+        return;
+    }
+    if let Some(h) = workers.get(&uid) {
+        let _ = h.pod.send(Some(Arc::new(pod)));
+        return;
+    }
+    if finished.contains(&uid) {
+        return;
+    }
+    let phase = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.phase.clone())
+        .unwrap_or_default();
+    if matches!(phase.as_str(), "Succeeded" | "Failed") {
+        finished.insert(uid);
+        return;
+    }
+    if pod.metadata.deletion_timestamp.is_some() {
+        // Being deleted and never run here (e.g. the sim restarted): nothing to stop.
+        let kl = kl.clone();
+        tasks.spawn(async move {
+            final_delete(&kl, &pod).await;
+        });
+        finished.insert(uid);
+        return;
+    }
+    let (ptx, prx) = watch::channel(Some(Arc::new(pod.clone())));
+    let (ctx, crx) = mpsc::unbounded_channel();
+    workers.insert(uid.clone(), Handle { pod: ptx, ctl: ctx });
+    let kl = kl.clone();
+    let done = done.clone();
+    tasks.spawn(async move {
+        let (w, exits) = Worker::new(kl, pod, node);
+        let terminal = w.run(exits, prx, crx).await;
+        let _ = done.send((uid, terminal));
+    });
+}
+
+/// Deletes the pod for good (grace 0, this very pod).
+async fn final_delete(kl: &Kubelet, pod: &Pod) {
+    let api: Api<Pod> = Api::namespaced(kl.client.clone(), &pod.namespace().unwrap_or_default());
+    let dp = DeleteParams {
+        grace_period_seconds: Some(0),
+        preconditions: Some(Preconditions {
+            uid: pod.uid(),
+            resource_version: None,
+        }),
+        ..Default::default()
+    };
+    let _permit = kl.writes.acquire().await;
+    if let Err(e) = api.delete(&pod.name_any(), &dp).await
+        && !is_not_found(&e)
+    {
+        warn!(pod = %pod.name_any(), error = %e, "pod_not_deleted");
+    }
+}
+
+fn is_not_found(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 404)
+}
+
+/// Bytes of a memory quantity in a resource map.
+fn quantity_bytes(
+    m: Option<
+        &std::collections::BTreeMap<
+            String,
+            k8s_openapi::apimachinery::pkg::api::resource::Quantity,
+        >,
+    >,
+    key: &str,
+) -> Option<u64> {
+    m.and_then(|m| m.get(key))
+        .and_then(|q| crate::fleet::model::parse_quantity_bytes(&q.0))
+}
+
+/// Evicts the pod using most memory above its request on each node whose pods use more than
+/// the node has.
+async fn check_pressure(
+    kl: &Arc<Kubelet>,
+    workers: &HashMap<String, Handle>,
+    pressured: &mut HashSet<String>,
+) {
+    let usage = kl.usage.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let mut by_node: HashMap<&str, Vec<(&String, &Usage)>> = HashMap::new();
+    for (uid, u) in &usage {
+        by_node.entry(u.node.as_str()).or_default().push((uid, u));
+    }
+    let capacity = kl.opts.node_memory_bytes + EVICTION_THRESHOLD;
+    let mut now_pressured = HashSet::new();
+    for (node, pods) in by_node {
+        let used: u64 = pods.iter().map(|(_, u)| u.bytes).sum();
+        if used <= kl.opts.node_memory_bytes {
+            continue;
+        }
+        now_pressured.insert(node.to_string());
+        let Some((uid, victim)) = pods
+            .iter()
+            .max_by_key(|(_, u)| u.bytes as i128 - u.request as i128)
+        else {
+            continue;
+        };
+        let available = capacity.saturating_sub(used);
+        let message = format!(
+            "The node was low on resource: memory. Threshold quantity: 100Mi, available: {}Ki. Container {} was using {}Ki, request is {}, has larger consumption of memory. ",
+            available / 1024,
+            victim.container,
+            victim.bytes / 1024,
+            if victim.request == 0 {
+                "0".to_string()
+            } else {
+                format!("{}Ki", victim.request / 1024)
+            },
+        );
+        if let Some(h) = workers.get(*uid) {
+            let _ = h.ctl.send(Control::Evict(message));
+        }
+        kl.usage
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(*uid);
+    }
+    for node in kl.nodes.iter() {
+        let was = pressured.contains(node);
+        let is = now_pressured.contains(node);
+        if was != is {
+            set_memory_pressure(kl, node, is).await;
+        }
+    }
+    *pressured = now_pressured;
+}
+
+async fn set_memory_pressure(kl: &Kubelet, node: &str, on: bool) {
+    let api: Api<Node> = Api::all(kl.client.clone());
+    let (status, reason, message) = if on {
+        (
+            "True",
+            "KubeletHasInsufficientMemory",
+            "kubelet has insufficient memory available",
+        )
+    } else {
+        (
+            "False",
+            "KubeletHasSufficientMemory",
+            "kubelet has sufficient memory available",
+        )
+    };
+    let now = status::ts(Timestamp::now());
+    let patch = json!({"status": {"conditions": [{"type": "MemoryPressure", "status": status,
+        "reason": reason, "message": message, "lastHeartbeatTime": now, "lastTransitionTime": now}]}});
+    if let Err(e) = api
+        .patch_status(node, &PatchParams::default(), &Patch::Strategic(&patch))
+        .await
+    {
+        warn!(node, error = %e, "node_status_not_updated");
+    }
+}
+
+/// A container the runtime runs now.
+struct Live {
+    ctl: runtime::Ctl,
+    id: String,
+    started_at: Timestamp,
+    killed: Option<KilledFor>,
+    probe_failures: i32,
+}
+
+/// The kubelet's side of one pod.
+struct Worker {
+    kl: Arc<Kubelet>,
+    pod: Arc<Pod>,
+    api: Api<Pod>,
+    uid: String,
+    ns: String,
+    name: String,
+    node: String,
+    specs: Vec<ContainerSpec>,
+    state: PodState,
+    live: Vec<Option<Live>>,
+    /// Bumped per start, so a late exit of an earlier instance is ignored.
+    generation: Vec<u64>,
+    restart_at: Vec<Option<Instant>>,
+    next_probe: Vec<Option<Instant>>,
+    failures: Vec<u32>,
+    ip: Option<Ipv4Addr>,
+    kill_at: Option<Instant>,
+    stop_started: Option<Instant>,
+    written: Option<Value>,
+    exits: mpsc::UnboundedSender<(usize, u64, runtime::Exit)>,
+}
+
+type ExitRx = mpsc::UnboundedReceiver<(usize, u64, runtime::Exit)>;
+
+fn qos_class(specs: &[ContainerSpec]) -> &'static str {
+    let mut any = false;
+    let mut guaranteed = true;
+    for c in specs {
+        let r = c.resources.as_ref();
+        let req = r.and_then(|r| r.requests.as_ref());
+        let lim = r.and_then(|r| r.limits.as_ref());
+        for k in ["cpu", "memory"] {
+            let rq = req.and_then(|m| m.get(k)).map(|q| q.0.as_str());
+            let lm = lim.and_then(|m| m.get(k)).map(|q| q.0.as_str());
+            any |= rq.is_some() || lm.is_some();
+            if lm.is_none() || (rq.is_some() && rq != lm) {
+                guaranteed = false;
+            }
+        }
+    }
+    match (any, guaranteed) {
+        (false, _) => "BestEffort",
+        (true, true) => "Guaranteed",
+        _ => "Burstable",
+    }
+}
+
+impl Worker {
+    fn new(kl: Arc<Kubelet>, pod: Pod, node: String) -> (Self, ExitRx) {
+        let now = Timestamp::now();
+        let spec = pod.spec.clone().unwrap_or_default();
+        let specs = spec.containers.clone();
+        let containers = specs
+            .iter()
+            .map(|c| Container::new(&c.name, c.image.as_deref().unwrap_or_default()))
+            .collect();
+        let scheduled_at = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .and_then(|cs| cs.iter().find(|c| c.type_ == "PodScheduled"))
+            .and_then(|c| c.last_transition_time.as_ref())
+            .map(|t| t.0)
+            .unwrap_or(now);
+        let state = PodState::new(
+            RestartPolicy::parse(spec.restart_policy.as_deref()),
+            containers,
+            "127.0.0.1",
+            qos_class(&specs),
+            scheduled_at,
+            now,
+        );
+        let n = specs.len();
+        let (exits, exits_rx) = mpsc::unbounded_channel();
+        let ns = pod.namespace().unwrap_or_default();
+        let w = Worker {
+            api: Api::namespaced(kl.client.clone(), &ns),
+            kl,
+            uid: pod.uid().unwrap_or_default(),
+            name: pod.name_any(),
+            ns,
+            node,
+            pod: Arc::new(pod),
+            specs,
+            state,
+            live: (0..n).map(|_| None).collect(),
+            generation: vec![0; n],
+            restart_at: vec![None; n],
+            next_probe: vec![None; n],
+            failures: vec![0; n],
+            ip: None,
+            kill_at: None,
+            stop_started: None,
+            written: None,
+            exits,
+        };
+        (w, exits_rx)
+    }
+
+    fn reference(&self) -> k8s_openapi::api::core::v1::ObjectReference {
+        reference(&*self.pod)
+    }
+
+    async fn event(&self, kind: EventType, reason: &str, message: &str) {
+        let r = self.reference();
+        self.kl
+            .recorder
+            .record_on(&r, kind, reason, message, Some(&self.node))
+            .await;
+    }
+
+    /// Records an event without waiting for it.
+    fn event_later(&self, kind: EventType, reason: &'static str, message: String) {
+        let r = self.reference();
+        let rec = self.kl.recorder.clone();
+        let node = self.node.clone();
+        tokio::spawn(async move {
+            rec.record_on(&r, kind, reason, &message, Some(&node)).await;
+        });
+    }
+
+    /// Runs the pod; true when it ended terminal (not deleted) and must not run again.
+    async fn run(
+        mut self,
+        mut exits_rx: ExitRx,
+        mut pod_rx: watch::Receiver<Option<Arc<Pod>>>,
+        mut ctl_rx: mpsc::UnboundedReceiver<Control>,
+    ) -> bool {
+        self.write_status().await;
+        for i in 0..self.specs.len() {
+            self.start(i).await;
+        }
+        self.write_status().await;
+        let mut sample = tokio::time::interval(SAMPLE_EVERY);
+        sample.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let sampling = self.kl.opts.evict_on_pressure
+            || self.specs.iter().any(|c| self.memory_limit(c).is_some());
+        loop {
+            let timer = self.next_timer();
+            tokio::select! {
+                changed = pod_rx.changed() => {
+                    let latest = if changed.is_ok() { pod_rx.borrow_and_update().clone() } else { None };
+                    match latest {
+                        None => {
+                            self.stop_now(&mut exits_rx).await;
+                            self.cleanup();
+                            return false;
+                        }
+                        Some(p) => {
+                            self.pod = p;
+                            if self.pod.metadata.deletion_timestamp.is_some() {
+                                self.begin_stop().await;
+                            }
+                        }
+                    }
+                }
+                msg = ctl_rx.recv() => match msg {
+                    Some(Control::Evict(message)) => self.evict(message).await,
+                    Some(Control::Shutdown) | None => {
+                        self.stop_now(&mut exits_rx).await;
+                        self.cleanup();
+                        return false;
+                    }
+                },
+                Some((i, generation, exit)) = exits_rx.recv() => {
+                    if generation == self.generation[i] {
+                        self.on_exit(i, exit).await;
+                    }
+                }
+                _ = sample.tick(), if sampling => self.sample(),
+                _ = tokio::time::sleep_until(timer.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600))), if timer.is_some() => {
+                    self.on_timers().await;
+                }
+            }
+            if self.state.all_stopped() && (self.state.stopping || self.state.phase().is_terminal())
+            {
+                self.state.refresh(Timestamp::now());
+                self.write_status().await;
+                let deleting = self.pod.metadata.deletion_timestamp.is_some();
+                if deleting {
+                    final_delete(&self.kl, &self.pod).await;
+                }
+                self.cleanup();
+                return !deleting;
+            }
+            self.write_status().await;
+        }
+    }
+
+    /// An address whose declared ports nobody on the host holds (another sim may run beside
+    /// this one); busy ones go back to the pool.
+    fn allocate_ip(&mut self) -> Option<Ipv4Addr> {
+        let ports: Vec<u16> = self
+            .specs
+            .iter()
+            .flat_map(|c| c.ports.iter().flatten())
+            .filter(|p| p.protocol.as_deref().is_none_or(|pr| pr == "TCP"))
+            .filter_map(|p| u16::try_from(p.container_port).ok())
+            .chain(std::iter::once(8080))
+            .collect();
+        let mut busy = vec![];
+        let mut found = None;
+        for _ in 0..64 {
+            let Some(ip) = self.kl.ips.allocate() else {
+                break;
+            };
+            if ip::ports_free(ip, &ports) {
+                found = Some(ip);
+                break;
+            }
+            busy.push(ip);
+        }
+        for ip in busy {
+            self.kl.ips.release(ip);
+        }
+        found
+    }
+
+    fn next_timer(&self) -> Option<Instant> {
+        self.restart_at
+            .iter()
+            .chain(self.next_probe.iter())
+            .chain(std::iter::once(&self.kill_at))
+            .flatten()
+            .min()
+            .copied()
+    }
+
+    fn memory_limit(&self, c: &ContainerSpec) -> Option<u64> {
+        quantity_bytes(
+            c.resources.as_ref().and_then(|r| r.limits.as_ref()),
+            "memory",
+        )
+    }
+
+    /// Starts container `i` (first start or restart).
+    async fn start(&mut self, i: usize) {
+        let now = Timestamp::now();
+        self.restart_at[i] = None;
+        let spec = self.specs[i].clone();
+        let ip = match self.ip {
+            Some(ip) => ip,
+            None => match self.kl.ips.allocate() {
+                Some(ip) => {
+                    self.ip = Some(ip);
+                    ip
+                }
+                None => {
+                    self.fail_start(
+                        i,
+                        "RunContainerError",
+                        "no pod IP left in 127.1.0.0/16".into(),
+                    );
+                    return;
+                }
+            },
+        };
+        self.state.pod_ip = Some(ip.to_string());
+        let state_dir = self.kl.opts.state_dir.clone();
+        let mounts = volumes::mounts(&state_dir, &self.pod, &spec);
+        if let Err(e) = mounts.create() {
+            self.fail_start(
+                i,
+                "RunContainerError",
+                format!("cannot create the volume directories: {e}"),
+            );
+            return;
+        }
+        let refs = match env::fetch_refs(&self.kl.client, &self.ns, &spec).await {
+            Ok(r) => r,
+            Err(e) => {
+                self.fail_start(i, "CreateContainerConfigError", e.to_string());
+                return;
+            }
+        };
+        let vars = match env::resolve(&self.pod, &spec, &ip.to_string(), &refs) {
+            Ok(v) => v,
+            Err(e) => {
+                self.fail_start(i, "CreateContainerConfigError", e.to_string());
+                return;
+            }
+        };
+        let mut argv = env::argv(&spec, &vars);
+        env::bind_to_pod_ip(&mut argv, &spec, &ip.to_string());
+        let argv: Vec<String> = argv.iter().map(|a| mounts.rewrite(a)).collect();
+        let vars: Vec<(String, String)> = vars
+            .into_iter()
+            .map(|(k, v)| {
+                let v = mounts.rewrite(&v);
+                (k, v)
+            })
+            .collect();
+        let c = &self.state.containers[i];
+        let launch = runtime::Launch {
+            argv,
+            env: vars,
+            log: self.log_path(&spec.name, c.restart_count),
+        };
+        let first = !c.ever_started;
+        match runtime::start(self.kl.opts.runtime, &self.kl.opts.agent_exe, launch) {
+            Err(e) => self.fail_start(i, "RunContainerError", e.to_string()),
+            Ok(started) => {
+                self.generation[i] += 1;
+                let generation = self.generation[i];
+                let tx = self.exits.clone();
+                let exit_rx = started.exit;
+                tokio::spawn(async move {
+                    let exit = exit_rx.await.unwrap_or(runtime::Exit {
+                        code: 137,
+                        signal: Some(9),
+                    });
+                    let _ = tx.send((i, generation, exit));
+                });
+                let has_probe = spec
+                    .readiness_probe
+                    .as_ref()
+                    .is_some_and(|p| p.http_get.is_some());
+                let c = &mut self.state.containers[i];
+                c.state = State::Running {
+                    started_at: now,
+                    container_id: started.container_id.clone(),
+                };
+                c.ever_started = true;
+                c.probe_ready = !has_probe;
+                self.next_probe[i] = has_probe.then(|| {
+                    let delay = spec
+                        .readiness_probe
+                        .as_ref()
+                        .and_then(|p| p.initial_delay_seconds)
+                        .unwrap_or(0)
+                        .max(0) as u64;
+                    Instant::now() + Duration::from_secs(delay).max(Duration::from_millis(200))
+                });
+                self.live[i] = Some(Live {
+                    ctl: started.ctl,
+                    id: started.container_id,
+                    started_at: now,
+                    killed: None,
+                    probe_failures: 0,
+                });
+                self.state.refresh(now);
+                let image = spec.image.clone().unwrap_or_default();
+                if first {
+                    self.event_later(
+                        EventType::Normal,
+                        "Pulled",
+                        format!("Container image \"{image}\" already present on machine"),
+                    );
+                }
+                self.event_later(
+                    EventType::Normal,
+                    "Created",
+                    format!("Created container: {}", spec.name),
+                );
+                self.event_later(
+                    EventType::Normal,
+                    "Started",
+                    format!("Started container {}", spec.name),
+                );
+            }
+        }
+    }
+
+    /// A start that failed before anything ran: waiting with `reason`, retried with back-off.
+    fn fail_start(&mut self, i: usize, reason: &str, message: String) {
+        let now = Timestamp::now();
+        self.failures[i] += 1;
+        let delay = status::backoff(self.failures[i], self.backoff_initial(), self.backoff_max());
+        self.restart_at[i] = Some(Instant::now() + delay.unsigned_abs());
+        self.state.containers[i].state = State::Waiting {
+            reason: reason.into(),
+            message: Some(message.clone()),
+        };
+        self.state.refresh(now);
+        self.event_later(EventType::Warning, "Failed", format!("Error: {message}"));
+    }
+
+    fn backoff_initial(&self) -> SignedDuration {
+        SignedDuration::try_from(self.kl.opts.backoff_initial)
+            .unwrap_or(SignedDuration::from_secs(10))
+    }
+
+    fn backoff_max(&self) -> SignedDuration {
+        SignedDuration::try_from(self.kl.opts.backoff_max).unwrap_or(SignedDuration::from_mins(5))
+    }
+
+    fn log_path(&self, container: &str, restart: i32) -> PathBuf {
+        self.kl
+            .opts
+            .state_dir
+            .join("logs")
+            .join(format!("{}_{}_{}", self.ns, self.name, self.uid))
+            .join(container)
+            .join(format!("{restart}.log"))
+    }
+
+    async fn on_exit(&mut self, i: usize, exit: runtime::Exit) {
+        let now = Timestamp::now();
+        let Some(live) = self.live[i].take() else {
+            return;
+        };
+        self.next_probe[i] = None;
+        let term = Terminated::new(
+            exit.code,
+            exit.signal,
+            live.killed,
+            live.started_at,
+            now,
+            live.id,
+        );
+        let policy = self.state.restart_policy;
+        let c = &mut self.state.containers[i];
+        if self.state.stopping || !policy.restarts(term.exit_code) {
+            c.state = State::Terminated(term);
+            self.state.refresh(now);
+            return;
+        }
+        // Back-off: consecutive failures double the delay; a long run starts afresh.
+        if now.duration_since(live.started_at) >= BACKOFF_RESET {
+            self.failures[i] = 0;
+        }
+        self.failures[i] += 1;
+        let delay = status::backoff(self.failures[i], self.backoff_initial(), self.backoff_max());
+        let c = &mut self.state.containers[i];
+        c.restart_count += 1;
+        c.last = Some(term);
+        c.state = State::Waiting {
+            reason: "CrashLoopBackOff".into(),
+            message: Some(status::backoff_message(
+                delay, &c.name, &self.name, &self.ns, &self.uid,
+            )),
+        };
+        let cname = c.name.clone();
+        self.restart_at[i] = Some(Instant::now() + delay.unsigned_abs());
+        self.state.refresh(now);
+        self.event_later(
+            EventType::Warning,
+            "BackOff",
+            format!(
+                "Back-off restarting failed container {cname} in pod {}_{}({})",
+                self.name, self.ns, self.uid
+            ),
+        );
+    }
+
+    async fn on_timers(&mut self) {
+        let now = Instant::now();
+        if self.kill_at.is_some_and(|t| t <= now) {
+            self.kill_at = None;
+            for l in self.live.iter().flatten() {
+                l.ctl.kill();
+            }
+        }
+        for i in 0..self.specs.len() {
+            if self.restart_at[i].is_some_and(|t| t <= now) && !self.state.stopping {
+                self.start(i).await;
+            }
+            if self.next_probe[i].is_some_and(|t| t <= now) {
+                self.probe(i).await;
+            }
+        }
+    }
+
+    /// One readiness probe (httpGet on the pod IP).
+    async fn probe(&mut self, i: usize) {
+        let spec = &self.specs[i];
+        let Some(p) = spec.readiness_probe.as_ref() else {
+            self.next_probe[i] = None;
+            return;
+        };
+        let Some(get) = p.http_get.as_ref() else {
+            self.next_probe[i] = None;
+            return;
+        };
+        let port = match &get.port {
+            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(n) => *n,
+            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(name) => spec
+                .ports
+                .iter()
+                .flatten()
+                .find(|cp| cp.name.as_deref() == Some(name.as_str()))
+                .map(|cp| cp.container_port)
+                .unwrap_or(0),
+        };
+        let path = get.path.clone().unwrap_or_else(|| "/".into());
+        let ip = self.ip.map(|i| i.to_string()).unwrap_or_default();
+        let timeout = Duration::from_secs(p.timeout_seconds.unwrap_or(1).max(1) as u64);
+        let period = Duration::from_secs(p.period_seconds.unwrap_or(10).max(1) as u64);
+        let threshold = p.failure_threshold.unwrap_or(3).max(1);
+        let ok = self
+            .kl
+            .http
+            .get(format!("http://{ip}:{port}{path}"))
+            .timeout(timeout)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success() || r.status().is_redirection());
+        self.next_probe[i] = Some(Instant::now() + period);
+        let Some(live) = self.live[i].as_mut() else {
+            return;
+        };
+        let c = &mut self.state.containers[i];
+        if ok {
+            live.probe_failures = 0;
+            c.probe_ready = true;
+        } else {
+            live.probe_failures += 1;
+            if live.probe_failures >= threshold {
+                c.probe_ready = false;
+            }
+        }
+        self.state.refresh(Timestamp::now());
+    }
+
+    fn sample(&mut self) {
+        let mut total = 0;
+        let mut top: Option<(String, u64)> = None;
+        for i in 0..self.specs.len() {
+            let limit = self.memory_limit(&self.specs[i]);
+            let Some(live) = self.live[i].as_mut() else {
+                continue;
+            };
+            let Some(bytes) = live.ctl.memory_bytes() else {
+                continue;
+            };
+            total += bytes;
+            if top.as_ref().is_none_or(|(_, b)| bytes > *b) {
+                top = Some((self.specs[i].name.clone(), bytes));
+            }
+            if let Some(limit) = limit
+                && bytes > limit
+                && live.killed.is_none()
+            {
+                live.killed = Some(KilledFor::Oom);
+                live.ctl.kill();
+            }
+        }
+        if self.kl.opts.evict_on_pressure && self.state.evicted.is_none() {
+            let request: u64 = self
+                .specs
+                .iter()
+                .filter_map(|c| {
+                    quantity_bytes(
+                        c.resources.as_ref().and_then(|r| r.requests.as_ref()),
+                        "memory",
+                    )
+                })
+                .sum();
+            let mut usage = self.kl.usage.lock().unwrap_or_else(|e| e.into_inner());
+            usage.insert(
+                self.uid.clone(),
+                Usage {
+                    node: self.node.clone(),
+                    container: top.map(|(n, _)| n).unwrap_or_default(),
+                    bytes: total,
+                    request,
+                },
+            );
+        }
+    }
+
+    /// Graceful deletion: SIGTERM now, SIGKILL after the grace period.
+    async fn begin_stop(&mut self) {
+        let grace = self
+            .pod
+            .metadata
+            .deletion_grace_period_seconds
+            .unwrap_or(30)
+            .max(0) as u64;
+        let now = Instant::now();
+        let started = *self.stop_started.get_or_insert(now);
+        let deadline = started + Duration::from_secs(grace).max(MIN_GRACE);
+        if self.state.stopping {
+            // A second delete may only shorten the grace period.
+            self.kill_at = self.kill_at.map(|k| k.min(deadline));
+            return;
+        }
+        self.state.stopping = true;
+        self.kill_at = Some(deadline);
+        self.restart_at.iter_mut().for_each(|r| *r = None);
+        self.next_probe.iter_mut().for_each(|p| *p = None);
+        for (i, live) in self.live.iter().enumerate() {
+            if let Some(l) = live {
+                let name = self.specs[i].name.clone();
+                self.event(
+                    EventType::Normal,
+                    "Killing",
+                    &format!("Stopping container {name}"),
+                )
+                .await;
+                l.ctl.term();
+            }
+        }
+        self.state.refresh(Timestamp::now());
+    }
+
+    /// A pressure eviction: kill at once (hard threshold), Failed with reason Evicted.
+    async fn evict(&mut self, message: String) {
+        if self.state.evicted.is_some() {
+            return;
+        }
+        let now = Timestamp::now();
+        self.state.evicted = Some(Eviction {
+            message: message.clone(),
+            at: now,
+        });
+        self.state.stopping = true;
+        self.restart_at.iter_mut().for_each(|r| *r = None);
+        self.next_probe.iter_mut().for_each(|p| *p = None);
+        for l in self.live.iter().flatten() {
+            l.ctl.kill();
+        }
+        self.state.refresh(now);
+        self.event(EventType::Warning, "Evicted", &message).await;
+    }
+
+    /// Stops every container now: SIGTERM, up to 2 s, then SIGKILL (the pod is gone or the
+    /// sim stops).
+    async fn stop_now(&mut self, exits: &mut ExitRx) {
+        for l in self.live.iter().flatten() {
+            l.ctl.term();
+        }
+        self.await_exits(exits, MIN_GRACE).await;
+        for l in self.live.iter().flatten() {
+            l.ctl.kill();
+        }
+        self.await_exits(exits, Duration::from_secs(1)).await;
+    }
+
+    async fn await_exits(&mut self, exits: &mut ExitRx, within: Duration) {
+        let deadline = Instant::now() + within;
+        while self.live.iter().any(Option::is_some) {
+            match tokio::time::timeout_at(deadline, exits.recv()).await {
+                Ok(Some((i, generation, _))) if generation == self.generation[i] => {
+                    self.live[i] = None;
+                }
+                Ok(Some(_)) => {}
+                _ => break,
+            }
+        }
+    }
+
+    fn cleanup(&mut self) {
+        if let Some(ip) = self.ip.take() {
+            self.kl.ips.release(ip);
+        }
+        self.kl
+            .usage
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.uid);
+        let dir = volumes::pod_dir(&self.kl.opts.state_dir, &self.uid);
+        if dir.exists() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+
+    /// Writes the status when it changed since the last write.
+    async fn write_status(&mut self) {
+        let status = self.state.status();
+        if self.written.as_ref() == Some(&status) {
+            return;
+        }
+        let body = status::patch(&status);
+        let _permit = self.kl.writes.acquire().await;
+        match self
+            .api
+            .patch_status(
+                &self.name,
+                &PatchParams::default(),
+                &Patch::Strategic(&body),
+            )
+            .await
+        {
+            Ok(_) => self.written = Some(status),
+            Err(e) if is_not_found(&e) => self.written = Some(status),
+            Err(e) => warn!(pod = %self.name, error = %e, "pod_status_not_written"),
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! The in-process runtime: the agent as a tokio task of the sim, parsed from the same command
+//! line and given the pod's environment, listening on the pod's IP like a process would.
+//! SIGTERM is the agent's own shutdown signal (it checkpoints, requeues and exits 0); SIGKILL
+//! aborts the task (exit 137), which drops its broker connection as a killed process would.
+//! Its memory is what its tasks hold (`memory_mb`).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, OnceLock};
+
+use clap::Parser;
+use tokio::sync::{oneshot, watch};
+
+use super::{Exit, Launch, StartError, Started};
+use crate::agent::launch::Agent;
+use crate::agent::telemetry::Metrics;
+use crate::agent::worker::AgentError;
+use crate::cli::{Cli, Command, DEFAULT_AMQP_URL};
+
+pub struct Ctl {
+    stop: watch::Sender<bool>,
+    abort: tokio::task::AbortHandle,
+    metrics: Arc<OnceLock<Arc<Metrics>>>,
+}
+
+impl Ctl {
+    pub fn term(&self) {
+        let _ = self.stop.send(true);
+    }
+
+    pub fn kill(&self) {
+        self.abort.abort();
+    }
+
+    pub fn held_bytes(&self) -> Option<u64> {
+        Some(self.metrics.get().map(|m| m.held_bytes()).unwrap_or(0))
+    }
+}
+
+fn given(argv: &[String], flag: &str) -> bool {
+    argv.iter()
+        .any(|a| a == flag || a.starts_with(&format!("{flag}=")))
+}
+
+fn log_line(path: &std::path::Path, line: &str) {
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = writeln!(f, "{line}");
+    }
+}
+
+pub fn start(l: Launch) -> Result<Started, StartError> {
+    let env: HashMap<String, String> = l.env.iter().cloned().collect();
+    let (tx, rx) = oneshot::channel();
+    let (stop, stop_rx) = watch::channel(false);
+    let metrics: Arc<OnceLock<Arc<Metrics>>> = Arc::default();
+    let slot = metrics.clone();
+    let log = l.log.clone();
+    let argv = l.argv.clone();
+    let task = tokio::spawn(async move {
+        let cli = match Cli::try_parse_from(
+            std::iter::once("fleetctl".to_string()).chain(argv.iter().cloned()),
+        ) {
+            Ok(c) => c,
+            Err(e) => {
+                log_line(&log, e.to_string().trim_end());
+                return 2;
+            }
+        };
+        let Command::Agent(mut args) = cli.command else {
+            log_line(&log, "fleetctl: the in-process runtime runs `agent` only");
+            return 2;
+        };
+        // The pod's environment, not the sim's, fills what flags leave out.
+        if !given(&argv, "--task-queue-url") {
+            args.task_queue_url = env.get("TASK_QUEUE_URL").cloned();
+        }
+        let amqp = if given(&argv, "--amqp-url") {
+            cli.global.amqp_url.clone()
+        } else {
+            env.get("FLEETCTL_AMQP_URL")
+                .cloned()
+                .unwrap_or_else(|| DEFAULT_AMQP_URL.to_string())
+        };
+        let agent = match Agent::prepare(&args, &amqp, |k| env.get(k).cloned()).await {
+            Ok(a) => a,
+            Err(e) => {
+                let (code, m) = match e {
+                    AgentError::Config(m) => (2, m),
+                    AgentError::Fatal(m) => (1, m),
+                };
+                log_line(&log, &format!("fleetctl: {m}"));
+                return code;
+            }
+        };
+        let _ = slot.set(agent.metrics());
+        match agent.run(stop_rx).await {
+            Ok(_) => 0,
+            Err(AgentError::Config(m)) => {
+                log_line(&log, &format!("fleetctl: {m}"));
+                2
+            }
+            Err(AgentError::Fatal(m)) => {
+                log_line(&log, &format!("fleetctl: {m}"));
+                1
+            }
+        }
+    });
+    let abort = task.abort_handle();
+    let id = format!("fleetctl-inproc://{}", uuid::Uuid::new_v4().simple());
+    tokio::spawn(async move {
+        let exit = match task.await {
+            Ok(code) => Exit { code, signal: None },
+            Err(e) if e.is_cancelled() => Exit {
+                code: 137,
+                signal: Some(9),
+            },
+            Err(_) => Exit {
+                code: 1,
+                signal: None,
+            },
+        };
+        let _ = tx.send(exit);
+    });
+    Ok(Started {
+        exit: rx,
+        ctl: super::Ctl::Inproc(Ctl {
+            stop,
+            abort,
+            metrics,
+        }),
+        container_id: id,
+    })
+}

@@ -1,0 +1,111 @@
+//! The process runtime: `<fleetctl> agent ...` as a child in its own process group, with only
+//! the pod's environment, stdout and stderr appended to the container's log file. Signals go to
+//! the whole group; the child is killed if its owner is dropped, so the sim never leaves an
+//! agent behind.
+
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::sync::oneshot;
+
+use super::{Exit, Launch, StartError, Started};
+
+pub struct Ctl {
+    pid: i32,
+    alive: Arc<AtomicBool>,
+}
+
+impl Ctl {
+    /// Sends `sig` to the container's process group while it runs.
+    pub fn signal(&self, sig: i32) {
+        if self.alive.load(Ordering::Acquire) && self.pid > 0 {
+            // SAFETY: kill(2) with a negative pid signals a process group; no memory is shared.
+            unsafe {
+                libc::kill(-self.pid, sig);
+            }
+        }
+    }
+
+    /// Resident memory from /proc/<pid>/statm.
+    pub fn rss_bytes(&self) -> Option<u64> {
+        if !self.alive.load(Ordering::Acquire) {
+            return None;
+        }
+        rss_of(self.pid)
+    }
+}
+
+/// Resident bytes of `pid`.
+pub fn rss_of(pid: i32) -> Option<u64> {
+    let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    Some(pages * if page > 0 { page as u64 } else { 4096 })
+}
+
+pub fn start(exe: &Path, l: Launch) -> Result<Started, StartError> {
+    let err = |what: &str, e: std::io::Error| StartError(format!("{what}: {e}"));
+    if let Some(dir) = l.log.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| err("cannot create the log directory", e))?;
+    }
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&l.log)
+        .map_err(|e| err("cannot open the container log", e))?;
+    let log2 = log
+        .try_clone()
+        .map_err(|e| err("cannot open the container log", e))?;
+    let mut cmd = tokio::process::Command::new(exe);
+    cmd.args(&l.argv)
+        .env_clear()
+        .envs(l.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::from(log2))
+        .process_group(0)
+        .kill_on_drop(true);
+    let mut child = cmd.spawn().map_err(|e| {
+        StartError(format!(
+            "failed to start container process '{}': {e}",
+            exe.display()
+        ))
+    })?;
+    let pid = child.id().map(|p| p as i32).unwrap_or(0);
+    let alive = Arc::new(AtomicBool::new(true));
+    let (tx, rx) = oneshot::channel();
+    let flag = alive.clone();
+    tokio::spawn(async move {
+        let exit = match child.wait().await {
+            Ok(st) => match (st.code(), st.signal()) {
+                (Some(c), _) => Exit {
+                    code: c,
+                    signal: None,
+                },
+                (None, Some(s)) => Exit {
+                    code: 128 + s,
+                    signal: Some(s),
+                },
+                _ => Exit {
+                    code: 1,
+                    signal: None,
+                },
+            },
+            Err(_) => Exit {
+                code: 1,
+                signal: None,
+            },
+        };
+        flag.store(false, Ordering::Release);
+        let _ = tx.send(exit);
+    });
+    Ok(Started {
+        exit: rx,
+        ctl: super::Ctl::Process(Ctl { pid, alive }),
+        container_id: format!("fleetctl-process://{pid}"),
+    })
+}

@@ -1,0 +1,137 @@
+//! Pod volumes as host directories. A PersistentVolumeClaim is one directory per claim,
+//! `<state_dir>/volumes/pvc/<namespace>/<claim>/`, shared by every pod that mounts it and kept
+//! when pods go (checkpoints outlive pods, as on EFS); an emptyDir is
+//! `<state_dir>/volumes/pods/<uid>/<volume>/`, removed with the pod. There is no mount
+//! namespace: paths under a container's mountPaths in its args and env are rewritten to the
+//! host directories.
+
+use std::path::{Path, PathBuf};
+
+use k8s_openapi::api::core::v1::{Container, Pod};
+use kube::ResourceExt;
+
+/// mountPath → host directory, longest mountPath first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Mounts(Vec<(String, PathBuf)>);
+
+/// The pod's own directory (emptyDirs, logs).
+pub fn pod_dir(state_dir: &Path, uid: &str) -> PathBuf {
+    state_dir.join("volumes").join("pods").join(uid)
+}
+
+/// The host directory of each volume the container mounts. Volumes of other kinds
+/// (configMap, secret, projected, ...) get an empty per-pod directory.
+pub fn mounts(state_dir: &Path, pod: &Pod, c: &Container) -> Mounts {
+    let ns = pod.namespace().unwrap_or_default();
+    let uid = pod.uid().unwrap_or_default();
+    let volumes = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.volumes.clone())
+        .unwrap_or_default();
+    let mut out: Vec<(String, PathBuf)> = vec![];
+    for m in c.volume_mounts.iter().flatten() {
+        let Some(v) = volumes.iter().find(|v| v.name == m.name) else {
+            continue;
+        };
+        let mut dir = if let Some(pvc) = &v.persistent_volume_claim {
+            state_dir
+                .join("volumes")
+                .join("pvc")
+                .join(&ns)
+                .join(&pvc.claim_name)
+        } else if let Some(h) = &v.host_path {
+            PathBuf::from(&h.path)
+        } else {
+            pod_dir(state_dir, &uid).join(&v.name)
+        };
+        if let Some(sub) = m.sub_path.as_deref().filter(|s| !s.is_empty()) {
+            dir = dir.join(sub);
+        }
+        out.push((m.mount_path.trim_end_matches('/').to_string(), dir));
+    }
+    out.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+    Mounts(out)
+}
+
+impl Mounts {
+    /// Creates every host directory.
+    pub fn create(&self) -> std::io::Result<()> {
+        for (_, d) in &self.0 {
+            std::fs::create_dir_all(d)?;
+        }
+        Ok(())
+    }
+
+    /// `value` with a leading mountPath replaced by its host directory.
+    pub fn rewrite(&self, value: &str) -> String {
+        for (mp, dir) in &self.0 {
+            if mp.is_empty() {
+                continue;
+            }
+            if value == mp {
+                return dir.display().to_string();
+            }
+            if let Some(rest) = value.strip_prefix(mp.as_str())
+                && rest.starts_with('/')
+            {
+                return format!("{}{rest}", dir.display());
+            }
+            // --flag=/path
+            if let Some((flag, v)) = value.split_once('=')
+                && flag.starts_with("--")
+                && (v == mp
+                    || v.strip_prefix(mp.as_str())
+                        .is_some_and(|r| r.starts_with('/')))
+            {
+                return format!("{flag}={}", self.rewrite(v));
+            }
+        }
+        value.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn claims_are_shared_and_empty_dirs_are_per_pod() {
+        let pod: Pod = serde_json::from_value(json!({
+            "metadata": {"name": "p", "namespace": "agents", "uid": "u1"},
+            "spec": {
+                "containers": [{"name": "agent", "volumeMounts": [
+                    {"name": "checkpoints", "mountPath": "/checkpoints"},
+                    {"name": "tmp", "mountPath": "/tmp"},
+                    {"name": "deep", "mountPath": "/checkpoints/deep", "subPath": "x"}]}],
+                "volumes": [
+                    {"name": "checkpoints", "persistentVolumeClaim": {"claimName": "agent-checkpoints"}},
+                    {"name": "tmp", "emptyDir": {}},
+                    {"name": "deep", "emptyDir": {}}]
+            }
+        }))
+        .unwrap();
+        let c = &pod.spec.as_ref().unwrap().containers[0];
+        let m = mounts(Path::new("/s"), &pod, c);
+        assert_eq!(
+            m.rewrite("/checkpoints"),
+            "/s/volumes/pvc/agents/agent-checkpoints"
+        );
+        assert_eq!(
+            m.rewrite("/checkpoints/results/a.json"),
+            "/s/volumes/pvc/agents/agent-checkpoints/results/a.json"
+        );
+        assert_eq!(
+            m.rewrite("/checkpoints/deep/f"),
+            "/s/volumes/pods/u1/deep/x/f"
+        );
+        assert_eq!(m.rewrite("/tmp"), "/s/volumes/pods/u1/tmp");
+        assert_eq!(
+            m.rewrite("--checkpoint-dir=/checkpoints"),
+            "--checkpoint-dir=/s/volumes/pvc/agents/agent-checkpoints"
+        );
+        assert_eq!(m.rewrite("/checkpointsX"), "/checkpointsX");
+        assert_eq!(m.rewrite("agent-tasks"), "agent-tasks");
+    }
+}

@@ -1,0 +1,513 @@
+//! The scheduler (`default-scheduler`): binds each pending pod to a node that fits its requests
+//! through `pods/binding`, or, when none fits, sets `PodScheduled=False` with reason
+//! `Unschedulable` and records a `FailedScheduling` event (SPEC-k8s.md §3).
+//!
+//! Nodes that are cordoned (`spec.unschedulable`) or not Ready take no pods. Among the nodes
+//! that fit, the least allocated wins (the default `NodeResourcesFit` scoring), so pods spread.
+//! Pods and nodes come from reflectors; a pass runs after changes settle (not once per event),
+//! and pods bound but not yet seen bound are "assumed" on their node, as in kube-scheduler.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::runtime::{WatchStreamExt, reflector, watcher};
+use kube::{Client, ResourceExt};
+use serde_json::json;
+use tokio::sync::{Notify, Semaphore};
+use tracing::{debug, warn};
+
+use super::Ctx;
+use super::events::{EventType, Recorder, reference};
+
+pub const SCHEDULER_NAME: &str = "default-scheduler";
+/// Bindings in flight at once.
+const BINDS_IN_FLIGHT: usize = 32;
+
+/// What the scheduler needs of a node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeInfo {
+    pub name: String,
+    pub cpu_millis: u64,
+    pub memory: u64,
+    pub pods: u64,
+    pub unschedulable: bool,
+    pub ready: bool,
+}
+
+/// Requests of a pod, or what a node has handed out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Resources {
+    pub cpu_millis: u64,
+    pub memory: u64,
+    pub pods: u64,
+}
+
+impl Resources {
+    fn add(&mut self, o: Resources) {
+        self.cpu_millis += o.cpu_millis;
+        self.memory += o.memory;
+        self.pods += o.pods;
+    }
+}
+
+fn q_millis(m: Option<&BTreeMap<String, Quantity>>, k: &str) -> Option<u64> {
+    m.and_then(|m| m.get(k))
+        .and_then(|q| crate::fleet::model::parse_cpu_millis(&q.0))
+}
+
+fn q_bytes(m: Option<&BTreeMap<String, Quantity>>, k: &str) -> Option<u64> {
+    m.and_then(|m| m.get(k))
+        .and_then(|q| crate::fleet::model::parse_quantity_bytes(&q.0))
+}
+
+/// A pod's requests: the sum over its containers (a limit stands in for a missing request),
+/// or the largest init container's when that is more.
+pub fn requests(pod: &Pod) -> Resources {
+    let Some(spec) = pod.spec.as_ref() else {
+        return Resources {
+            pods: 1,
+            ..Default::default()
+        };
+    };
+    let one = |c: &k8s_openapi::api::core::v1::Container| {
+        let r = c.resources.as_ref();
+        let req = r.and_then(|r| r.requests.as_ref());
+        let lim = r.and_then(|r| r.limits.as_ref());
+        (
+            q_millis(req, "cpu").or(q_millis(lim, "cpu")).unwrap_or(0),
+            q_bytes(req, "memory")
+                .or(q_bytes(lim, "memory"))
+                .unwrap_or(0),
+        )
+    };
+    let mut cpu = 0;
+    let mut mem = 0;
+    for c in &spec.containers {
+        let (c, m) = one(c);
+        cpu += c;
+        mem += m;
+    }
+    for c in spec.init_containers.iter().flatten() {
+        let (c, m) = one(c);
+        cpu = cpu.max(c);
+        mem = mem.max(m);
+    }
+    Resources {
+        cpu_millis: cpu,
+        memory: mem,
+        pods: 1,
+    }
+}
+
+pub fn node_info(n: &Node) -> NodeInfo {
+    let alloc = n.status.as_ref().and_then(|s| s.allocatable.as_ref());
+    NodeInfo {
+        name: n.name_any(),
+        cpu_millis: q_millis(alloc, "cpu").unwrap_or(0),
+        memory: q_bytes(alloc, "memory").unwrap_or(0),
+        pods: alloc
+            .and_then(|m| m.get("pods"))
+            .and_then(|q| q.0.parse().ok())
+            .unwrap_or(110),
+        unschedulable: n
+            .spec
+            .as_ref()
+            .and_then(|s| s.unschedulable)
+            .unwrap_or(false),
+        ready: n
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"))
+            .is_some_and(|c| c.status == "True"),
+    }
+}
+
+/// The node for a pod requesting `req`, or the FailedScheduling message.
+pub fn place(
+    req: Resources,
+    nodes: &[NodeInfo],
+    used: &HashMap<String, Resources>,
+) -> Result<String, String> {
+    let mut reasons: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut resource_short = 0;
+    let mut best: Option<(f64, &str)> = None;
+    for n in nodes {
+        let u = used.get(&n.name).copied().unwrap_or_default();
+        let mut why: Vec<&'static str> = vec![];
+        if n.unschedulable {
+            why.push("node(s) were unschedulable");
+        } else if !n.ready {
+            why.push("node(s) had untolerated taint {node.kubernetes.io/not-ready: }");
+        } else {
+            if u.pods + 1 > n.pods {
+                why.push("Too many pods");
+            }
+            if u.cpu_millis + req.cpu_millis > n.cpu_millis {
+                why.push("Insufficient cpu");
+            }
+            if u.memory + req.memory > n.memory {
+                why.push("Insufficient memory");
+            }
+            if !why.is_empty() {
+                resource_short += 1;
+            }
+        }
+        if why.is_empty() {
+            let frac = |a: u64, b: u64| if b == 0 { 1.0 } else { a as f64 / b as f64 };
+            let score = frac(u.cpu_millis + req.cpu_millis, n.cpu_millis)
+                + frac(u.memory + req.memory, n.memory)
+                + frac(u.pods + 1, n.pods);
+            if best.is_none_or(|(s, _)| score < s) {
+                best = Some((score, &n.name));
+            }
+        }
+        for w in why {
+            *reasons.entry(w).or_default() += 1;
+        }
+    }
+    if let Some((_, name)) = best {
+        return Ok(name.to_string());
+    }
+    let total = nodes.len();
+    let mut parts: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
+    parts.sort();
+    let mut preemption: Vec<String> = vec![];
+    if resource_short > 0 {
+        preemption.push(format!(
+            "{resource_short} No preemption victims found for incoming pod"
+        ));
+    }
+    if total - resource_short > 0 {
+        preemption.push(format!(
+            "{} Preemption is not helpful for scheduling",
+            total - resource_short
+        ));
+    }
+    preemption.sort();
+    if total == 0 {
+        return Err("no nodes available to schedule pods".into());
+    }
+    Err(format!(
+        "0/{total} nodes are available: {}. preemption: 0/{total} nodes are available: {}.",
+        parts.join(", "),
+        preemption.join(", ")
+    ))
+}
+
+fn is_terminal(p: &Pod) -> bool {
+    matches!(
+        p.status.as_ref().and_then(|s| s.phase.as_deref()),
+        Some("Succeeded" | "Failed")
+    )
+}
+
+fn node_of(p: &Pod) -> Option<&str> {
+    p.spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_deref())
+        .filter(|n| !n.is_empty())
+}
+
+fn ours(p: &Pod) -> bool {
+    p.spec
+        .as_ref()
+        .and_then(|s| s.scheduler_name.as_deref())
+        .is_none_or(|n| n.is_empty() || n == SCHEDULER_NAME)
+}
+
+fn unschedulable_message(p: &Pod) -> Option<&str> {
+    p.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|cs| cs.iter().find(|c| c.type_ == "PodScheduled"))
+        .filter(|c| c.status == "False")
+        .and_then(|c| c.message.as_deref())
+}
+
+/// Stops the watch task when the scheduler stops.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+struct Scheduler {
+    client: Client,
+    recorder: Recorder,
+    /// Pods bound by us and not yet seen bound: uid → (node, requests).
+    assumed: Mutex<HashMap<String, (String, Resources)>>,
+    /// The Unschedulable message last written per pod.
+    marked: Mutex<HashMap<String, String>>,
+    binds: Semaphore,
+    wake: Notify,
+}
+
+pub async fn run(ctx: Ctx) {
+    let (pods, pw) = reflector::store::<Pod>();
+    let (nodes, nw) = reflector::store::<Node>();
+    let s = Arc::new(Scheduler {
+        client: ctx.client.clone(),
+        recorder: ctx.recorder(SCHEDULER_NAME),
+        assumed: Mutex::default(),
+        marked: Mutex::default(),
+        binds: Semaphore::new(BINDS_IN_FLIGHT),
+        wake: Notify::new(),
+    });
+    let pod_stream = reflector(
+        pw,
+        watcher(
+            Api::<Pod>::all(ctx.client.clone()),
+            watcher::Config::default(),
+        ),
+    )
+    .default_backoff()
+    .boxed();
+    let node_stream = reflector(
+        nw,
+        watcher(
+            Api::<Node>::all(ctx.client.clone()),
+            watcher::Config::default(),
+        ),
+    )
+    .default_backoff()
+    .boxed();
+    let wake = s.clone();
+    let _driver = AbortOnDrop(tokio::spawn(async move {
+        let mut both = futures::stream::select(pod_stream.map(|_| ()), node_stream.map(|_| ()));
+        while both.next().await.is_some() {
+            wake.wake.notify_one();
+        }
+    }));
+    if pods.wait_until_ready().await.is_err() || nodes.wait_until_ready().await.is_err() {
+        return;
+    }
+    loop {
+        tokio::select! {
+            _ = s.wake.notified() => {}
+            // Unschedulable pods are retried now and then even when nothing changes.
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+        }
+        // Let a burst of changes settle into one pass.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        pass(&s, &pods.state(), &nodes.state());
+    }
+}
+
+fn pass(s: &Arc<Scheduler>, pods: &[Arc<Pod>], nodes: &[Arc<Node>]) {
+    let mut infos: Vec<NodeInfo> = nodes.iter().map(|n| node_info(n)).collect();
+    infos.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut used: HashMap<String, Resources> = HashMap::new();
+    let mut pending: Vec<&Arc<Pod>> = vec![];
+    let mut assumed = s.assumed.lock().unwrap_or_else(|e| e.into_inner());
+    let mut live: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for p in pods {
+        let uid = p.uid().unwrap_or_default();
+        live.insert(uid.clone());
+        match node_of(p) {
+            Some(node) => {
+                assumed.remove(&uid);
+                if !is_terminal(p) {
+                    used.entry(node.to_string()).or_default().add(requests(p));
+                }
+            }
+            None => {
+                if assumed.contains_key(&uid)
+                    || p.metadata.deletion_timestamp.is_some()
+                    || is_terminal(p)
+                    || !ours(p)
+                {
+                    continue;
+                }
+                pending.push(p);
+            }
+        }
+    }
+    assumed.retain(|uid, _| live.contains(uid));
+    for (node, req) in assumed.values() {
+        used.entry(node.clone()).or_default().add(*req);
+    }
+    s.marked
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|uid, _| live.contains(uid));
+    pending.sort_by(|a, b| {
+        (
+            a.metadata.creation_timestamp.as_ref().map(|t| t.0),
+            a.name_any(),
+        )
+            .cmp(&(
+                b.metadata.creation_timestamp.as_ref().map(|t| t.0),
+                b.name_any(),
+            ))
+    });
+    for p in pending {
+        let req = requests(p);
+        let uid = p.uid().unwrap_or_default();
+        match place(req, &infos, &used) {
+            Ok(node) => {
+                used.entry(node.clone()).or_default().add(req);
+                assumed.insert(uid, (node.clone(), req));
+                tokio::spawn(bind(s.clone(), p.clone(), node));
+            }
+            Err(msg) => {
+                let mut marked = s.marked.lock().unwrap_or_else(|e| e.into_inner());
+                let already = marked.get(&uid).map(String::as_str) == Some(msg.as_str())
+                    || unschedulable_message(p) == Some(msg.as_str());
+                if !already {
+                    marked.insert(uid, msg.clone());
+                    tokio::spawn(mark_unschedulable(s.clone(), p.clone(), msg));
+                }
+            }
+        }
+    }
+}
+
+async fn bind(s: Arc<Scheduler>, pod: Arc<Pod>, node: String) {
+    let ns = pod.namespace().unwrap_or_default();
+    let name = pod.name_any();
+    let uid = pod.uid().unwrap_or_default();
+    let api: Api<Pod> = Api::namespaced(s.client.clone(), &ns);
+    let body = json!({"apiVersion": "v1", "kind": "Binding",
+        "metadata": {"name": name, "namespace": ns, "uid": uid},
+        "target": {"apiVersion": "v1", "kind": "Node", "name": node}});
+    let result = {
+        let _permit = s.binds.acquire().await;
+        api.create_subresource::<_, serde_json::Value>(
+            "binding",
+            &name,
+            &PostParams::default(),
+            &body,
+        )
+        .await
+    };
+    match result {
+        Ok(_) => {
+            s.recorder
+                .record(
+                    &reference(&*pod),
+                    EventType::Normal,
+                    "Scheduled",
+                    &format!("Successfully assigned {ns}/{name} to {node}"),
+                )
+                .await;
+        }
+        Err(e) => {
+            debug!(pod = %name, error = %e, "bind_failed");
+            s.assumed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&uid);
+            s.wake.notify_one();
+        }
+    }
+}
+
+async fn mark_unschedulable(s: Arc<Scheduler>, pod: Arc<Pod>, msg: String) {
+    let ns = pod.namespace().unwrap_or_default();
+    let name = pod.name_any();
+    let api: Api<Pod> = Api::namespaced(s.client.clone(), &ns);
+    let now = super::kubelet::status::ts(jiff::Timestamp::now());
+    let patch = json!({"status": {"conditions": [{"type": "PodScheduled", "status": "False",
+        "reason": "Unschedulable", "message": msg, "lastProbeTime": null, "lastTransitionTime": now}]}});
+    if let Err(e) = api
+        .patch_status(&name, &PatchParams::default(), &Patch::Strategic(&patch))
+        .await
+    {
+        if !matches!(&e, kube::Error::Api(s) if s.code == 404) {
+            warn!(pod = %name, error = %e, "pod_status_not_written");
+        }
+        return;
+    }
+    s.recorder
+        .record(
+            &reference(&*pod),
+            EventType::Warning,
+            "FailedScheduling",
+            &msg,
+        )
+        .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(name: &str, cpu: u64, mem: u64) -> NodeInfo {
+        NodeInfo {
+            name: name.into(),
+            cpu_millis: cpu,
+            memory: mem,
+            pods: 110,
+            unschedulable: false,
+            ready: true,
+        }
+    }
+
+    fn req(cpu: u64, mem: u64) -> Resources {
+        Resources {
+            cpu_millis: cpu,
+            memory: mem,
+            pods: 1,
+        }
+    }
+
+    #[test]
+    fn least_allocated_node_wins() {
+        let nodes = vec![node("a", 1000, 1 << 30), node("b", 1000, 1 << 30)];
+        let mut used = HashMap::new();
+        used.insert("a".to_string(), req(500, 0));
+        assert_eq!(place(req(100, 0), &nodes, &used), Ok("b".into()));
+    }
+
+    #[test]
+    fn nothing_fits_names_every_reason() {
+        let mut nodes = vec![
+            node("a", 1000, 1 << 30),
+            node("b", 100, 1 << 30),
+            node("c", 8000, 1 << 20),
+        ];
+        nodes[0].unschedulable = true;
+        let err = place(req(500, 512 << 20), &nodes, &HashMap::new()).unwrap_err();
+        assert_eq!(
+            err,
+            "0/3 nodes are available: 1 Insufficient cpu, 1 Insufficient memory, 1 node(s) were unschedulable. \
+             preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod."
+        );
+        let full = vec![NodeInfo {
+            pods: 1,
+            ..node("a", 1000, 1 << 30)
+        }];
+        let mut used = HashMap::new();
+        used.insert("a".to_string(), req(0, 0));
+        assert!(
+            place(req(0, 0), &full, &used)
+                .unwrap_err()
+                .starts_with("0/1 nodes are available: 1 Too many pods.")
+        );
+    }
+
+    #[test]
+    fn requests_fall_back_to_limits() {
+        let p: Pod =
+            serde_json::from_value(json!({"metadata": {"name": "p"}, "spec": {"containers": [
+            {"name": "a", "resources": {"requests": {"cpu": "250m", "memory": "1Gi"}}},
+            {"name": "b", "resources": {"limits": {"cpu": "1", "memory": "512Mi"}}}]}}))
+            .unwrap();
+        assert_eq!(
+            requests(&p),
+            Resources {
+                cpu_millis: 1250,
+                memory: (1 << 30) + (512 << 20),
+                pods: 1
+            }
+        );
+    }
+}
