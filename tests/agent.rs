@@ -757,7 +757,13 @@ fn sigterm_checkpoints_and_requeues_the_task_and_the_next_agent_resumes_it() {
     assert_eq!(first["resumed_from"].as_u64(), Some(0), "{first}");
 
     a.signal("TERM");
-    a.expect_exit_0(Duration::from_secs(10));
+    let status = a.wait_exit(Duration::from_secs(10));
+    assert_eq!(
+        status.code(),
+        Some(143),
+        "interrupted work exits 143, so a Job does not count it as a completion\n{}",
+        a.dump()
+    );
     let cp = read_json(&checkpoint_path(&dir, &id))
         .unwrap_or_else(|| panic!("no checkpoint after SIGTERM in {}\n{}", dir.s(), a.dump()));
     let k = cp["step"]

@@ -416,8 +416,14 @@ fn evictions_do_not_burn_retries() {
             "{owner}"
         );
         assert_eq!(
+            rules[2],
+            json!({"action": "Ignore",
+                   "onExitCodes": {"containerName": "agent", "operator": "In", "values": [143]}}),
+            "{owner}: an agent interrupted by SIGTERM (checkpointed, requeued) is replaced, not counted"
+        );
+        assert_eq!(
             rules.len(),
-            2,
+            3,
             "{owner}: no rule may ignore OOMKills (exit 137)"
         );
     }

@@ -57,7 +57,25 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(15);
 pub enum Exit {
     Idle,
     MaxTasks,
+    /// Stopped by a signal while idle.
     Signal,
+    /// Stopped by a signal with tasks in flight: they were checkpointed and handed back.
+    Interrupted,
+}
+
+/// The exit code of a signal (SIGTERM: 128 + 15), as shells and the kubelet report it.
+pub const EXIT_INTERRUPTED: u8 = 143;
+
+impl Exit {
+    /// The process exit code: 0, or [`EXIT_INTERRUPTED`] when work was interrupted, so that a
+    /// Job does not count an interrupted agent as a completion (the bundled podFailurePolicy
+    /// ignores 143: the pod is replaced and nothing is charged to backoffLimit).
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Interrupted => EXIT_INTERRUPTED,
+            Exit::Idle | Exit::MaxTasks | Exit::Signal => 0,
+        }
+    }
 }
 
 /// Why the agent could not run.
@@ -405,8 +423,12 @@ async fn session<E: Executor>(
         }
     };
     ctx.metrics.set_ready(false);
+    let mut end = end;
     if matches!(end, SessionEnd::Exit(Exit::Signal)) {
         ctx.set_state(AgentState::Draining).await;
+        if !tasks.is_empty() {
+            end = SessionEnd::Exit(Exit::Interrupted);
+        }
     }
     // Stop new deliveries, then tell the tasks in flight to checkpoint and give their message
     // back (a retry sleeping its back-off does the same), and wait for them.

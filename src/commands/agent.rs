@@ -6,7 +6,7 @@ use tracing::info;
 
 use super::{EXIT_FAILURE, EXIT_USAGE, Failure, Outcome};
 use crate::agent::launch::Agent;
-use crate::agent::worker::AgentError;
+use crate::agent::worker::{AgentError, Exit};
 use crate::cli::{AgentArgs, GlobalArgs};
 
 pub use crate::agent::launch::resolve_index;
@@ -18,7 +18,15 @@ pub async fn run(global: &GlobalArgs, args: AgentArgs) -> Outcome {
     info!(agent_index = %agent.index(), addr = %agent.metrics_addr(), "metrics_listening");
     let (tx, rx) = watch::channel(false);
     install_signal_handlers(tx, agent.index().to_string())?;
-    agent.run(rx).await.map(|_| ()).map_err(failure)
+    match agent.run(rx).await.map_err(failure)? {
+        Exit::Interrupted => Err(Failure {
+            code: Exit::Interrupted.code(),
+            message:
+                "stopped by a signal with tasks in flight: they were checkpointed and requeued"
+                    .into(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn failure(e: AgentError) -> Failure {
@@ -34,7 +42,8 @@ fn failure(e: AgentError) -> Failure {
     }
 }
 
-/// First SIGTERM or SIGINT: drain (checkpoint, requeue, exit 0). A second one: exit at once.
+/// First SIGTERM or SIGINT: drain (checkpoint, requeue; exit 0 when idle, 143 when work was
+/// interrupted). A second one: exit at once.
 fn install_signal_handlers(tx: watch::Sender<bool>, index: String) -> Outcome {
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;

@@ -101,7 +101,7 @@ pub fn start(l: Launch) -> Result<Started, StartError> {
         };
         let _ = slot.set(agent.metrics());
         match agent.run(stop_rx).await {
-            Ok(_) => 0,
+            Ok(exit) => i32::from(exit.code()),
             Err(AgentError::Config(m)) => {
                 log_line(&log, &format!("fleetctl: {m}"));
                 2
