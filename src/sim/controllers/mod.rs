@@ -113,10 +113,10 @@ impl Ctx {
 
 /// Starts every controller.
 pub fn start(ctx: Ctx) -> Vec<JoinHandle<()>> {
-    let mut tasks = Vec::new();
-    tasks.push(ctx.spawn(node::run(ctx.clone())));
-    tasks.push(ctx.spawn(scheduler::run(ctx.clone())));
-    // The kubelet handles the shutdown itself: it stops every container first.
-    tasks.push(kubelet::spawn(ctx.clone()));
-    tasks
+    vec![
+        ctx.spawn(node::run(ctx.clone())),
+        ctx.spawn(scheduler::run(ctx.clone())),
+        // The kubelet handles the shutdown itself: it stops every container first.
+        kubelet::spawn(ctx.clone()),
+    ]
 }
