@@ -851,3 +851,39 @@ async fn kubectl_drain_respects_the_pdb_and_loses_no_task() {
     delete_queue(&queue);
     sim.stop().await;
 }
+
+/// `--runtime inproc`: the agent runs as a task of the sim with the same wiring: the pod's
+/// env, its own IP with /metrics on the containerPort, Ready from /readyz, and a graceful
+/// delete that ends Succeeded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inproc_runtime_serves_metrics_on_the_pod_ip() {
+    if !require_broker("inproc_runtime_serves_metrics_on_the_pod_ip") {
+        return;
+    }
+    let sim = sim_with(|o| o.runtime = RuntimeKind::Inproc).await;
+    broker_secret(&sim.client).await;
+    let queue = unique_queue("inproc");
+    create(&sim.client, agent_pod("inproc", &queue, &["--idle-exit", "0s"], "Never")).await;
+    let p = wait_pod(&sim.client, "inproc", "Ready", |p| {
+        cond(&status(p), "Ready")["status"] == "True"
+    })
+    .await;
+    let ip = status(&p)["podIP"].as_str().unwrap().to_string();
+    let body = reqwest::get(format!("http://{ip}:8080/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("agent_info{index=\"inproc\""), "{body}");
+    let history = History::start(&sim.client, "inproc").await;
+    let pods: Api<Pod> = Api::namespaced(sim.client.clone(), NS);
+    pods.delete("inproc", &DeleteParams::default()).await.unwrap();
+    wait_gone(&sim.client, "inproc").await;
+    let last = history.last().await;
+    assert_eq!(phase(&last), "Succeeded", "{}", status(&last));
+    // The address is free again.
+    assert!(std::net::TcpListener::bind(format!("{ip}:8080")).is_ok());
+    delete_queue(&queue);
+    sim.stop().await;
+}

@@ -233,13 +233,22 @@ pub async fn run<E: Executor>(
     result
 }
 
-/// Rewrites the agent's state file once a second, so counters there stay current without a
-/// write per task.
+/// Rewrites the agent's state file once a second when it has changed, so counters there stay
+/// current without a write per task, and an idle agent writes (and fsyncs) nothing.
 async fn record_writer<E>(ctx: Arc<Ctx<E>>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut written: Option<jiff::Timestamp> = None;
     loop {
         tick.tick().await;
-        ctx.write_record().await;
+        let at = ctx
+            .record
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .updated_at;
+        if written != Some(at) {
+            ctx.write_record().await;
+            written = Some(at);
+        }
     }
 }
 

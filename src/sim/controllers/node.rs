@@ -19,7 +19,7 @@ pub const MAX_PODS: u32 = 110;
 
 /// A CPU quantity from millicores: `8`, `500m`.
 pub fn cpu_quantity(millis: u64) -> String {
-    if millis % 1000 == 0 {
+    if millis.is_multiple_of(1000) {
         (millis / 1000).to_string()
     } else {
         format!("{millis}m")

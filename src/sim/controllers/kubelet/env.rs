@@ -327,7 +327,7 @@ pub fn bind_to_pod_ip(argv: &mut Vec<String>, c: &Container, pod_ip: &str) {
         .unwrap_or(8080);
     let rehost = |v: &str| -> String {
         match v.rsplit_once(':') {
-            Some((host, p)) if matches!(host, "0.0.0.0" | "[::]" | "::" | "") => {
+            Some(("0.0.0.0" | "[::]" | "::" | "", p)) => {
                 format!("{pod_ip}:{p}")
             }
             _ => v.to_string(),

@@ -611,7 +611,7 @@ impl Worker {
         let spec = self.specs[i].clone();
         let ip = match self.ip {
             Some(ip) => ip,
-            None => match self.kl.ips.allocate() {
+            None => match self.allocate_ip() {
                 Some(ip) => {
                     self.ip = Some(ip);
                     ip

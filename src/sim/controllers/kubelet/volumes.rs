@@ -50,7 +50,7 @@ pub fn mounts(state_dir: &Path, pod: &Pod, c: &Container) -> Mounts {
         }
         out.push((m.mount_path.trim_end_matches('/').to_string(), dir));
     }
-    out.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+    out.sort_by_key(|m| std::cmp::Reverse(m.0.len()));
     Mounts(out)
 }
 
