@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Event, Pod};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, WatchParams};
+use kube::api::{Api, DeleteParams, ListParams, PostParams, WatchParams};
 use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
 
@@ -513,8 +513,8 @@ async fn unschedulable_and_cordon() {
 }
 
 /// Graceful delete: the real agent gets SIGTERM in the middle of a task, checkpoints it on the
-/// claim's directory and gives it back, exits 0; the phase follows (Succeeded), then the pod
-/// object goes. The task is still in the queue.
+/// claim's directory and gives it back, exits 143 (interrupted work); the phase follows
+/// (Failed, reason Error), then the pod object goes. The task is still in the queue.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graceful_delete_checkpoints_and_removes_the_pod() {
     if !require_broker("graceful_delete_checkpoints_and_removes_the_pod") {
@@ -540,8 +540,9 @@ async fn graceful_delete_checkpoints_and_removes_the_pod() {
     wait_gone(&sim.client, "term").await;
     let p = history.last().await;
     assert!(p.metadata.deletion_timestamp.is_some());
-    assert_eq!(phase(&p), "Succeeded", "{}", status(&p));
-    assert_eq!(container(&p)["state"]["terminated"]["exitCode"], 0);
+    assert_eq!(phase(&p), "Failed", "{}", status(&p));
+    assert_eq!(container(&p)["state"]["terminated"]["exitCode"], 143);
+    assert_eq!(container(&p)["state"]["terminated"]["reason"], "Error");
     assert!(
         deleted.elapsed() < Duration::from_secs(25),
         "SIGTERM, not SIGKILL after 30 s"
@@ -756,26 +757,33 @@ async fn kubectl_drain_respects_the_pdb_and_loses_no_task() {
     let pvc = sim.pvc_dir("agent-checkpoints");
     wait_busy(&pvc, "drained").await;
 
-    // The disruption controller's part, played here: the budget allows nothing yet.
+    // The budget, kept by the sim's disruption controller: one agent, minAvailable 1, nothing
+    // may go.
     let pdbs: Api<PodDisruptionBudget> = Api::namespaced(sim.client.clone(), NS);
     let pdb: PodDisruptionBudget = serde_json::from_value(json!({
         "metadata": {"name": "agent-pdb"},
         "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "ai-agent"}}}
     }))
     .unwrap();
-    let pdb = pdbs.create(&PostParams::default(), &pdb).await.unwrap();
-    let set_allowed = |allowed: i32| {
-        let g = pdb.metadata.generation.unwrap_or(1);
-        json!({"status": {"observedGeneration": g, "currentHealthy": 1 + allowed, "desiredHealthy": 1,
-                          "expectedPods": 1 + allowed, "disruptionsAllowed": allowed}})
-    };
-    pdbs.patch_status(
-        "agent-pdb",
-        &PatchParams::default(),
-        &Patch::Merge(&set_allowed(0)),
-    )
-    .await
-    .unwrap();
+    pdbs.create(&PostParams::default(), &pdb).await.unwrap();
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let s = pdbs
+            .get("agent-pdb")
+            .await
+            .unwrap()
+            .status
+            .unwrap_or_default();
+        if s.observed_generation == Some(1) && s.expected_pods == 1 && s.current_healthy == 1 {
+            assert_eq!(s.disruptions_allowed, 0);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the budget was never computed: {s:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 
     let mut drain = kubectl(&sim)
         .args([
@@ -799,14 +807,13 @@ async fn kubectl_drain_respects_the_pdb_and_loses_no_task() {
         "evicted despite the budget"
     );
     assert!(drain.try_wait().unwrap().is_none(), "drain ended early");
-    // A second agent became healthy elsewhere: one disruption is allowed.
-    pdbs.patch_status(
-        "agent-pdb",
-        &PatchParams::default(),
-        &Patch::Merge(&set_allowed(1)),
+    // A second agent becomes healthy on the other node: the controller allows one disruption,
+    // the eviction goes through, and this agent takes over the requeued task.
+    create(
+        &sim.client,
+        agent_pod("resumer", &queue, &["--idle-exit", "3s"], "Never"),
     )
-    .await
-    .unwrap();
+    .await;
     let out = tokio::task::spawn_blocking(move || drain.wait_with_output())
         .await
         .unwrap()
@@ -823,18 +830,8 @@ async fn kubectl_drain_respects_the_pdb_and_loses_no_task() {
         "{stdout}"
     );
     wait_gone(&sim.client, "drained").await;
-    assert_eq!(
-        files_in(&pvc.join("tasks")).len(),
-        1,
-        "the task was checkpointed"
-    );
 
     // The task resumes on the other node and completes.
-    create(
-        &sim.client,
-        agent_pod("resumer", &queue, &["--idle-exit", "3s"], "Never"),
-    )
-    .await;
     let p = wait_pod(&sim.client, "resumer", "Succeeded", |p| {
         phase(p) == "Succeeded"
     })
@@ -842,6 +839,10 @@ async fn kubectl_drain_respects_the_pdb_and_loses_no_task() {
     assert_eq!(p.spec.unwrap().node_name.as_deref(), Some("sim-node-2"));
     let results = files_in(&pvc.join("results"));
     assert_eq!(results.len(), 1, "one result: {results:?}");
+    assert!(
+        files_in(&pvc.join("tasks")).is_empty(),
+        "the checkpoint became the result"
+    );
     let result: Value = serde_json::from_str(
         &std::fs::read_to_string(pvc.join("results").join(&results[0])).unwrap(),
     )
@@ -863,7 +864,11 @@ async fn inproc_runtime_serves_metrics_on_the_pod_ip() {
     let sim = sim_with(|o| o.runtime = RuntimeKind::Inproc).await;
     broker_secret(&sim.client).await;
     let queue = unique_queue("inproc");
-    create(&sim.client, agent_pod("inproc", &queue, &["--idle-exit", "0s"], "Never")).await;
+    create(
+        &sim.client,
+        agent_pod("inproc", &queue, &["--idle-exit", "0s"], "Never"),
+    )
+    .await;
     let p = wait_pod(&sim.client, "inproc", "Ready", |p| {
         cond(&status(p), "Ready")["status"] == "True"
     })
@@ -878,7 +883,9 @@ async fn inproc_runtime_serves_metrics_on_the_pod_ip() {
     assert!(body.contains("agent_info{index=\"inproc\""), "{body}");
     let history = History::start(&sim.client, "inproc").await;
     let pods: Api<Pod> = Api::namespaced(sim.client.clone(), NS);
-    pods.delete("inproc", &DeleteParams::default()).await.unwrap();
+    pods.delete("inproc", &DeleteParams::default())
+        .await
+        .unwrap();
     wait_gone(&sim.client, "inproc").await;
     let last = history.last().await;
     assert_eq!(phase(&last), "Succeeded", "{}", status(&last));
