@@ -6,3 +6,5 @@
 //! - [`scrape`]: the HTTP side, through the API server's pod proxy or straight to the pod IP.
 
 pub mod parse;
+pub mod scrape;
+pub mod series;
