@@ -8,7 +8,7 @@
 //! enforced while the body streams in. Every failure is a [`ScrapeError`] whose `Display` is a
 //! short reason for the operator.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
@@ -266,8 +266,13 @@ struct Claim<'a> {
 
 impl<'a> Claim<'a> {
     fn take(inner: &'a Inner, key: String) -> Option<Self> {
-        let mut set = inner.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        set.insert(key.clone()).then_some(Claim { inner, key })
+        let fresh = inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key.clone());
+        // Built only when the slot was free: dropping a Claim frees its slot.
+        fresh.then(|| Claim { inner, key })
     }
 }
 
@@ -330,17 +335,24 @@ impl Scraper {
     /// Dropping the future cancels the round's scrapes.
     pub async fn round(&self, targets: &[Target]) -> Vec<(Target, Result<Scrape, ScrapeError>)> {
         let mut set = tokio::task::JoinSet::new();
+        let mut index = HashMap::with_capacity(targets.len());
         for (i, t) in targets.iter().enumerate() {
             let inner = self.inner.clone();
             let t = t.clone();
             let delay = t.offset(inner.cfg.jitter);
-            set.spawn(async move { (i, scrape_target(&inner, &t, delay).await) });
+            let task = set.spawn(async move { scrape_target(&inner, &t, delay).await });
+            index.insert(task.id(), i);
         }
         let mut results: Vec<Option<Result<Scrape, ScrapeError>>> = vec![None; targets.len()];
-        while let Some(done) = set.join_next().await {
-            // A scrape task cannot panic short of a bug; its target then keeps `None` below.
-            if let Ok((i, r)) = done {
-                results[i] = Some(r);
+        while let Some(done) = set.join_next_with_id().await {
+            match done {
+                Ok((id, r)) => results[index[&id]] = Some(r),
+                // Only a bug panics here: that target says so, the others are unaffected.
+                Err(e) => {
+                    tracing::error!(error = %e, "scrape_task_failed");
+                    results[index[&e.id()]] =
+                        Some(Err(ScrapeError::Interrupted("scrape task failed".into())));
+                }
             }
         }
         targets
@@ -348,7 +360,8 @@ impl Scraper {
             .cloned()
             .zip(results)
             .map(|(t, r)| {
-                let r = r.unwrap_or_else(|| Err(ScrapeError::Interrupted("scrape aborted".into())));
+                let r =
+                    r.unwrap_or_else(|| Err(ScrapeError::Interrupted("scrape task failed".into())));
                 (t, r)
             })
             .collect()
