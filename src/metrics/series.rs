@@ -7,6 +7,9 @@
 //! one-shot caller (such as `fleetctl status`) scrapes twice, a second or two apart, and
 //! ingests both rounds with the times they started.
 //!
+//! A counter or histogram that appears in a pod scraped before was created in between, from
+//! zero (labelled counters appear on first use): its whole value is the increase.
+//!
 //! A counter that goes down was reset (the agent restarted): the increase over that step is the
 //! new value, as Prometheus' `rate()` counts it, never negative. A histogram whose count or any
 //! bucket goes down, or whose buckets change, was reset as a whole. A pod whose scrape fails
@@ -243,16 +246,36 @@ impl PodSeries {
             Some(_) => {}
             None if full => self.series_dropped += 1,
             None => {
+                let mut deltas = Ring::new(cfg.points);
+                // New in a pod scraped before: created since, from zero (labelled counters
+                // appear on first use).
+                if let Some(from_ms) = self.born_since(at_ms)
+                    && v >= 0.0
+                {
+                    deltas.push(Delta {
+                        from_ms,
+                        to_ms: at_ms,
+                        increase: v,
+                    });
+                }
                 self.counters.insert(
                     key,
                     CounterTrack {
                         last_ms: at_ms,
                         last: v,
-                        deltas: Ring::new(cfg.points),
+                        deltas,
                     },
                 );
             }
         }
+    }
+
+    /// The last good scrape before `at_ms`: a series absent from it and present now was
+    /// created in between.
+    fn born_since(&self, at_ms: i64) -> Option<i64> {
+        self.last_success
+            .map(Timestamp::as_millisecond)
+            .filter(|&ms| ms < at_ms)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -303,14 +326,26 @@ impl PodSeries {
             Some(_) => {}
             None if full => self.series_dropped += 1,
             None => {
+                let les: Arc<[f64]> = les.into();
+                let mut deltas = Ring::new(cfg.points);
+                if let Some(from_ms) = self.born_since(at_ms)
+                    && counts.iter().all(|c| *c >= 0.0)
+                {
+                    deltas.push(HistDelta {
+                        from_ms,
+                        to_ms: at_ms,
+                        les: les.clone(),
+                        counts: counts.clone().into(),
+                    });
+                }
                 self.histograms.insert(
                     key,
                     HistTrack {
                         last_ms: at_ms,
-                        les: les.into(),
+                        les,
                         counts: counts.into(),
                         count,
-                        deltas: Ring::new(cfg.points),
+                        deltas,
                     },
                 );
             }
@@ -1000,6 +1035,32 @@ mod tests {
             .map(|(_, c)| c)
             .sum();
         assert_eq!(inf, 18.0);
+    }
+
+    #[test]
+    fn a_series_that_appears_later_counts_from_zero() {
+        let mut st = MetricsStore::default();
+        st.ingest("agents/a", "F", t(0), &Ok(parse("up 1\n")), None);
+        let later = parse(
+            "agent_llm_tokens_total{model=\"m\"} 30\n\
+             # TYPE h histogram\n\
+             h_bucket{le=\"1\"} 2\n\
+             h_bucket{le=\"+Inf\"} 2\n",
+        );
+        st.ingest("agents/a", "F", t(3), &Ok(later), None);
+        let p = st.pod("agents/a").unwrap();
+        assert!(close(
+            p.rate(TOKENS, &[], t(3), Duration::from_secs(60)),
+            10.0
+        ));
+        assert!(close(
+            p.quantile("h", 0.5, t(3), Duration::from_secs(60)),
+            0.5
+        ));
+        // Not on a pod's first scrape: nothing is known of before.
+        st.ingest("agents/b", "F", t(3), &Ok(parse("x_total 5\n")), None);
+        let b = st.pod("agents/b").unwrap();
+        assert_eq!(b.rate("x_total", &[], t(3), Duration::from_secs(60)), None);
     }
 
     #[test]
