@@ -780,39 +780,41 @@ impl Builder {
         let Some((family, kind, role)) = self.role(s.name) else {
             return false;
         };
+        // Checked before the family exists, so that no family is left without series.
+        let (labels, bound) = match role {
+            Role::Bound => {
+                let name = if kind == Kind::Histogram {
+                    "le"
+                } else {
+                    "quantile"
+                };
+                let (labels, bound) = s.labels.take(name);
+                match bound
+                    .as_deref()
+                    .and_then(parse_value)
+                    .filter(|v| !v.is_nan())
+                {
+                    Some(b) => (labels, b),
+                    None => return false,
+                }
+            }
+            _ => (s.labels, f64::NAN),
+        };
         let Some(f) = self.family(family, kind) else {
             return false;
         };
         if let Role::Scalar(_) = role {
-            if f.index.contains_key(&s.labels) {
+            if f.index.contains_key(&labels) {
                 return false;
             }
-            f.index.insert(s.labels.clone(), f.samples.len());
+            f.index.insert(labels.clone(), f.samples.len());
             f.samples.push(Sample {
-                labels: s.labels,
+                labels,
                 value: s.value,
                 timestamp_ms: s.timestamp_ms,
             });
             return true;
         }
-        let (labels, bound) = if role == Role::Bound {
-            let name = if kind == Kind::Histogram {
-                "le"
-            } else {
-                "quantile"
-            };
-            let (labels, bound) = s.labels.take(name);
-            match bound
-                .as_deref()
-                .and_then(parse_value)
-                .filter(|v| !v.is_nan())
-            {
-                Some(b) => (labels, b),
-                None => return false,
-            }
-        } else {
-            (s.labels, f64::NAN)
-        };
         let i = match f.index.get(&labels) {
             Some(&i) => i,
             None => {
