@@ -223,12 +223,12 @@ impl Family {
         }
     }
 
-    fn series(&self) -> usize {
-        match &self.points {
-            Points::Scalar(s) => s.len(),
-            Points::Histogram(h) => h.len(),
-            Points::Summary(s) => s.len(),
-        }
+    /// The labels of each series, whatever its shape.
+    pub fn series_labels(&self) -> impl Iterator<Item = &Labels> {
+        let scalars = self.samples().iter().map(|s| &s.labels);
+        let histograms = self.histograms().iter().map(|h| &h.labels);
+        let summaries = self.summaries().iter().map(|s| &s.labels);
+        scalars.chain(histograms).chain(summaries)
     }
 }
 
@@ -276,7 +276,10 @@ impl Scrape {
 
     /// Series over all families (a histogram or summary series counts once).
     pub fn series_count(&self) -> usize {
-        self.families.iter().map(Family::series).sum()
+        self.families
+            .iter()
+            .map(|f| f.series_labels().count())
+            .sum()
     }
 
     /// What was read, as text format 0.0.4 (HELP as written, TYPE, samples): reading it again
