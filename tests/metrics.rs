@@ -501,6 +501,16 @@ async fn concurrency_is_bounded_starts_are_spread_and_one_scrape_per_pod_is_in_f
     assert_eq!(arrivals.lock().unwrap().len(), 1);
     // Once it is done, the pod can be scraped again.
     assert!(scraper.scrape(&slow[0]).await.is_ok());
+
+    // Rounds for a one-shot caller: each with its start time, `gap` apart.
+    let (addr, _, arrivals) = counting_endpoint(Duration::ZERO).await;
+    let two = scraper
+        .rounds(&[target("twice", addr)], 2, Duration::from_millis(400))
+        .await;
+    assert_eq!(two.len(), 2);
+    assert!(two.iter().all(|(_, r)| r[0].1.is_ok()));
+    assert!(two[1].0.duration_since(two[0].0) >= jiff::SignedDuration::from_millis(400));
+    assert_eq!(arrivals.lock().unwrap().len(), 2);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -869,9 +879,8 @@ fn real_agents_counters_and_quantiles_match_what_they_did() {
     seed(&q.0, 12, 1, 10);
     seed(&q.0, 12, 3, 120);
     let refs: Vec<&AgentProc> = agents.iter().collect();
+    // The agent counts a task before it logs `task_completed`.
     wait_completed(&refs, 24);
-    // The counters are bumped after the log line; give them a moment and scrape.
-    std::thread::sleep(Duration::from_millis(300));
     let t1 = Timestamp::now();
     let second = round(&rt, &scraper, &targets);
     ingest(&mut store, t1, &second);
@@ -974,7 +983,6 @@ fn an_agent_restart_resets_its_counters_and_no_rate_goes_negative() {
     scrape_at(&mut store, &a);
     seed(&q.0, 6, 1, 0);
     wait_completed(&[&a], 6);
-    std::thread::sleep(Duration::from_millis(300));
     scrape_at(&mut store, &a);
     a.kill();
 
@@ -983,7 +991,6 @@ fn an_agent_restart_resets_its_counters_and_no_rate_goes_negative() {
     scrape_at(&mut store, &b);
     seed(&q.0, 4, 1, 0);
     wait_completed(&[&b], 4);
-    std::thread::sleep(Duration::from_millis(300));
     let end = scrape_at(&mut store, &b);
 
     let p = store.pod(&key).unwrap();

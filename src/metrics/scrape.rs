@@ -244,6 +244,9 @@ pub enum SetupError {
     Http(String),
 }
 
+/// A round's start time and its results, in target order.
+pub type Round = (jiff::Timestamp, Vec<(Target, Result<Scrape, ScrapeError>)>);
+
 /// Scrapes targets; clone-cheap, shareable between tasks.
 #[derive(Clone)]
 pub struct Scraper {
@@ -365,6 +368,21 @@ impl Scraper {
                 (t, r)
             })
             .collect()
+    }
+
+    /// `n` rounds, `gap` apart from start to start, each with the time it started: what a
+    /// one-shot command ingests so that rates exist (two rounds, a second or two apart).
+    pub async fn rounds(&self, targets: &[Target], n: usize, gap: Duration) -> Vec<Round> {
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            let started = tokio::time::Instant::now();
+            let at = jiff::Timestamp::now();
+            out.push((at, self.round(targets).await));
+            if i + 1 < n {
+                tokio::time::sleep_until(started + gap).await;
+            }
+        }
+        out
     }
 
     /// Scrapes one target now (no jitter), within the same limits as a round.
