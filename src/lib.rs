@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod commands;
 pub mod fleet;
 pub mod manifests;
+pub mod metrics;
 pub mod queue;
 pub mod redact;
 pub mod sim;

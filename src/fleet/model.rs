@@ -492,7 +492,7 @@ pub struct AgentPod {
     /// `status.reason`, e.g. `Evicted`.
     pub status_reason: Option<String>,
     pub status_message: Option<String>,
-    /// Annotation `prometheus.io/port` when `prometheus.io/scrape` is true.
+    /// Annotation `prometheus.io/port`, else 8080; None when `prometheus.io/scrape` is false.
     pub metrics_port: Option<u16>,
     /// Annotation `prometheus.io/path` (None means `/metrics`).
     pub metrics_path: Option<String>,
@@ -520,15 +520,17 @@ impl AgentPod {
         let completion_index = label(LABEL_COMPLETION_INDEX)
             .or_else(|| meta.annotations.get(LABEL_COMPLETION_INDEX).cloned())
             .and_then(|s| s.parse().ok());
+        // Scraped unless `prometheus.io/scrape` says false; port 8080 unless annotated.
         let scrape = meta
             .annotations
             .get("prometheus.io/scrape")
-            .is_some_and(|s| s == "true");
-        let metrics_port = meta
-            .annotations
-            .get("prometheus.io/port")
-            .filter(|_| scrape)
-            .and_then(|p| p.parse().ok());
+            .is_none_or(|s| parse_go_bool(s) != Some(false));
+        let metrics_port = scrape.then(|| {
+            meta.annotations
+                .get("prometheus.io/port")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(8080)
+        });
         let metrics_path = meta
             .annotations
             .get("prometheus.io/path")
@@ -2275,6 +2277,11 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(evicted.deployment.as_deref(), Some("web"));
+        // No prometheus.io annotations: scraped at the defaults, port 8080 and /metrics.
+        assert_eq!(
+            (evicted.metrics_port, evicted.metrics_path.as_deref()),
+            (Some(8080), None)
+        );
         assert_eq!(evicted.status_reason.as_deref(), Some("Evicted"));
         assert_eq!(
             disruption_keys(&evicted)[1].unwrap().0,
@@ -2296,6 +2303,18 @@ mod tests {
         .unwrap();
         assert!(pending.unschedulable && pending.deletion);
         assert_eq!(PodCounts::of(&pending).unschedulable, 1);
+
+        // `prometheus.io/scrape: "false"` turns scraping off; port and path are annotations.
+        let annotated = |ann: Value| {
+            AgentPod::from_json(&json!({"metadata": {"name": "p5", "annotations": ann}})).unwrap()
+        };
+        let off = annotated(json!({"prometheus.io/scrape": "false", "prometheus.io/port": "9090"}));
+        assert_eq!((off.metrics_port, off.metrics_path), (None, None));
+        let on = annotated(json!({"prometheus.io/port": "9090", "prometheus.io/path": "/m"}));
+        assert_eq!(
+            (on.metrics_port, on.metrics_path.as_deref()),
+            (Some(9090), Some("/m"))
+        );
 
         for (reason, kind) in [
             ("EvictionByEvictionAPI", DisruptionKind::ApiEviction),
