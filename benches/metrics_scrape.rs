@@ -80,12 +80,14 @@ fn serve(n: usize) {
         .build()
         .unwrap();
     rt.block_on(async {
+        let mut servers = Vec::with_capacity(n);
         for i in 0..n {
             let ip = IpAddr::V4(Ipv4Addr::new(127, 2, (i / 250) as u8, (i % 250 + 1) as u8));
-            let addr = telemetry::serve(SocketAddr::new(ip, 0), Arc::new(busy_agent(i)))
+            let server = telemetry::serve(SocketAddr::new(ip, 0), Arc::new(busy_agent(i)))
                 .await
                 .unwrap_or_else(|e| panic!("cannot listen on {ip}: {e}"));
-            println!("{addr}");
+            println!("{}", server.addr);
+            servers.push(server);
         }
         println!("ready");
         // Serve until the parent closes stdin.

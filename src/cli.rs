@@ -120,6 +120,32 @@ pub struct StatusArgs {
     /// How long to wait for the first complete list of every kind
     #[arg(long, default_value = "20s", value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Duration,
+
+    /// How agents' /metrics are read: through the API server's pod proxy (works from a
+    /// laptop), straight at the pod IPs (in the cluster), or not at all
+    #[arg(long, value_enum, default_value_t = ScrapeMode::Proxy)]
+    pub scrape: ScrapeMode,
+
+    /// Time between two scrapes of a pod (with --watch; a one-shot status scrapes twice, 1.5 s
+    /// apart, since rates need two readings)
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = parse_duration)]
+    pub scrape_interval: Duration,
+
+    /// Per-pod scrape timeout (connect, headers and body)
+    #[arg(long, default_value = "2s", value_name = "DURATION", value_parser = parse_duration)]
+    pub scrape_timeout: Duration,
+
+    /// Scrapes in flight at once
+    #[arg(long, default_value_t = 64, value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub scrape_concurrency: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScrapeMode {
+    Proxy,
+    Direct,
+    Off,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -234,12 +234,13 @@ async fn hostile(how: Hostile) -> (SocketAddr, tokio::task::JoinHandle<()>) {
 }
 
 /// The agent's own metrics server on a loopback address of its own.
-async fn agent_endpoint(index: &str) -> (SocketAddr, Arc<Metrics>) {
+/// The server runs until the returned handle is dropped.
+async fn agent_endpoint(index: &str) -> (SocketAddr, Arc<Metrics>, telemetry::Server) {
     let m = Arc::new(Metrics::new(index));
-    let addr = telemetry::serve(SocketAddr::new(next_ip(), 0), m.clone())
+    let server = telemetry::serve(SocketAddr::new(next_ip(), 0), m.clone())
         .await
         .unwrap();
-    (addr, m)
+    (server.addr, m, server)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -250,8 +251,10 @@ async fn agent_endpoint(index: &str) -> (SocketAddr, Arc<Metrics>) {
 async fn hostile_endpoints_each_get_their_reason_and_spare_the_others() {
     let mut targets = vec![];
     let mut good = vec![];
+    let mut agents = vec![];
     for i in 0..4 {
-        let (addr, m) = agent_endpoint(&i.to_string()).await;
+        let (addr, m, server) = agent_endpoint(&i.to_string()).await;
+        agents.push(server);
         for _ in 0..=i {
             m.task_done(Status::Success);
         }
@@ -542,7 +545,7 @@ async fn through_the_api_servers_pod_proxy() {
         .await
         .unwrap();
 
-    let (agent_addr, m) = agent_endpoint("proxied").await;
+    let (agent_addr, m, _agent) = agent_endpoint("proxied").await;
     for _ in 0..3 {
         m.task_done(Status::Success);
     }

@@ -30,7 +30,11 @@ async fn sim() -> (RunningSim, Client, common::TempDir) {
     common::install_crypto();
     let dir = common::TempDir::new("sim-keda");
     let mut opts = SimOptions::new(dir.path().join("kubeconfig"));
-    opts.controllers = Some(ControllerOptions::new(dir.path().join("state")));
+    // No nodes: the Jobs' pods stay unscheduled, and this file plays their kubelet.
+    opts.controllers = Some(ControllerOptions {
+        nodes: 0,
+        ..ControllerOptions::new(dir.path().join("state"))
+    });
     let sim = start(opts).await.expect("the sim starts");
     let (client, _) = fleetctl::cluster::client::connect(Some(&sim.kubeconfig), None)
         .await

@@ -479,3 +479,84 @@ async fn status_watch_prints_again_when_the_cluster_changes() {
     child.start_kill().unwrap();
     sim.stop().await;
 }
+
+/// The agents' own numbers in `status`: a pod's /metrics, read through the API server's pod
+/// proxy twice (rates need two readings), while the "agent" finishes tasks.
+#[tokio::test(flavor = "multi_thread")]
+async fn status_shows_the_agents_metrics_through_the_pod_proxy() {
+    use fleetctl::agent::telemetry::{self, Metrics, Status};
+    let dir = TempDir::new("status-metrics");
+    let (sim, client) = sim_with(&dir, |_| {}).await;
+    common::put(&client, NS, &common::bundled_doc(NS, "Job")).await;
+    // The agent's metrics server on an address of its own; the pod points at it.
+    let ip = format!("127.1.{}.{}", fastrand::u8(100..200), fastrand::u8(1..250));
+    let metrics = std::sync::Arc::new(Metrics::new("0"));
+    let server = telemetry::serve(format!("{ip}:8080").parse().unwrap(), metrics.clone())
+        .await
+        .unwrap();
+    let mut status = running();
+    status["podIP"] = json!(ip);
+    pod(&client, "batch-a", status).await;
+    // A second pod whose agent does not answer: it is listed as not scraped, with the reason.
+    let mut silent = running();
+    silent["podIP"] = json!(format!(
+        "127.1.{}.{}",
+        fastrand::u8(200..250),
+        fastrand::u8(1..250)
+    ));
+    pod(&client, "batch-b", silent).await;
+    // Work goes on while status reads: 20 tasks a second, 2 s each, 100 tokens each.
+    let busy = metrics.clone();
+    let worker = tokio::spawn(async move {
+        loop {
+            busy.task_done(Status::Success);
+            busy.observe_duration(2.0);
+            busy.tokens("sim", 100);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    let run = fleetctl(&sim.kubeconfig, &["status", "-o", "json", "--no-queue"]).await;
+    worker.abort();
+    assert_eq!(run.code, 0, "{}", run.all());
+    let status: Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    let m = &fleet(&status, "Job", "ai-agent-batch")["metrics"];
+    let rate = m["tasks_per_s"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no rate: {m}"));
+    assert!((5.0..=25.0).contains(&rate), "about 20 tasks/s: {m}");
+    assert_eq!(m["success_ratio"], 1.0, "{m}");
+    let p99 = m["p99_task_seconds"].as_f64().unwrap();
+    assert!((1.0..=2.5).contains(&p99), "every task took 2 s: {m}");
+    let tokens = m["tokens_per_s"]["sim"].as_f64().unwrap();
+    assert!(
+        (tokens / rate - 100.0).abs() < 1.0,
+        "100 tokens a task: {m}"
+    );
+    assert_eq!(m["pods_scraped"], 1, "{m}");
+    let not = m["not_scraped"].as_array().unwrap();
+    assert_eq!(not.len(), 1, "{m}");
+    assert_eq!(not[0][0], "agents/batch-b");
+    assert!(!not[0][1].as_str().unwrap().is_empty());
+
+    // The table has the same numbers, and says which pod was not scraped and why.
+    let run = fleetctl(&sim.kubeconfig, &["status", "--no-queue"]).await;
+    assert!(
+        run.stdout
+            .contains("job/ai-agent-batch: 1 of 2 pods not scraped: batch-b ("),
+        "{}",
+        run.stdout
+    );
+    // --scrape off reads no metrics.
+    let run = fleetctl(
+        &sim.kubeconfig,
+        &["status", "-o", "json", "--no-queue", "--scrape", "off"],
+    )
+    .await;
+    let status: Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(
+        fleet(&status, "Job", "ai-agent-batch")["metrics"],
+        Value::Null
+    );
+    drop(server);
+    sim.stop().await;
+}

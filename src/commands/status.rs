@@ -5,9 +5,10 @@
 //! as degraded, the rest still prints). With `--watch`, output repeats whenever something
 //! changed, at most once a second; queue depths are read every 5 s.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -15,17 +16,21 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::Outcome;
-use crate::cli::{GlobalArgs, StatusArgs, StatusFormat};
+use crate::cli::{GlobalArgs, ScrapeMode, StatusArgs, StatusFormat};
 use crate::cluster::client::{connect, reachable};
 use crate::cluster::watch::{self, SyncTracker, WatchSpec};
 use crate::fleet::delta::FleetDelta;
 use crate::fleet::health::Severity;
 use crate::fleet::model::{Model, QueueStats};
-use crate::fleet::status::Snapshot;
+use crate::fleet::status::{FleetMetrics, Snapshot};
+use crate::metrics::scrape::{Round, Route, ScrapeConfig, Scraper, Target};
+use crate::metrics::series::MetricsStore;
 use crate::queue::amqp::Broker;
 use crate::queue::error::QueueError;
 
 const QUEUE_EVERY: Duration = Duration::from_secs(5);
+/// A one-shot status scrapes each agent twice, this far apart.
+const ONE_SHOT_GAP: Duration = Duration::from_millis(1500);
 const REDRAW_EVERY: Duration = Duration::from_secs(1);
 
 pub async fn run(global: &GlobalArgs, args: StatusArgs) -> Outcome {
@@ -34,7 +39,8 @@ pub async fn run(global: &GlobalArgs, args: StatusArgs) -> Outcome {
     reachable(&client, &source).await?;
     let spec = WatchSpec::all(global.namespace.clone(), selector.clone());
     let (tx, mut rx) = mpsc::channel(4096);
-    let _watchers = watch::spawn(client, &spec, tx);
+    let _watchers = watch::spawn(client.clone(), &spec, tx);
+    let mut agents = AgentMetrics::new(&args, client)?;
     let mut model = Model::with_selector(global.namespace.clone(), selector);
 
     // The first complete picture.
@@ -64,16 +70,27 @@ pub async fn run(global: &GlobalArgs, args: StatusArgs) -> Outcome {
     }
 
     let mut queues = QueueReader::new(&global.amqp_url, !args.no_queue);
-    queues.read(&mut model).await;
+    // Queue depths and two scrapes of every agent (rates need two readings), side by side.
+    let targets = agents.targets(&model);
+    let (_, rounds) = tokio::join!(queues.read(&mut model), agents.scrape_twice(&targets));
+    for round in rounds {
+        agents.ingest(round);
+    }
     let tty = std::io::stdout().is_terminal();
+    let now = Timestamp::now();
     print(
-        &Snapshot::build(&model, Timestamp::now(), queues.errors.clone()),
+        &Snapshot::build(&model, now, queues.errors.clone(), &agents.summary(now)),
         args.output,
         args.watch && tty,
     );
     if !args.watch {
         return Ok(());
     }
+    let (round_tx, mut round_rx) = mpsc::channel::<Round>(4);
+    let mut scrape_tick =
+        tokio::time::interval(args.scrape_interval.max(Duration::from_millis(500)));
+    scrape_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    scrape_tick.tick().await;
 
     let mut queue_tick = tokio::time::interval(QUEUE_EVERY);
     queue_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -93,9 +110,15 @@ pub async fn run(global: &GlobalArgs, args: StatusArgs) -> Outcome {
                 model.tick(Timestamp::now());
                 dirty = true;
             }
+            _ = scrape_tick.tick() => agents.start_round(&model, &round_tx),
+            Some(round) = round_rx.recv() => {
+                agents.ingest(round);
+                dirty = true;
+            }
             _ = redraw.tick(), if dirty => {
                 dirty = false;
-                let snap = Snapshot::build(&model, Timestamp::now(), queues.errors.clone());
+                let now = Timestamp::now();
+                let snap = Snapshot::build(&model, now, queues.errors.clone(), &agents.summary(now));
                 // Print only what changed (the time alone is no change).
                 let same = last.as_ref().is_some_and(|l| Snapshot { at: snap.at, ..l.clone() } == snap);
                 if !same {
@@ -120,6 +143,107 @@ fn print(snap: &Snapshot, format: StatusFormat, clear: bool) {
             }
             print!("{}", table(snap));
         }
+    }
+}
+
+/// The agents' `/metrics`: who is scraped, through which route, and the series so far.
+struct AgentMetrics {
+    scraper: Option<Arc<Scraper>>,
+    store: MetricsStore,
+    /// Per target key (`namespace/pod`): its fleet's key and its memory limit.
+    owners: HashMap<String, (String, Option<u64>)>,
+}
+
+impl AgentMetrics {
+    fn new(args: &StatusArgs, client: kube::Client) -> Result<Self, super::Failure> {
+        let route = match args.scrape {
+            ScrapeMode::Off => None,
+            ScrapeMode::Proxy => Some(Route::Proxy),
+            ScrapeMode::Direct => Some(Route::Direct),
+        };
+        let scraper = match route {
+            None => None,
+            Some(route) => {
+                let cfg = ScrapeConfig {
+                    interval: args.scrape_interval,
+                    timeout: args.scrape_timeout,
+                    concurrency: usize::from(args.scrape_concurrency),
+                    route,
+                    ..ScrapeConfig::default()
+                };
+                Some(Arc::new(
+                    Scraper::new(cfg, Some(client)).map_err(|e| e.to_string())?,
+                ))
+            }
+        };
+        Ok(AgentMetrics {
+            scraper,
+            store: MetricsStore::default(),
+            owners: HashMap::new(),
+        })
+    }
+
+    /// Every running agent pod of a fleet that may be scraped; remembers whose it is.
+    fn targets(&mut self, model: &Model) -> Vec<Target> {
+        if self.scraper.is_none() {
+            return vec![];
+        }
+        self.owners.clear();
+        let mut out = Vec::new();
+        for f in model.fleets() {
+            let id = f.id();
+            for pod in model.pods_of(&id) {
+                if let Some(t) = Target::from_pod(pod) {
+                    self.owners
+                        .insert(t.key(), (id.to_string(), pod.memory_limit_bytes));
+                    out.push(t);
+                }
+            }
+        }
+        let keep: std::collections::HashSet<String> = self.owners.keys().cloned().collect();
+        self.store.retain_pods(|k| keep.contains(k));
+        out
+    }
+
+    async fn scrape_twice(&self, targets: &[Target]) -> Vec<Round> {
+        match &self.scraper {
+            Some(s) if !targets.is_empty() => s.rounds(targets, 2, ONE_SHOT_GAP).await,
+            _ => vec![],
+        }
+    }
+
+    /// Starts a round in the background; its results come back on `tx`.
+    fn start_round(&mut self, model: &Model, tx: &mpsc::Sender<Round>) {
+        let targets = self.targets(model);
+        let Some(scraper) = self.scraper.clone() else {
+            return;
+        };
+        if targets.is_empty() {
+            return;
+        }
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let at = Timestamp::now();
+            let results = scraper.round(&targets).await;
+            let _ = tx.send((at, results)).await;
+        });
+    }
+
+    fn ingest(&mut self, (at, results): Round) {
+        for (t, r) in &results {
+            let key = t.key();
+            if let Some((fleet, limit)) = self.owners.get(&key) {
+                self.store.ingest(&key, fleet, at, r, *limit);
+            }
+        }
+        self.store.record_round(at);
+    }
+
+    fn summary(&self, now: Timestamp) -> BTreeMap<String, FleetMetrics> {
+        if self.scraper.is_none() {
+            return BTreeMap::new();
+        }
+        self.store.summary(now)
     }
 }
 
@@ -210,12 +334,17 @@ pub fn table(snap: &Snapshot) -> String {
             "RESTARTS",
             "OOM",
             "EVICTED",
+            "TASKS/S",
+            "P99",
+            "TOKENS/S",
+            "MEM",
             "FINDINGS",
         ]
         .map(String::from),
     ];
     for f in &snap.fleets {
         let d = &f.disruptions_last_hour;
+        let m = f.metrics.as_ref();
         let findings = match (f.findings.len(), f.worst()) {
             (0, _) => "-".to_string(),
             (n, Some(Severity::Critical)) => format!("{n} critical"),
@@ -240,6 +369,16 @@ pub fn table(snap: &Snapshot) -> String {
             f.pods.restarts.to_string(),
             d.oom_killed.to_string(),
             (d.evicted + d.api_eviction + d.preempted).to_string(),
+            m.and_then(|m| m.tasks_per_s)
+                .map_or_else(|| "-".into(), |v| format!("{v:.1}")),
+            m.and_then(|m| m.p99_task_seconds)
+                .map_or_else(|| "-".into(), |v| format!("{v:.2}s")),
+            m.filter(|m| m.tasks_per_s.is_some()).map_or_else(
+                || "-".into(),
+                |m| format!("{:.0}", m.tokens_per_s.values().sum::<f64>()),
+            ),
+            m.and_then(|m| m.worst_memory_headroom.as_ref())
+                .map_or_else(|| "-".into(), |h| format!("{:.0}%", h.used_ratio * 100.0)),
             findings,
         ]);
     }
@@ -272,6 +411,31 @@ pub fn table(snap: &Snapshot) -> String {
             .and_then(|v| v.as_str().map(String::from))
             .unwrap_or_default();
         let _ = writeln!(out, "{} {sev} {code}: {}", f.display(), x.message);
+    }
+    for f in &snap.fleets {
+        let Some(m) = f.metrics.as_ref().filter(|m| !m.not_scraped.is_empty()) else {
+            continue;
+        };
+        let shown: Vec<String> = m
+            .not_scraped
+            .iter()
+            .take(3)
+            .map(|(pod, why)| format!("{} ({why})", pod.rsplit('/').next().unwrap_or(pod)))
+            .collect();
+        let more = m.not_scraped.len().saturating_sub(shown.len());
+        let _ = writeln!(
+            out,
+            "{}: {} of {} pods not scraped: {}{}",
+            f.display(),
+            m.not_scraped.len(),
+            m.not_scraped.len() + m.pods_scraped,
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
     }
     for d in &snap.degraded {
         let _ = writeln!(out, "degraded: {:?}: {}", d.kind, d.reason);
@@ -331,7 +495,7 @@ mod tests {
             },
             t(10),
         );
-        let snap = Snapshot::build(&m, t(20), BTreeMap::new());
+        let snap = Snapshot::build(&m, t(20), BTreeMap::new(), &BTreeMap::new());
         let out = table(&snap);
         let lines: Vec<&str> = out.lines().collect();
         assert!(lines[0].starts_with("FLEET"), "{out}");
@@ -349,7 +513,12 @@ mod tests {
     #[test]
     fn an_empty_namespace_says_how_to_get_fleets() {
         let m = Model::new("agents");
-        let out = table(&Snapshot::build(&m, t(0), BTreeMap::new()));
+        let out = table(&Snapshot::build(
+            &m,
+            t(0),
+            BTreeMap::new(),
+            &BTreeMap::new(),
+        ));
         assert!(
             out.contains("no fleets labelled app=ai-agent in namespace agents"),
             "{out}"

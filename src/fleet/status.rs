@@ -35,6 +35,52 @@ pub struct Degraded {
     pub reason: String,
 }
 
+/// A pod's RSS against its memory limit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MemoryHeadroom {
+    pub pod: String,
+    pub rss_bytes: u64,
+    pub limit_bytes: u64,
+    /// Limit minus RSS: negative when over.
+    pub headroom_bytes: i64,
+    /// RSS / limit.
+    pub used_ratio: f64,
+    /// The reading is from a pod that is not answering now.
+    pub stale: bool,
+}
+
+/// What the fleet's agents report in their `/metrics`, over a window (built by
+/// `metrics::series`; plain data here so that the summary stays pure).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FleetMetrics {
+    /// Tasks finished for good per second: succeeded or dead-lettered. None until a pod was
+    /// scraped twice.
+    pub tasks_per_s: Option<f64>,
+    /// Successes over tasks finished in the window; None when none finished.
+    pub success_ratio: Option<f64>,
+    /// Attempts given back to the queue per second (retries, shutdowns).
+    pub requeued_per_s: Option<f64>,
+    pub p50_task_seconds: Option<f64>,
+    pub p90_task_seconds: Option<f64>,
+    pub p99_task_seconds: Option<f64>,
+    /// Per `model` label.
+    pub tokens_per_s: BTreeMap<String, f64>,
+    /// The pod with the least memory left relative to its limit.
+    pub worst_memory_headroom: Option<MemoryHeadroom>,
+    /// Pods reporting RSS without a memory limit.
+    pub pods_without_memory_limit: usize,
+    /// Pods whose latest scrape is good and recent.
+    pub pods_scraped: usize,
+    /// `(namespace/pod, reason)` for each pod that is not.
+    pub not_scraped: Vec<(String, String)>,
+    /// Unreadable lines in the latest scrapes of the fleet's pods.
+    pub unreadable_lines: usize,
+    /// Counter resets seen in the fleet's pods (agent restarts).
+    pub counter_resets: u64,
+    /// The window rates and quantiles are over.
+    pub window_seconds: f64,
+}
+
 /// One fleet.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FleetStatus {
@@ -55,6 +101,8 @@ pub struct FleetStatus {
     pub disruptions: Vec<Disruption>,
     /// Most severe first.
     pub findings: Vec<Finding>,
+    /// From the agents' `/metrics` (None when not scraped: `--scrape off`).
+    pub metrics: Option<FleetMetrics>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -96,14 +144,21 @@ impl FleetStatus {
 }
 
 impl Snapshot {
-    /// The summary of `model` at `now`.
-    pub fn build(model: &Model, now: Timestamp, queue_errors: BTreeMap<String, String>) -> Self {
+    /// The summary of `model` at `now`, with the agents' metrics per fleet (keyed by
+    /// [`super::model::FleetId`]'s `Kind/name`).
+    pub fn build(
+        model: &Model,
+        now: Timestamp,
+        queue_errors: BTreeMap<String, String>,
+        metrics: &BTreeMap<String, FleetMetrics>,
+    ) -> Self {
         let since = now - DISRUPTION_WINDOW;
         let fleets = model
             .report(now)
             .into_iter()
             .map(|r| {
                 let f = r.fleet;
+                let key = f.id().to_string();
                 let disruptions = model
                     .history(&f.id())
                     .map(|h| {
@@ -130,6 +185,7 @@ impl Snapshot {
                     disruptions_last_hour: r.disruptions_last_hour,
                     disruptions,
                     findings: r.findings,
+                    metrics: metrics.get(&key).cloned(),
                 }
             })
             .collect();

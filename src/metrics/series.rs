@@ -26,6 +26,7 @@ use serde::Serialize;
 use super::parse::{Kind, Labels, Scrape};
 use super::scrape::ScrapeError;
 use crate::fleet::model::Ring;
+pub use crate::fleet::status::{FleetMetrics, MemoryHeadroom};
 
 /// Tasks finished, label `status`: `success`, `failure`, `requeued`.
 pub const TASKS: &str = "agent_tasks_completed_total";
@@ -576,51 +577,6 @@ pub fn histogram_quantile(q: f64, buckets: &[(f64, f64)]) -> Option<f64> {
     let in_bucket = b[i].1 - below;
     let v = start + (b[i].0 - start) * ((rank - below) / in_bucket);
     (!v.is_nan()).then_some(v)
-}
-
-/// A pod's RSS against its memory limit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct MemoryHeadroom {
-    pub pod: String,
-    pub rss_bytes: u64,
-    pub limit_bytes: u64,
-    /// Limit minus RSS: negative when over.
-    pub headroom_bytes: i64,
-    /// RSS / limit.
-    pub used_ratio: f64,
-    /// The reading is from a pod that is not answering now.
-    pub stale: bool,
-}
-
-/// A fleet's numbers over the window, as `fleetctl status` shows them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FleetMetrics {
-    /// Tasks finished for good per second: succeeded or dead-lettered. None until a pod was
-    /// scraped twice.
-    pub tasks_per_s: Option<f64>,
-    /// Successes over tasks finished in the window; None when none finished.
-    pub success_ratio: Option<f64>,
-    /// Attempts given back to the queue per second (retries, shutdowns).
-    pub requeued_per_s: Option<f64>,
-    pub p50_task_seconds: Option<f64>,
-    pub p90_task_seconds: Option<f64>,
-    pub p99_task_seconds: Option<f64>,
-    /// Per `model` label.
-    pub tokens_per_s: BTreeMap<String, f64>,
-    /// The pod with the least memory left relative to its limit.
-    pub worst_memory_headroom: Option<MemoryHeadroom>,
-    /// Pods reporting RSS without a memory limit.
-    pub pods_without_memory_limit: usize,
-    /// Pods whose latest scrape is good and recent.
-    pub pods_scraped: usize,
-    /// `(namespace/pod, reason)` for each pod that is not.
-    pub not_scraped: Vec<(String, String)>,
-    /// Unreadable lines in the latest scrapes of the fleet's pods.
-    pub unreadable_lines: usize,
-    /// Counter resets seen in the fleet's pods (agent restarts).
-    pub counter_resets: u64,
-    /// The window rates and quantiles are over.
-    pub window_seconds: f64,
 }
 
 /// One sparkline point of a fleet.
