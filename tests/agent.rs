@@ -221,20 +221,6 @@ impl Drop for QueueGuard {
     }
 }
 
-/// Seeds `count` tasks into `queue` with the real binary.
-fn seed(queue: &str, count: u32, steps: u32, step_ms: u64, payload: Option<&Path>) {
-    let mut cmd = fleetctl();
-    cmd.args(["seed", "--amqp-url", &amqp_url(), "--queue", queue])
-        .args(["--count", &count.to_string()])
-        .args(["--steps", &steps.to_string()])
-        .args(["--step-ms", &step_ms.to_string()]);
-    if let Some(p) = payload {
-        cmd.arg("--payload").arg(p);
-    }
-    let r = run(&mut cmd);
-    assert_eq!(r.code, 0, "seed failed: {}", r.all());
-}
-
 /// A payload file in `dir` holding `json`.
 fn payload_file(dir: &TempDir, json: &str) -> PathBuf {
     let p = dir

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use common::TempDir;
 use fleetctl::sim::controllers::ControllerOptions;
-use fleetctl::sim::runtime::{RunningSim, SimOptions, start};
+use fleetctl::sim::runtime::RunningSim;
 
 const NS: &str = "agents";
 
@@ -27,17 +27,14 @@ const NS: &str = "agents";
 const MANAGED_BY: &str = "example.com/test";
 
 async fn sim(dir: &TempDir) -> (RunningSim, Client) {
-    common::install_crypto();
-    let mut opts = SimOptions::new(dir.path().join("kubeconfig"));
-    opts.controllers = Some(ControllerOptions {
-        nodes: 0,
-        ..ControllerOptions::new(dir.path().join("state"))
-    });
-    let sim = start(opts).await.expect("the sim starts");
-    let (client, _) = fleetctl::cluster::client::connect(Some(&sim.kubeconfig), None)
-        .await
-        .unwrap();
-    (sim, client)
+    let state = dir.path().join("state");
+    common::sim(dir, |o| {
+        o.controllers = Some(ControllerOptions {
+            nodes: 0,
+            ..ControllerOptions::new(state)
+        })
+    })
+    .await
 }
 
 fn kubectl(sim: &RunningSim, args: &[&str]) -> common::Run {

@@ -6,7 +6,6 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -59,23 +58,6 @@ async fn create_job(client: &Client, name: &str, spec: Value) -> Job {
         .create(&PostParams::default(), &job_doc(name, spec))
         .await
         .unwrap()
-}
-
-async fn wait_for<T, F, Fut>(what: &str, secs: u64, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        if tokio::time::Instant::now() > deadline {
-            panic!("timed out waiting for {what}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 fn now() -> String {
@@ -240,7 +222,7 @@ async fn indexed_job_completes_every_index_three_at_a_time() {
     )
     .await;
     let max_active = Arc::new(Mutex::new(0usize));
-    let job = wait_for("the Indexed Job to complete", 90, || {
+    let job = common::eventually(90, "the Indexed Job to complete", || {
         let client = client.clone();
         let max_active = max_active.clone();
         async move {
@@ -341,7 +323,7 @@ async fn non_indexed_job_runs_exactly_its_completions() {
         json!({"completions": 3, "parallelism": 2}),
     )
     .await;
-    let job = wait_for("Complete", 60, || {
+    let job = common::eventually(60, "Complete", || {
         let client = client.clone();
         async move {
             let j = get_job(&client, "three").await;
@@ -376,7 +358,7 @@ async fn backoff_limit_sets_failure_target_then_failed_once_nothing_terminates()
             "podFailurePolicy": {"rules": [{"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]}]}}),
     )
     .await;
-    let pods = wait_for("two running pods", 30, || {
+    let pods = common::eventually(30, "two running pods", || {
         let client = client.clone();
         async move {
             let pods = job_pods(&client, "doomed").await;
@@ -389,7 +371,7 @@ async fn backoff_limit_sets_failure_target_then_failed_once_nothing_terminates()
     let victim = pods[0].name_any();
     let other = pods[1].name_any();
     finish_pod(&client, &victim, 1, false).await;
-    let job = wait_for("FailureTarget with the other pod terminating", 30, || {
+    let job = common::eventually(30, "FailureTarget with the other pod terminating", || {
         let client = client.clone();
         async move {
             let j = get_job(&client, "doomed").await;
@@ -421,7 +403,7 @@ async fn backoff_limit_sets_failure_target_then_failed_once_nothing_terminates()
     assert!(cond(&get_job(&client, "doomed").await, "Failed").is_none());
     // Now the kubelet kills it.
     let kubelet = kubelet(&client, |_| Outcome::Run);
-    let job = wait_for("Failed", 30, || {
+    let job = common::eventually(30, "Failed", || {
         let client = client.clone();
         async move {
             let j = get_job(&client, "doomed").await;
@@ -468,7 +450,7 @@ async fn disruption_is_ignored_and_replaced_but_exit_2_fails_the_job() {
         json!({"backoffLimit": 0, "podFailurePolicy": agent_policy()}),
     )
     .await;
-    let first = wait_for("a running pod", 30, || {
+    let first = common::eventually(30, "a running pod", || {
         let client = client.clone();
         async move {
             job_pods(&client, "pfp")
@@ -482,7 +464,7 @@ async fn disruption_is_ignored_and_replaced_but_exit_2_fails_the_job() {
     finish_pod(&client, &first.name_any(), 137, true).await;
     // backoffLimit 0 would fail the Job on any counted failure: this one is not counted, and a
     // replacement comes after the 10 s recreate back-off.
-    let second = wait_for("the replacement pod", 40, || {
+    let second = common::eventually(40, "the replacement pod", || {
         let client = client.clone();
         let first = first.name_any();
         async move {
@@ -498,7 +480,7 @@ async fn disruption_is_ignored_and_replaced_but_exit_2_fails_the_job() {
     assert!(!is_true(&j, "FailureTarget"));
     // Exit code 2: FailJob.
     finish_pod(&client, &second.name_any(), 2, false).await;
-    let j = wait_for("Failed", 30, || {
+    let j = common::eventually(30, "Failed", || {
         let client = client.clone();
         async move {
             let j = get_job(&client, "pfp").await;
@@ -531,7 +513,7 @@ async fn suspend_deletes_active_pods_and_resume_recreates_them() {
         json!({"completions": 4, "parallelism": 2}),
     )
     .await;
-    let before = wait_for("two active pods", 30, || {
+    let before = common::eventually(30, "two active pods", || {
         let client = client.clone();
         async move {
             let j = get_job(&client, "pausable").await;
@@ -554,7 +536,7 @@ async fn suspend_deletes_active_pods_and_resume_recreates_them() {
     )
     .await
     .unwrap();
-    let j = wait_for("suspended, pods gone and counted failed", 30, || {
+    let j = common::eventually(30, "suspended, pods gone and counted failed", || {
         let client = client.clone();
         async move {
             let j = get_job(&client, "pausable").await;
@@ -598,7 +580,7 @@ async fn suspend_deletes_active_pods_and_resume_recreates_them() {
     )
     .await
     .unwrap();
-    let j = wait_for("resumed with two new pods", 40, || {
+    let j = common::eventually(40, "resumed with two new pods", || {
         let client = client.clone();
         async move {
             let j = get_job(&client, "pausable").await;
@@ -644,7 +626,7 @@ async fn backoff_limit_per_index_fails_only_the_failing_index() {
         json!({"completionMode": "Indexed", "completions": 3, "parallelism": 3, "backoffLimitPerIndex": 0}),
     )
     .await;
-    let j = wait_for("Failed", 60, || {
+    let j = common::eventually(60, "Failed", || {
         let client = client.clone();
         async move {
             let j = get_job(&client, "perindex").await;

@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::future::Future;
 
 use std::time::Duration;
 
@@ -125,23 +124,6 @@ fn cleanup(queue: &str) {
     common::delete_queue(&Topology::new(queue).unwrap().dlq);
 }
 
-async fn wait_for<T, F, Fut>(what: &str, secs: u64, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        if tokio::time::Instant::now() > deadline {
-            panic!("timed out waiting for {what}");
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 async fn jobs(client: &Client) -> Vec<Job> {
     Api::<Job>::namespaced(client.clone(), NS)
         .list(&ListParams::default().labels(&format!("scaledjob.keda.sh/name={SJ}")))
@@ -198,7 +180,7 @@ async fn jobs_follow_queue_depth() {
     install(&client, &common::amqp_url(), &queue, 1, json!({})).await;
 
     // Q = 10, value 5: exactly 2 Jobs, and no more while they run (R = 2).
-    wait_for("2 Jobs", 20, || {
+    common::eventually(20, "2 Jobs", || {
         let client = client.clone();
         async move { (jobs(&client).await.len() >= 2).then_some(()) }
     })
@@ -245,7 +227,7 @@ async fn jobs_follow_queue_depth() {
         );
     }
     // The Job controller made their pods (unscheduled: no nodes run here).
-    wait_for("a pod per Job", 20, || {
+    common::eventually(20, "a pod per Job", || {
         let client = client.clone();
         async move {
             let pods = Api::<Pod>::namespaced(client.clone(), NS)
@@ -267,7 +249,7 @@ async fn jobs_follow_queue_depth() {
 
     // Q = 50: 10 Jobs in all, the 2 running ones included.
     publish(&queue, 40).await;
-    wait_for("10 Jobs", 20, || {
+    common::eventually(20, "10 Jobs", || {
         let client = client.clone();
         async move { (jobs(&client).await.len() >= 10).then_some(()) }
     })
@@ -315,7 +297,7 @@ async fn pause_stops_new_jobs_and_unpause_scales_at_once() {
         json!({"spec": {"successfulJobsHistoryLimit": 0}}),
     )
     .await;
-    wait_for("2 Jobs", 20, || {
+    common::eventually(20, "2 Jobs", || {
         let client = client.clone();
         async move { (jobs(&client).await.len() == 2).then_some(()) }
     })
@@ -328,7 +310,7 @@ async fn pause_stops_new_jobs_and_unpause_scales_at_once() {
     )
     .await
     .unwrap();
-    wait_for("Paused=True", 10, || {
+    common::eventually(10, "Paused=True", || {
         let client = client.clone();
         async move {
             (condition(&client, "Paused").await? == ("True".into(), "ScaledJobPaused".into()))
@@ -340,7 +322,7 @@ async fn pause_stops_new_jobs_and_unpause_scales_at_once() {
 
     // Running Jobs run to completion while paused: finish one Job's pod as its kubelet would.
     let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
-    let pod = wait_for("a Job pod", 20, || {
+    let pod = common::eventually(20, "a Job pod", || {
         let pods = pods.clone();
         async move {
             pods.list(&ListParams::default().labels("scaledjob.keda.sh/name=ai-agent"))
@@ -365,7 +347,7 @@ async fn pause_stops_new_jobs_and_unpause_scales_at_once() {
     )
     .await
     .unwrap();
-    wait_for("the Job to complete while paused", 30, || {
+    common::eventually(30, "the Job to complete while paused", || {
         let client = client.clone();
         let done_job = done_job.clone();
         async move {
@@ -393,7 +375,7 @@ async fn pause_stops_new_jobs_and_unpause_scales_at_once() {
     )
     .await
     .unwrap();
-    wait_for("scaling to resume at once", 10, || {
+    common::eventually(10, "scaling to resume at once", || {
         let client = client.clone();
         let done_job = done_job.clone();
         async move {
@@ -419,7 +401,7 @@ async fn a_missing_queue_is_a_scaler_error_without_the_password() {
     let queue = common::unique_queue("keda-missing");
     let (sim, client, _dir) = sim().await;
     install(&client, &common::test_user_url("%2f"), &queue, 1, json!({})).await;
-    let ev = wait_for("KEDAScalerFailed", 20, || {
+    let ev = common::eventually(20, "KEDAScalerFailed", || {
         let client = client.clone();
         async move {
             sj_events(&client)

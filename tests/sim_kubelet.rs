@@ -277,19 +277,6 @@ async fn wait_event(client: &Client, pod: &str, reason: &str) -> Event {
     }
 }
 
-fn seed(queue: &str, count: u32, steps: u32, step_ms: u64, payload: Option<&Path>) {
-    let mut cmd = fleetctl();
-    cmd.args(["seed", "--amqp-url", &amqp_url(), "--queue", queue])
-        .args(["--count", &count.to_string()])
-        .args(["--steps", &steps.to_string()])
-        .args(["--step-ms", &step_ms.to_string()]);
-    if let Some(p) = payload {
-        cmd.arg("--payload").arg(p);
-    }
-    let r = run(&mut cmd);
-    assert_eq!(r.code, 0, "seed failed: {}", r.all());
-}
-
 fn files_in(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .map(|d| {

@@ -25,20 +25,8 @@ use fleetctl::cluster::watch::{self, WatchSpec};
 use fleetctl::fleet::delta::FleetDelta;
 use fleetctl::fleet::model::{Labels, Model, ObjectKind};
 use fleetctl::sim::api::store::WatchControl;
-use fleetctl::sim::runtime::{RunningSim, SimOptions, start};
 
 const NS: &str = "agents";
-
-async fn sim_with(dir: &TempDir, f: impl FnOnce(&mut SimOptions)) -> (RunningSim, Client) {
-    common::install_crypto();
-    let mut opts = SimOptions::new(dir.path().join("kubeconfig"));
-    f(&mut opts);
-    let sim = start(opts).await.expect("the sim starts");
-    let (client, _) = fleetctl::cluster::client::connect(Some(&sim.kubeconfig), None)
-        .await
-        .unwrap();
-    (sim, client)
-}
 
 /// A pod of the Job fleet `ai-agent-batch` with the given status.
 async fn pod(client: &Client, name: &str, status: Value) {
@@ -132,7 +120,7 @@ fn codes(fleet: &Value) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn status_json_counts_oomkilled_evicted_and_pending_pods() {
     let dir = TempDir::new("status");
-    let (sim, client) = sim_with(&dir, |_| {}).await;
+    let (sim, client) = common::sim(&dir, |_| {}).await;
     common::put(&client, NS, &common::bundled_doc(NS, "Job")).await;
     common::put(&client, NS, &common::bundled_doc(NS, "PodDisruptionBudget")).await;
     let now = Timestamp::now();
@@ -232,7 +220,7 @@ async fn status_json_counts_oomkilled_evicted_and_pending_pods() {
 #[tokio::test(flavor = "multi_thread")]
 async fn status_errors_are_one_line() {
     let dir = TempDir::new("status-err");
-    let (sim, _client) = sim_with(&dir, |_| {}).await;
+    let (sim, _client) = common::sim(&dir, |_| {}).await;
     let run = fleetctl(&sim.kubeconfig, &["status", "-l", "app!=x"]).await;
     assert_eq!(run.code, 2, "{}", run.all());
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
@@ -329,7 +317,7 @@ async fn watched_model_equals_a_fresh_list_after_410s_and_dropped_connections() 
     let dir = TempDir::new("watch");
     // A short change history: a watch that resumes late after a drop finds its version expired
     // and must list again.
-    let (sim, client) = sim_with(&dir, |o| o.history = 50).await;
+    let (sim, client) = common::sim(&dir, |o| o.history = 50).await;
     common::put(&client, NS, &common::bundled_doc(NS, "PodDisruptionBudget")).await;
     common::put(&client, NS, &common::bundled_doc(NS, "NetworkPolicy")).await;
     churn(&client, 0).await;
@@ -386,7 +374,7 @@ async fn watched_model_equals_a_fresh_list_after_410s_and_dropped_connections() 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_role_without_events_degrades_only_the_events() {
     let dir = TempDir::new("status-rbac");
-    let (sim, client) = sim_with(&dir, |o| o.enforce_rbac = true).await;
+    let (sim, client) = common::sim(&dir, |o| o.enforce_rbac = true).await;
     common::put(&client, NS, &common::bundled_doc(NS, "Job")).await;
     pod(&client, "batch-a", running()).await;
     let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
@@ -441,7 +429,7 @@ async fn a_role_without_events_degrades_only_the_events() {
 #[tokio::test(flavor = "multi_thread")]
 async fn status_watch_prints_again_when_the_cluster_changes() {
     let dir = TempDir::new("status-watch");
-    let (sim, client) = sim_with(&dir, |_| {}).await;
+    let (sim, client) = common::sim(&dir, |_| {}).await;
     common::put(&client, NS, &common::bundled_doc(NS, "Job")).await;
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_fleetctl"))
         .arg("--kubeconfig")
@@ -486,7 +474,7 @@ async fn status_watch_prints_again_when_the_cluster_changes() {
 async fn status_shows_the_agents_metrics_through_the_pod_proxy() {
     use fleetctl::agent::telemetry::{self, Metrics, Status};
     let dir = TempDir::new("status-metrics");
-    let (sim, client) = sim_with(&dir, |_| {}).await;
+    let (sim, client) = common::sim(&dir, |_| {}).await;
     common::put(&client, NS, &common::bundled_doc(NS, "Job")).await;
     // The agent's metrics server on an address of its own; the pod points at it.
     let ip = format!("127.1.{}.{}", fastrand::u8(100..200), fastrand::u8(1..250));

@@ -241,3 +241,35 @@ pub async fn put(client: &kube::Client, ns: &str, doc: &serde_json::Value) {
     .await
     .unwrap();
 }
+
+/// Seeds `count` tasks into `queue` with the real binary (fails the test if seeding fails).
+pub fn seed(queue: &str, count: u32, steps: u32, step_ms: u64, payload: Option<&Path>) {
+    let mut cmd = fleetctl();
+    cmd.args(["seed", "--amqp-url", &amqp_url(), "--queue", queue])
+        .args(["--count", &count.to_string()])
+        .args(["--steps", &steps.to_string()])
+        .args(["--step-ms", &step_ms.to_string()]);
+    if let Some(p) = payload {
+        cmd.arg("--payload").arg(p);
+    }
+    let r = run(&mut cmd);
+    assert_eq!(r.code, 0, "seed failed: {}", r.all());
+}
+
+/// An in-process sim (API only unless `configure` sets controllers) and the client the
+/// commands build, for the sim's kubeconfig under `dir`.
+pub async fn sim(
+    dir: &TempDir,
+    configure: impl FnOnce(&mut fleetctl::sim::runtime::SimOptions),
+) -> (fleetctl::sim::runtime::RunningSim, kube::Client) {
+    install_crypto();
+    let mut opts = fleetctl::sim::runtime::SimOptions::new(dir.path().join("kubeconfig"));
+    configure(&mut opts);
+    let sim = fleetctl::sim::runtime::start(opts)
+        .await
+        .expect("the sim starts");
+    let (client, _) = fleetctl::cluster::client::connect(Some(&sim.kubeconfig), None)
+        .await
+        .unwrap();
+    (sim, client)
+}
