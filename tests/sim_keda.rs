@@ -5,7 +5,6 @@
 
 mod common;
 
-
 use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::Job;
