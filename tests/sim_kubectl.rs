@@ -165,8 +165,9 @@ impl Sim {
         Self::start_with(&[])
     }
 
-    /// Starts `fleetctl sim --write-kubeconfig <dir>/kubeconfig <extra>` and waits for
-    /// `sim ready: kubeconfig=PATH server=URL` on stdout.
+    /// Starts `fleetctl sim --api-only --write-kubeconfig <dir>/kubeconfig <extra>` and waits
+    /// for `sim ready: kubeconfig=PATH server=URL` on stdout. API only: these tests set pod and
+    /// Job statuses themselves, as the client side sees them, with no controller moving them.
     fn start_with(extra: &[&str]) -> Self {
         let dir = TempDir::new("sim");
         let kubeconfig = dir.path().join("kubeconfig");
@@ -174,6 +175,7 @@ impl Sim {
         std::fs::create_dir_all(&home).unwrap();
         let mut child = fleetctl()
             .arg("sim")
+            .arg("--api-only")
             .arg("--write-kubeconfig")
             .arg(&kubeconfig)
             .args(extra)
