@@ -375,7 +375,7 @@ pub fn table(snap: &Snapshot) -> String {
                 .map_or_else(|| "-".into(), |v| format!("{v:.2}s")),
             m.filter(|m| m.tasks_per_s.is_some()).map_or_else(
                 || "-".into(),
-                |m| format!("{:.0}", m.tokens_per_s.values().sum::<f64>()),
+                |m| format!("{:.0}", m.tokens_per_s.values().fold(0.0, |a, b| a + b)),
             ),
             m.and_then(|m| m.worst_memory_headroom.as_ref())
                 .map_or_else(|| "-".into(), |h| format!("{:.0}%", h.used_ratio * 100.0)),
