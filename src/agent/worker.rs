@@ -26,7 +26,7 @@ use super::checkpoint::{AgentRecord, AgentState, Checkpoint, ResultStatus, Store
 use super::executor::{Executor, hold_memory};
 use super::telemetry::{InflightGuard, Metrics, Status};
 use crate::queue::QueueError;
-use crate::queue::amqp::{Broker, publish_durably};
+use crate::queue::amqp::{Broker, BrokerPool, publish_durably};
 use crate::queue::task::Task;
 use crate::queue::topology::{Topology, attempts, with_attempts, with_reason};
 
@@ -152,11 +152,20 @@ struct Ctx<E> {
     metrics: Arc<Metrics>,
     breaker: Mutex<Breaker>,
     record: Mutex<AgentRecord>,
+    /// A connection shared with other agents of this process, instead of one of its own.
+    pool: Option<Arc<BrokerPool>>,
 }
 
 impl<E> Ctx<E> {
     fn idx(&self) -> &str {
         &self.cfg.index
+    }
+
+    async fn connect(&self) -> Result<Broker, QueueError> {
+        match &self.pool {
+            Some(pool) => pool.get(&self.cfg.url).await,
+            None => Broker::connect(&self.cfg.url, &format!("fleetctl-agent-{}", self.idx())).await,
+        }
     }
 
     fn update_record(&self, f: impl FnOnce(&mut AgentRecord)) {
@@ -186,11 +195,14 @@ impl<E> Ctx<E> {
 }
 
 /// Runs the agent until it exits by idle, max-tasks or a signal (`shutdown` turning true).
+/// With `pool`, the agent consumes on a channel of a connection from the pool rather than on
+/// a connection of its own; nothing else changes.
 pub async fn run<E: Executor>(
     cfg: Config,
     exec: E,
     store: Store,
     metrics: Arc<Metrics>,
+    pool: Option<Arc<BrokerPool>>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<Exit, AgentError> {
     let now = jiff::Timestamp::now();
@@ -213,6 +225,7 @@ pub async fn run<E: Executor>(
         metrics,
         breaker: Mutex::new(Breaker::default()),
         record: Mutex::new(record),
+        pool,
     });
     ctx.write_record().await;
     let writer = tokio::spawn(record_writer(ctx.clone()));
@@ -306,7 +319,7 @@ async fn connect_initial<E>(
     let deadline = Instant::now() + ctx.cfg.connect_timeout;
     let mut backoff = Duration::from_millis(250);
     loop {
-        match Broker::connect(&ctx.cfg.url, &format!("fleetctl-agent-{}", ctx.idx())).await {
+        match ctx.connect().await {
             Ok(b) => {
                 info!(agent_index = %ctx.idx(), broker = %b.masked_url(), "broker_connected");
                 return Ok(Some(b));
@@ -339,7 +352,7 @@ async fn reconnect<E>(ctx: &Arc<Ctx<E>>, shutdown: &mut watch::Receiver<bool>) -
             _ = tokio::time::sleep(backoff) => {}
             _ = stopped(shutdown) => return None,
         }
-        match Broker::connect(&ctx.cfg.url, &format!("fleetctl-agent-{}", ctx.idx())).await {
+        match ctx.connect().await {
             Ok(b) => {
                 info!(agent_index = %ctx.idx(), broker = %b.masked_url(), "broker_connected");
                 return Some(b);
