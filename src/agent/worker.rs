@@ -154,6 +154,8 @@ struct Ctx<E> {
     record: Mutex<AgentRecord>,
     /// A connection shared with other agents of this process, instead of one of its own.
     pool: Option<Arc<BrokerPool>>,
+    /// Wakes the state writer when the record changed.
+    record_changed: tokio::sync::Notify,
 }
 
 impl<E> Ctx<E> {
@@ -172,6 +174,8 @@ impl<E> Ctx<E> {
         let mut r = self.record.lock().unwrap_or_else(|e| e.into_inner());
         f(&mut r);
         r.updated_at = jiff::Timestamp::now();
+        drop(r);
+        self.record_changed.notify_one();
     }
 
     async fn write_record(&self) {
@@ -226,6 +230,7 @@ pub async fn run<E: Executor>(
         breaker: Mutex::new(Breaker::default()),
         record: Mutex::new(record),
         pool,
+        record_changed: tokio::sync::Notify::new(),
     });
     ctx.write_record().await;
     let writer = tokio::spawn(record_writer(ctx.clone()));
@@ -246,13 +251,14 @@ pub async fn run<E: Executor>(
     result
 }
 
-/// Rewrites the agent's state file once a second when it has changed, so counters there stay
-/// current without a write per task, and an idle agent writes (and fsyncs) nothing.
+/// Rewrites the agent's state file when it has changed, at most once a second, so counters
+/// there stay current without a write per task, and an idle agent neither writes (nor fsyncs)
+/// nor wakes.
 async fn record_writer<E>(ctx: Arc<Ctx<E>>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut written: Option<jiff::Timestamp> = None;
     loop {
-        tick.tick().await;
+        ctx.record_changed.notified().await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
         let at = ctx
             .record
             .lock()
@@ -430,7 +436,9 @@ async fn session<E: Executor>(
                 Some(Err(e)) => break SessionEnd::Lost(broker.target().scrub(&e.to_string())),
                 None => break SessionEnd::Lost("the broker cancelled the consumer".into()),
             },
-            _ = tick.tick() => {
+            // Only an agent that may exit on its own needs the tick: with --idle-exit 0s and
+            // consumption on, it would only wake an idle agent ten times a second.
+            _ = tick.tick(), if !consuming || !ctx.cfg.idle_exit.is_zero() => {
                 if !consuming && tasks.is_empty() {
                     break SessionEnd::Exit(Exit::MaxTasks);
                 }
