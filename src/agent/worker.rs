@@ -156,6 +156,8 @@ struct Ctx<E> {
     pool: Option<Arc<BrokerPool>>,
     /// Wakes the state writer when the record changed.
     record_changed: tokio::sync::Notify,
+    /// The `updated_at` of the record last saved.
+    written: Mutex<Option<jiff::Timestamp>>,
 }
 
 impl<E> Ctx<E> {
@@ -186,9 +188,14 @@ impl<E> Ctx<E> {
             .clone();
         let store = self.store.clone();
         let idx = self.cfg.index.clone();
+        let at = snapshot.updated_at;
         let res = tokio::task::spawn_blocking(move || store.save_agent(&snapshot)).await;
-        if let Ok(Err(e)) = res {
-            warn!(agent_index = %idx, error = %e, "agent_state_not_saved");
+        match res {
+            Ok(Ok(())) => {
+                *self.written.lock().unwrap_or_else(|e| e.into_inner()) = Some(at);
+            }
+            Ok(Err(e)) => warn!(agent_index = %idx, error = %e, "agent_state_not_saved"),
+            Err(_) => {}
         }
     }
 
@@ -231,6 +238,7 @@ pub async fn run<E: Executor>(
         record: Mutex::new(record),
         pool,
         record_changed: tokio::sync::Notify::new(),
+        written: Mutex::new(None),
     });
     ctx.write_record().await;
     let writer = tokio::spawn(record_writer(ctx.clone()));
@@ -255,7 +263,6 @@ pub async fn run<E: Executor>(
 /// there stay current without a write per task, and an idle agent neither writes (nor fsyncs)
 /// nor wakes.
 async fn record_writer<E>(ctx: Arc<Ctx<E>>) {
-    let mut written: Option<jiff::Timestamp> = None;
     loop {
         ctx.record_changed.notified().await;
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -264,9 +271,9 @@ async fn record_writer<E>(ctx: Arc<Ctx<E>>) {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .updated_at;
-        if written != Some(at) {
+        // A state change already saved (set_state writes at once) is not written again.
+        if *ctx.written.lock().unwrap_or_else(|e| e.into_inner()) != Some(at) {
             ctx.write_record().await;
-            written = Some(at);
         }
     }
 }
