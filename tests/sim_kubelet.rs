@@ -881,3 +881,135 @@ async fn inproc_runtime_serves_metrics_on_the_pod_ip() {
     delete_queue(&queue);
     sim.stop().await;
 }
+
+/// The broker connections behind the consumers of `queue`: one per distinct connection, as
+/// `rabbitmqctl` maps each consumer's channel to its connection.
+fn consumer_connections(queue: &str) -> (usize, std::collections::HashSet<String>) {
+    let consumers = rabbitmqctl(&[
+        "list_consumers",
+        "-q",
+        "--no-table-headers",
+        "queue_name",
+        "channel_pid",
+    ]);
+    let channels: Vec<String> = String::from_utf8_lossy(&consumers.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut cols = l.split('\t');
+            (cols.next()? == queue).then(|| cols.next().unwrap_or("").trim().to_string())
+        })
+        .collect();
+    let listed = rabbitmqctl(&[
+        "list_channels",
+        "-q",
+        "--no-table-headers",
+        "pid",
+        "connection",
+    ]);
+    let text = String::from_utf8_lossy(&listed.stdout).to_string();
+    let conns = text
+        .lines()
+        .filter_map(|l| {
+            let mut cols = l.split('\t');
+            let ch = cols.next()?.trim();
+            channels
+                .iter()
+                .any(|c| c == ch)
+                .then(|| cols.next().unwrap_or("").trim().to_string())
+        })
+        .collect();
+    (channels.len(), conns)
+}
+
+/// `--runtime inproc` agents share one broker connection (a channel each), and an agent that
+/// leaves closes only its channel: its task goes back to the queue with its checkpoint and
+/// another agent, on the same connection, takes it up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inproc_agents_share_one_connection_and_requeue_on_delete() {
+    if !require_broker("inproc_agents_share_one_connection_and_requeue_on_delete") {
+        return;
+    }
+    let sim = sim_with(|o| o.runtime = RuntimeKind::Inproc).await;
+    broker_secret(&sim.client).await;
+    let queue = unique_queue("inproc-shared");
+    seed(&queue, 1, 200, 200, None);
+    let names = ["shared-a", "shared-b", "shared-c"];
+    for n in names {
+        create(
+            &sim.client,
+            agent_pod(n, &queue, &["--idle-exit", "0s"], "Never"),
+        )
+        .await;
+    }
+    for n in names {
+        wait_pod(&sim.client, n, "Ready", |p| {
+            cond(&status(p), "Ready")["status"] == "True"
+        })
+        .await;
+    }
+    let deadline = Instant::now() + WAIT;
+    let (consumers, conns) = loop {
+        let (consumers, conns) = consumer_connections(&queue);
+        if consumers == names.len() || Instant::now() > deadline {
+            break (consumers, conns);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(consumers, names.len(), "one consumer per agent");
+    assert_eq!(conns.len(), 1, "one shared connection: {conns:?}");
+
+    // Whoever holds the task is deleted: it checkpoints, gives the task back and exits 143.
+    let pvc = sim.pvc_dir("agent-checkpoints");
+    let busy = |name: &str| {
+        std::fs::read_to_string(pvc.join(format!("agent-{name}.json")))
+            .ok()
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            .and_then(|s| s["current_tasks"].as_array().cloned())
+            .unwrap_or_default()
+    };
+    let deadline = Instant::now() + WAIT;
+    let (holder, task) = loop {
+        if let Some((n, t)) = names
+            .iter()
+            .find_map(|n| busy(n).first().map(|t| (*n, t.clone())))
+        {
+            break (n, t);
+        }
+        assert!(Instant::now() < deadline, "no agent took the task");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let history = History::start(&sim.client, holder).await;
+    let pods: Api<Pod> = Api::namespaced(sim.client.clone(), NS);
+    pods.delete(holder, &DeleteParams::default()).await.unwrap();
+    wait_gone(&sim.client, holder).await;
+    let p = history.last().await;
+    assert_eq!(container(&p)["state"]["terminated"]["exitCode"], 143);
+    assert_eq!(
+        files_in(&pvc.join("tasks")).len(),
+        1,
+        "the task's checkpoint"
+    );
+
+    // The same task resumes on one of the others, over the connection that is still open.
+    let deadline = Instant::now() + WAIT;
+    while !names
+        .iter()
+        .filter(|n| **n != holder)
+        .any(|n| busy(n).contains(&task))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the requeued task was not taken up again"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (consumers, conns) = consumer_connections(&queue);
+    assert_eq!(consumers, names.len() - 1);
+    assert_eq!(conns.len(), 1, "{conns:?}");
+    for n in names.iter().filter(|n| **n != holder) {
+        pods.delete(n, &DeleteParams::default()).await.unwrap();
+        wait_gone(&sim.client, n).await;
+    }
+    delete_queue(&queue);
+    sim.stop().await;
+}

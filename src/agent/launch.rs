@@ -12,6 +12,7 @@ use super::executor::{HttpExecutor, SimExecutor};
 use super::telemetry::{self, Metrics, Server};
 use super::worker::{self, AgentError, Config, Exit};
 use crate::cli::{AgentArgs, ExecutorKind};
+use crate::queue::amqp::BrokerPool;
 use crate::queue::topology::Topology;
 
 /// The agent's identity: the flag, else the first of these variables that is set.
@@ -43,6 +44,7 @@ pub struct Agent {
     store: Store,
     metrics: Arc<Metrics>,
     server: Server,
+    pool: Option<Arc<BrokerPool>>,
 }
 
 impl Agent {
@@ -113,7 +115,15 @@ impl Agent {
             store,
             metrics,
             server,
+            pool: None,
         })
+    }
+
+    /// Consumes on a channel of a connection from `pool` (shared with the pool's other users)
+    /// instead of opening a connection of its own.
+    pub fn with_broker_pool(mut self, pool: Arc<BrokerPool>) -> Self {
+        self.pool = Some(pool);
+        self
     }
 
     pub fn index(&self) -> &str {
@@ -138,10 +148,11 @@ impl Agent {
             store,
             metrics,
             server,
+            pool,
         } = self;
         let result = match exec {
-            Exec::Sim(e) => worker::run(cfg, e, store, metrics, shutdown).await,
-            Exec::Http(e) => worker::run(cfg, e, store, metrics, shutdown).await,
+            Exec::Sim(e) => worker::run(cfg, e, store, metrics, pool, shutdown).await,
+            Exec::Http(e) => worker::run(cfg, e, store, metrics, pool, shutdown).await,
         };
         server.stop();
         result

@@ -26,7 +26,7 @@ use super::checkpoint::{AgentRecord, AgentState, Checkpoint, ResultStatus, Store
 use super::executor::{Executor, hold_memory};
 use super::telemetry::{InflightGuard, Metrics, Status};
 use crate::queue::QueueError;
-use crate::queue::amqp::{Broker, publish_durably};
+use crate::queue::amqp::{Broker, BrokerPool, publish_durably};
 use crate::queue::task::Task;
 use crate::queue::topology::{Topology, attempts, with_attempts, with_reason};
 
@@ -152,6 +152,12 @@ struct Ctx<E> {
     metrics: Arc<Metrics>,
     breaker: Mutex<Breaker>,
     record: Mutex<AgentRecord>,
+    /// A connection shared with other agents of this process, instead of one of its own.
+    pool: Option<Arc<BrokerPool>>,
+    /// Wakes the state writer when the record changed.
+    record_changed: tokio::sync::Notify,
+    /// The `updated_at` of the record last saved.
+    written: Mutex<Option<jiff::Timestamp>>,
 }
 
 impl<E> Ctx<E> {
@@ -159,10 +165,19 @@ impl<E> Ctx<E> {
         &self.cfg.index
     }
 
+    async fn connect(&self) -> Result<Broker, QueueError> {
+        match &self.pool {
+            Some(pool) => pool.get(&self.cfg.url).await,
+            None => Broker::connect(&self.cfg.url, &format!("fleetctl-agent-{}", self.idx())).await,
+        }
+    }
+
     fn update_record(&self, f: impl FnOnce(&mut AgentRecord)) {
         let mut r = self.record.lock().unwrap_or_else(|e| e.into_inner());
         f(&mut r);
         r.updated_at = jiff::Timestamp::now();
+        drop(r);
+        self.record_changed.notify_one();
     }
 
     async fn write_record(&self) {
@@ -173,9 +188,14 @@ impl<E> Ctx<E> {
             .clone();
         let store = self.store.clone();
         let idx = self.cfg.index.clone();
+        let at = snapshot.updated_at;
         let res = tokio::task::spawn_blocking(move || store.save_agent(&snapshot)).await;
-        if let Ok(Err(e)) = res {
-            warn!(agent_index = %idx, error = %e, "agent_state_not_saved");
+        match res {
+            Ok(Ok(())) => {
+                *self.written.lock().unwrap_or_else(|e| e.into_inner()) = Some(at);
+            }
+            Ok(Err(e)) => warn!(agent_index = %idx, error = %e, "agent_state_not_saved"),
+            Err(_) => {}
         }
     }
 
@@ -186,11 +206,14 @@ impl<E> Ctx<E> {
 }
 
 /// Runs the agent until it exits by idle, max-tasks or a signal (`shutdown` turning true).
+/// With `pool`, the agent consumes on a channel of a connection from the pool rather than on
+/// a connection of its own; nothing else changes.
 pub async fn run<E: Executor>(
     cfg: Config,
     exec: E,
     store: Store,
     metrics: Arc<Metrics>,
+    pool: Option<Arc<BrokerPool>>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<Exit, AgentError> {
     let now = jiff::Timestamp::now();
@@ -213,6 +236,9 @@ pub async fn run<E: Executor>(
         metrics,
         breaker: Mutex::new(Breaker::default()),
         record: Mutex::new(record),
+        pool,
+        record_changed: tokio::sync::Notify::new(),
+        written: Mutex::new(None),
     });
     ctx.write_record().await;
     let writer = tokio::spawn(record_writer(ctx.clone()));
@@ -233,21 +259,21 @@ pub async fn run<E: Executor>(
     result
 }
 
-/// Rewrites the agent's state file once a second when it has changed, so counters there stay
-/// current without a write per task, and an idle agent writes (and fsyncs) nothing.
+/// Rewrites the agent's state file when it has changed, at most once a second, so counters
+/// there stay current without a write per task, and an idle agent neither writes (nor fsyncs)
+/// nor wakes.
 async fn record_writer<E>(ctx: Arc<Ctx<E>>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    let mut written: Option<jiff::Timestamp> = None;
     loop {
-        tick.tick().await;
+        ctx.record_changed.notified().await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
         let at = ctx
             .record
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .updated_at;
-        if written != Some(at) {
+        // A state change already saved (set_state writes at once) is not written again.
+        if *ctx.written.lock().unwrap_or_else(|e| e.into_inner()) != Some(at) {
             ctx.write_record().await;
-            written = Some(at);
         }
     }
 }
@@ -306,7 +332,7 @@ async fn connect_initial<E>(
     let deadline = Instant::now() + ctx.cfg.connect_timeout;
     let mut backoff = Duration::from_millis(250);
     loop {
-        match Broker::connect(&ctx.cfg.url, &format!("fleetctl-agent-{}", ctx.idx())).await {
+        match ctx.connect().await {
             Ok(b) => {
                 info!(agent_index = %ctx.idx(), broker = %b.masked_url(), "broker_connected");
                 return Ok(Some(b));
@@ -339,7 +365,7 @@ async fn reconnect<E>(ctx: &Arc<Ctx<E>>, shutdown: &mut watch::Receiver<bool>) -
             _ = tokio::time::sleep(backoff) => {}
             _ = stopped(shutdown) => return None,
         }
-        match Broker::connect(&ctx.cfg.url, &format!("fleetctl-agent-{}", ctx.idx())).await {
+        match ctx.connect().await {
             Ok(b) => {
                 info!(agent_index = %ctx.idx(), broker = %b.masked_url(), "broker_connected");
                 return Some(b);
@@ -417,7 +443,9 @@ async fn session<E: Executor>(
                 Some(Err(e)) => break SessionEnd::Lost(broker.target().scrub(&e.to_string())),
                 None => break SessionEnd::Lost("the broker cancelled the consumer".into()),
             },
-            _ = tick.tick() => {
+            // Only an agent that may exit on its own needs the tick: with --idle-exit 0s and
+            // consumption on, it would only wake an idle agent ten times a second.
+            _ = tick.tick(), if !consuming || !ctx.cfg.idle_exit.is_zero() => {
                 if !consuming && tasks.is_empty() {
                     break SessionEnd::Exit(Exit::MaxTasks);
                 }

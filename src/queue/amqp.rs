@@ -1,7 +1,10 @@
 //! The RabbitMQ client: connect with errors an operator can act on, declare the topology,
 //! read a queue's depth, and seed tasks with publisher confirms.
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -24,10 +27,22 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// AMQP delivery mode 2: the broker writes the message to disk (with a durable queue).
 const PERSISTENT: u8 = 2;
 
-/// An open connection to one broker, with the identity used in its error messages.
+/// An open connection to one broker, with the identity used in its error messages. The
+/// connection is either its own (closed by [`Broker::close`]) or leased from a [`BrokerPool`]
+/// (closing gives the lease back and leaves the connection to the others).
 pub struct Broker {
-    conn: Connection,
+    conn: Arc<Connection>,
     target: Target,
+    lease: Option<Lease>,
+}
+
+/// One user of a pooled connection; counted down when dropped.
+struct Lease(Arc<AtomicUsize>);
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// A queue's depth as a passive declare reports it: ready messages only (unacked ones are not
@@ -60,6 +75,10 @@ impl Broker {
     /// Connects to `url`, naming the connection `name` in the broker's management views.
     pub async fn connect(url: &str, name: &str) -> Result<Self, QueueError> {
         let (uri, target) = parse_url(url)?;
+        Self::connect_uri(uri, target, name).await
+    }
+
+    async fn connect_uri(uri: AMQPUri, target: Target, name: &str) -> Result<Self, QueueError> {
         let props = ConnectionProperties::default().with_connection_name(name.into());
         let conn = match tokio::time::timeout(CONNECT_TIMEOUT, Connection::connect_uri(uri, props))
             .await
@@ -73,7 +92,16 @@ impl Broker {
                 });
             }
         };
-        Ok(Self { conn, target })
+        Ok(Self {
+            conn: Arc::new(conn),
+            target,
+            lease: None,
+        })
+    }
+
+    /// Whether the connection is shared with other users of a [`BrokerPool`].
+    pub fn is_shared(&self) -> bool {
+        self.lease.is_some()
     }
 
     /// The broker's URL with its password masked.
@@ -127,10 +155,162 @@ impl Broker {
     }
 
     /// Closes the connection politely; errors on the way out change nothing, and a broker that
-    /// no longer answers gets 5 seconds.
+    /// no longer answers gets 5 seconds. A pooled connection stays open for its other users:
+    /// only the lease is given back.
     pub async fn close(self) {
+        if self.lease.is_some() {
+            return;
+        }
         let _ =
             tokio::time::timeout(Duration::from_secs(5), self.conn.close(200, "bye".into())).await;
+    }
+}
+
+/// Users a pooled connection takes before the pool opens another one: well under RabbitMQ's
+/// default `channel_max` of 2047, since each user holds a channel.
+/// lapin looks at every channel of a connection for each frame it sends, so that a connection
+/// with many more users spends its I/O thread on bookkeeping.
+pub const POOL_USERS_PER_CONNECTION: usize = 250;
+
+/// The largest frame a pooled connection asks for (unless the URL asks for less). lapin keeps
+/// 32 frames of buffer each way per connection: 2 MiB at this size instead of 8 MiB at
+/// RabbitMQ's 128 KiB. Larger messages are split into more frames.
+pub const POOL_FRAME_MAX: u32 = 32 * 1024;
+
+/// After a failed connection attempt, callers within this window get the same error without a
+/// new attempt, so that thousands of users of a down broker do not each dial it.
+const POOL_FAILURE_MEMO: Duration = Duration::from_millis(200);
+
+/// Connections shared by many users of the same broker URL (the sim's in-process agents): a
+/// channel each instead of a connection, its I/O thread and its buffers each. A connection
+/// that is no longer connected is replaced by the next [`BrokerPool::get`].
+pub struct BrokerPool {
+    name: String,
+    per_connection: usize,
+    urls: tokio::sync::Mutex<HashMap<String, PoolEntry>>,
+}
+
+impl std::fmt::Debug for BrokerPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrokerPool")
+            .field("name", &self.name)
+            .field("per_connection", &self.per_connection)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct PoolEntry {
+    conns: Vec<(Arc<Connection>, Target, Arc<AtomicUsize>)>,
+    failed: Option<(Instant, MaskedFailure)>,
+}
+
+#[derive(Clone)]
+struct MaskedFailure {
+    url: String,
+    reason: String,
+}
+
+/// Which pooled connection takes the next user: the first with room, if any.
+fn pick_slot(users: &[usize], per_connection: usize) -> Option<usize> {
+    users.iter().position(|&n| n < per_connection)
+}
+
+impl BrokerPool {
+    /// A pool whose connections are named `name` in the broker's management views.
+    pub fn new(name: &str) -> Self {
+        Self::with_capacity(name, POOL_USERS_PER_CONNECTION)
+    }
+
+    /// As [`BrokerPool::new`], with at most `per_connection` users on one connection.
+    pub fn with_capacity(name: &str, per_connection: usize) -> Self {
+        Self {
+            name: name.to_string(),
+            per_connection: per_connection.max(1),
+            urls: tokio::sync::Mutex::default(),
+        }
+    }
+
+    /// A connection to `url`: a pooled one with room, else a new one. Errors are those of
+    /// [`Broker::connect`].
+    pub async fn get(&self, url: &str) -> Result<Broker, QueueError> {
+        let mut urls = self.urls.lock().await;
+        let entry = urls.entry(url.to_string()).or_default();
+        entry.conns.retain(|(c, _, _)| c.status().connected());
+        let users: Vec<usize> = entry
+            .conns
+            .iter()
+            .map(|(_, _, n)| n.load(Ordering::Relaxed))
+            .collect();
+        if let Some(i) = pick_slot(&users, self.per_connection) {
+            let (conn, target, n) = &entry.conns[i];
+            n.fetch_add(1, Ordering::Relaxed);
+            return Ok(Broker {
+                conn: conn.clone(),
+                target: target.clone(),
+                lease: Some(Lease(n.clone())),
+            });
+        }
+        if let Some((at, f)) = &entry.failed
+            && at.elapsed() < POOL_FAILURE_MEMO
+        {
+            return Err(QueueError::Unreachable {
+                url: f.url.clone(),
+                reason: f.reason.clone(),
+            });
+        }
+        let (mut uri, target) = parse_url(url)?;
+        let frame_max = uri
+            .query
+            .frame_max
+            .filter(|f| *f != 0)
+            .unwrap_or(POOL_FRAME_MAX);
+        uri.query.frame_max = Some(frame_max.min(POOL_FRAME_MAX));
+        match Broker::connect_uri(uri, target, &self.name).await {
+            Ok(b) => {
+                entry.failed = None;
+                let n = Arc::new(AtomicUsize::new(1));
+                entry
+                    .conns
+                    .push((b.conn.clone(), b.target.clone(), n.clone()));
+                Ok(Broker {
+                    lease: Some(Lease(n)),
+                    ..b
+                })
+            }
+            Err(QueueError::Unreachable { url, reason }) => {
+                let f = MaskedFailure { url, reason };
+                entry.failed = Some((Instant::now(), f.clone()));
+                Err(QueueError::Unreachable {
+                    url: f.url,
+                    reason: f.reason,
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Open connections and their users, over every URL.
+    pub async fn connections(&self) -> Vec<usize> {
+        let urls = self.urls.lock().await;
+        urls.values()
+            .flat_map(|e| e.conns.iter())
+            .filter(|(c, _, _)| c.status().connected())
+            .map(|(_, _, n)| n.load(Ordering::Relaxed))
+            .collect()
+    }
+
+    /// Closes every pooled connection (their users' channels go with them).
+    pub async fn close_all(&self) {
+        let conns: Vec<Arc<Connection>> = {
+            let mut urls = self.urls.lock().await;
+            urls.drain()
+                .flat_map(|(_, e)| e.conns.into_iter().map(|(c, _, _)| c))
+                .collect()
+        };
+        for c in conns {
+            let _ = tokio::time::timeout(Duration::from_secs(5), c.close(200, "bye".into())).await;
+        }
     }
 }
 
@@ -347,4 +527,30 @@ pub async fn seed(
         interrupted,
         error,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_connection_with_room_takes_the_user() {
+        assert_eq!(pick_slot(&[], 2), None);
+        assert_eq!(pick_slot(&[2, 1], 2), Some(1));
+        assert_eq!(pick_slot(&[0, 1], 2), Some(0));
+        assert_eq!(pick_slot(&[2, 2], 2), None);
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_broker_is_dialled_once_per_window() {
+        // Nothing listens on port 1: connection refused at once.
+        let pool = BrokerPool::new("test");
+        let url = "amqp://guest:secret@127.0.0.1:1/%2f";
+        let first = pool.get(url).await.err().expect("port 1 refuses");
+        let second = pool.get(url).await.err().expect("still down");
+        assert!(matches!(first, QueueError::Unreachable { .. }), "{first}");
+        assert_eq!(first.to_string(), second.to_string());
+        assert!(!first.to_string().contains("secret"), "{first}");
+        assert!(pool.connections().await.is_empty());
+    }
 }

@@ -127,6 +127,15 @@ impl Expectations {
     }
 }
 
+/// Whether a cached object's controller owner is a ReplicaSet.
+fn controlled_by_replicaset(o: &DynamicObject) -> bool {
+    o.metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|r| r.controller == Some(true) && r.kind == "ReplicaSet")
+}
+
 fn controller_uid(o: &Value) -> Option<&str> {
     o["metadata"]["ownerReferences"]
         .as_array()?
@@ -166,7 +175,21 @@ pub fn spawn(ctx: &Ctx) -> Vec<JoinHandle<()>> {
                     .filter_map(|o| serde_json::to_value(o.as_ref()).ok())
                     .collect()
             };
-            let (deps, rss, pods) = (values(&deps), values(&rss), values(&pods));
+            // Only pods a ReplicaSet controls matter here: converting every other pod of a big
+            // cluster on every change would cost O(pods) per event.
+            let rs_pods = |s: &kube::runtime::reflector::Store<DynamicObject>| -> Vec<Value> {
+                s.state()
+                    .iter()
+                    .filter(|o| controlled_by_replicaset(o))
+                    .filter_map(|o| serde_json::to_value(o.as_ref()).ok())
+                    .collect()
+            };
+            let (deps, rss) = (values(&deps), values(&rss));
+            let pods = if rss.is_empty() {
+                vec![]
+            } else {
+                rs_pods(&pods)
+            };
             sync_deployments(&c, &dep_ar, &rs_ar, &deps, &rss).await;
             sync_replicasets(&c, &rs_ar, &pod_ar, &rss, &pods, &mut exp).await;
         }

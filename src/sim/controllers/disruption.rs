@@ -282,6 +282,15 @@ pub fn spawn(ctx: &Ctx) -> Vec<JoinHandle<()>> {
             let _ = tokio::time::timeout(Duration::from_secs(5), changed.notified()).await;
             tokio::time::sleep(Duration::from_millis(50)).await;
             let now = Timestamp::now();
+            let budgets = pdbs.state();
+            if budgets.is_empty() {
+                continue;
+            }
+            // Only pods in a namespace with a budget are looked at.
+            let namespaces: std::collections::HashSet<String> = budgets
+                .iter()
+                .map(|b| b.metadata.namespace.clone().unwrap_or_default())
+                .collect();
             let by_uid =
                 |s: &kube::runtime::reflector::Store<DynamicObject>| -> HashMap<String, Value> {
                     s.state()
@@ -331,6 +340,7 @@ pub fn spawn(ctx: &Ctx) -> Vec<JoinHandle<()>> {
             let all_pods: Vec<(String, PodView)> = pods
                 .state()
                 .iter()
+                .filter(|p| namespaces.contains(p.metadata.namespace.as_deref().unwrap_or("")))
                 .filter_map(|p| {
                     let v = serde_json::to_value(p.as_ref()).ok()?;
                     Some((
@@ -339,7 +349,7 @@ pub fn spawn(ctx: &Ctx) -> Vec<JoinHandle<()>> {
                     ))
                 })
                 .collect();
-            for pdb in pdbs.state() {
+            for pdb in budgets {
                 let Ok(v) = serde_json::to_value(pdb.as_ref()) else {
                     continue;
                 };

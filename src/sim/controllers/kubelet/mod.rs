@@ -81,6 +81,8 @@ struct Kubelet {
     recorder: Recorder,
     http: reqwest::Client,
     usage: Mutex<HashMap<String, Usage>>,
+    /// Broker connections shared by the in-process agents.
+    brokers: Arc<crate::queue::amqp::BrokerPool>,
 }
 
 enum Control {
@@ -107,6 +109,7 @@ pub fn spawn(ctx: Ctx) -> tokio::task::JoinHandle<()> {
             .build()
             .unwrap_or_default(),
         usage: Mutex::default(),
+        brokers: Arc::new(crate::queue::amqp::BrokerPool::new("fleetctl-sim-inproc")),
     });
     tokio::spawn(run(kl, ctx.shutdown.clone()))
 }
@@ -183,6 +186,8 @@ async fn run(kl: Arc<Kubelet>, mut shutdown: watch::Receiver<bool>) {
         warn!("kubelet_shutdown_timeout");
         tasks.abort_all();
     }
+    // The agents that shared them are gone; a process runtime never opened any.
+    kl.brokers.close_all().await;
 }
 
 fn on_pod(
@@ -666,6 +671,7 @@ impl Worker {
             argv,
             env: vars,
             log: self.log_path(&spec.name, c.restart_count),
+            brokers: self.kl.brokers.clone(),
         };
         let first = !c.ever_started;
         match runtime::start(self.kl.opts.runtime, &self.kl.opts.agent_exe, launch) {

@@ -2,7 +2,9 @@
 //! line and given the pod's environment, listening on the pod's IP like a process would.
 //! SIGTERM is the agent's own shutdown signal (it checkpoints, requeues and exits 0); SIGKILL
 //! aborts the task (exit 137), which drops its broker connection as a killed process would.
-//! Its memory is what its tasks hold (`memory_mb`).
+//! Its memory is what its tasks hold (`memory_mb`). In-process agents share their broker
+//! connections (a channel each, see [`crate::queue::amqp::BrokerPool`]): a connection each
+//! would cost an I/O thread and megabytes of buffers per pod.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -63,6 +65,7 @@ pub fn start(l: Launch) -> Result<Started, StartError> {
     let slot = metrics.clone();
     let log = l.log.clone();
     let argv = l.argv.clone();
+    let brokers = l.brokers.clone();
     let task = tokio::spawn(async move {
         let cli = match Cli::try_parse_from(
             std::iter::once("fleetctl".to_string()).chain(argv.iter().cloned()),
@@ -99,6 +102,7 @@ pub fn start(l: Launch) -> Result<Started, StartError> {
                 return code;
             }
         };
+        let agent = agent.with_broker_pool(brokers);
         let _ = slot.set(agent.metrics());
         match agent.run(stop_rx).await {
             Ok(exit) => i32::from(exit.code()),

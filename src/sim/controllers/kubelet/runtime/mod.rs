@@ -23,6 +23,8 @@ pub struct Launch {
     pub env: Vec<(String, String)>,
     /// Where stdout and stderr go.
     pub log: PathBuf,
+    /// The broker connections in-process agents share (the process runtime ignores it).
+    pub brokers: std::sync::Arc<crate::queue::amqp::BrokerPool>,
 }
 
 /// How a container ended.
