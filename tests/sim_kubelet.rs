@@ -795,10 +795,11 @@ async fn kubectl_drain_respects_the_pdb_and_loses_no_task() {
     );
     assert!(drain.try_wait().unwrap().is_none(), "drain ended early");
     // A second agent becomes healthy on the other node: the controller allows one disruption,
-    // the eviction goes through, and this agent takes over the requeued task.
+    // the eviction goes through, and this agent takes over the requeued task. It waits 15 s
+    // idle before leaving: kubectl drain retries an eviction only every 5 s.
     create(
         &sim.client,
-        agent_pod("resumer", &queue, &["--idle-exit", "3s"], "Never"),
+        agent_pod("resumer", &queue, &["--idle-exit", "15s"], "Never"),
     )
     .await;
     let out = tokio::task::spawn_blocking(move || drain.wait_with_output())
