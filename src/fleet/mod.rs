@@ -2,7 +2,8 @@
 //!
 //! - [`scaling`]: KEDA ScaledJob arithmetic (SPEC-k8s.md §1.2), shared by the local cluster's
 //!   scaler and the console's prediction of the next scale.
-//! - [`model`]: slim cluster objects, the fleets they make up, and their history.
+//! - [`objects`]: the slim cluster objects, read from wire JSON (`from_json`).
+//! - [`model`]: the fleets those objects make up, and their history (it re-exports `objects`).
 //! - [`delta`]: the changes watchers report, and how the model folds them in.
 //! - [`health`]: findings about a fleet.
 //! - [`status`]: the per-fleet summary `fleetctl status` prints (a stable JSON shape).
@@ -10,5 +11,6 @@
 pub mod delta;
 pub mod health;
 pub mod model;
+pub mod objects;
 pub mod scaling;
 pub mod status;
