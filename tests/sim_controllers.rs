@@ -48,13 +48,6 @@ fn kubectl(sim: &RunningSim, args: &[&str]) -> common::Run {
     run
 }
 
-fn kubectl_available() -> bool {
-    std::process::Command::new("kubectl")
-        .args(["version", "--client"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 async fn pods(client: &Client) -> Vec<Pod> {
     Api::<Pod>::namespaced(client.clone(), NS)
         .list(&ListParams::default())
@@ -75,7 +68,11 @@ fn deployment(replicas: i32) -> Deployment {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn deployments_keep_replicas_through_scale_and_are_collected() {
-    if !common::require(kubectl_available(), "deployments_keep_replicas", "kubectl") {
+    if !common::require(
+        common::kubectl_on_path(),
+        "deployments_keep_replicas",
+        "kubectl",
+    ) {
         return;
     }
     let dir = TempDir::new("ctl-deploy");

@@ -24,15 +24,7 @@ use fleetctl::sim::runtime::{RunningSim, SimOptions, start};
 const NS: &str = "agents";
 
 fn ready(test: &str) -> bool {
-    common::require_broker(test)
-        && common::require(
-            std::process::Command::new("kubectl")
-                .args(["version", "--client"])
-                .output()
-                .is_ok_and(|o| o.status.success()),
-            test,
-            "kubectl",
-        )
+    common::require_broker(test) && common::require(common::kubectl_on_path(), test, "kubectl")
 }
 
 struct Cluster {

@@ -61,17 +61,6 @@ const START_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "ag
 // kubectl and the sim
 // ---------------------------------------------------------------------------------------------
 
-/// True when an installed kubectl answers `kubectl version --client`.
-fn kubectl_on_path() -> bool {
-    Command::new("kubectl")
-        .args(["version", "--client"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 /// Reads `r` line by line into `into`, and forwards each line to `tx` while anyone listens.
 fn collect_lines(
     r: impl Read + Send + 'static,
@@ -495,7 +484,7 @@ spec:
 #[test]
 fn get_works_for_every_kind_in_table_json_and_yaml() {
     if !require(
-        kubectl_on_path(),
+        common::kubectl_on_path(),
         "get_works_for_every_kind_in_table_json_and_yaml",
         "kubectl 1.32",
     ) {
@@ -541,7 +530,7 @@ fn get_works_for_every_kind_in_table_json_and_yaml() {
 #[test]
 fn without_keda_the_keda_kinds_are_unknown() {
     if !require(
-        kubectl_on_path(),
+        common::kubectl_on_path(),
         "without_keda_the_keda_kinds_are_unknown",
         "kubectl 1.32",
     ) {
@@ -564,7 +553,7 @@ fn without_keda_the_keda_kinds_are_unknown() {
 #[test]
 fn get_pods_and_jobs_print_the_kubectl_columns() {
     if !require(
-        kubectl_on_path(),
+        common::kubectl_on_path(),
         "get_pods_and_jobs_print_the_kubectl_columns",
         "kubectl 1.32",
     ) {
@@ -597,7 +586,7 @@ fn get_pods_and_jobs_print_the_kubectl_columns() {
 #[test]
 fn get_watch_shows_an_added_configmap() {
     if !require(
-        kubectl_on_path(),
+        common::kubectl_on_path(),
         "get_watch_shows_an_added_configmap",
         "kubectl 1.32",
     ) {
@@ -676,7 +665,7 @@ fn get_watch_shows_an_added_configmap() {
 #[test]
 fn server_side_apply_of_the_manifests_twice_changes_nothing_the_second_time() {
     if !require(
-        kubectl_on_path(),
+        common::kubectl_on_path(),
         "server_side_apply_of_the_manifests_twice_changes_nothing_the_second_time",
         "kubectl 1.32",
     ) {
@@ -773,7 +762,7 @@ fn server_side_apply_of_the_manifests_twice_changes_nothing_the_second_time() {
 #[test]
 fn server_side_apply_conflicts_between_managers_unless_forced() {
     if !require(
-        kubectl_on_path(),
+        common::kubectl_on_path(),
         "server_side_apply_conflicts_between_managers_unless_forced",
         "kubectl 1.32",
     ) {
@@ -827,7 +816,7 @@ fn server_side_apply_conflicts_between_managers_unless_forced() {
 #[test]
 fn client_side_apply_validates_strictly() {
     if !require(
-        kubectl_on_path(),
+        common::kubectl_on_path(),
         "client_side_apply_validates_strictly",
         "kubectl 1.32",
     ) {
@@ -888,7 +877,7 @@ fn client_side_apply_validates_strictly() {
 #[test]
 fn delete_describe_label_annotate_create_job_and_events() {
     if !require(
-        kubectl_on_path(),
+        common::kubectl_on_path(),
         "delete_describe_label_annotate_create_job_and_events",
         "kubectl 1.32",
     ) {
@@ -953,7 +942,7 @@ fn delete_describe_label_annotate_create_job_and_events() {
 #[test]
 fn bad_input_gets_the_status_error_kubectl_shows_and_the_server_keeps_serving() {
     if !require(
-        kubectl_on_path(),
+        common::kubectl_on_path(),
         "bad_input_gets_the_status_error_kubectl_shows_and_the_server_keeps_serving",
         "kubectl 1.32",
     ) {
@@ -1061,7 +1050,7 @@ spec:
 #[test]
 fn create_generators_send_protobuf_and_the_objects_are_created() {
     if !require(
-        kubectl_on_path(),
+        common::kubectl_on_path(),
         "create_generators_send_protobuf_and_the_objects_are_created",
         "kubectl 1.32",
     ) {
@@ -1107,7 +1096,7 @@ fn create_generators_send_protobuf_and_the_objects_are_created() {
 #[test]
 fn version_reports_a_1_32_server() {
     if !require(
-        kubectl_on_path(),
+        common::kubectl_on_path(),
         "version_reports_a_1_32_server",
         "kubectl 1.32",
     ) {

@@ -310,16 +310,6 @@ async fn wait_busy(pvc: &Path, index: &str) {
     }
 }
 
-fn kubectl_on_path() -> bool {
-    Command::new("kubectl")
-        .args(["version", "--client"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 fn kubectl(sim: &Sim) -> Command {
     let mut c = Command::new("kubectl");
     c.env("KUBECONFIG", sim.dir.path().join("kubeconfig"))
@@ -469,7 +459,11 @@ async fn unschedulable_and_cordon() {
         Some("default-scheduler")
     );
 
-    if !require(kubectl_on_path(), "unschedulable_and_cordon", "kubectl") {
+    if !require(
+        common::kubectl_on_path(),
+        "unschedulable_and_cordon",
+        "kubectl",
+    ) {
         sim.stop().await;
         return;
     }
@@ -717,7 +711,7 @@ async fn pressure_eviction_shape() {
 async fn kubectl_drain_respects_the_pdb_and_loses_no_task() {
     if !require_broker("kubectl_drain_respects_the_pdb_and_loses_no_task")
         || !require(
-            kubectl_on_path(),
+            common::kubectl_on_path(),
             "kubectl_drain_respects_the_pdb_and_loses_no_task",
             "kubectl",
         )

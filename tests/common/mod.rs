@@ -273,3 +273,14 @@ pub async fn sim(
         .unwrap();
     (sim, client)
 }
+
+/// True when an installed kubectl answers `kubectl version --client`.
+pub fn kubectl_on_path() -> bool {
+    Command::new("kubectl")
+        .args(["version", "--client"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
