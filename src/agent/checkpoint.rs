@@ -8,8 +8,11 @@
 //!   a delivery whose successful result already exists is acked without running it again.
 //! - `agent-<index>.json`: the agent's own state, for operators and the console.
 //!
-//! Every write is atomic: a temporary file in the same directory, fsync, rename, fsync of the
-//! directory. A reader sees the old file or the new one, never a torn one.
+//! Every write is atomic: a temporary file in the same directory, renamed over the old one, so a
+//! reader sees the old file or the new one, never a torn one. Checkpoints and results are also
+//! durable (the file and the directory are fsynced before the write returns); the agent's own
+//! file is for operators to read and is not fsynced: a crash may lose its last counters, never
+//! a task's progress.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -87,8 +90,10 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens `root`, creating its subdirectories, and proves it writable by writing and
-    /// removing a probe file. The error names the directory.
+    /// Opens `root`, creating its subdirectories, and checks that this process may write there
+    /// (permissions and a read-only mount, as `access(2)` sees them) without writing a probe
+    /// file: thousands of agents starting on one shared volume would otherwise contend on its
+    /// directory. The error names the directory.
     pub fn open(root: &Path) -> Result<Self, String> {
         let store = Self {
             root: root.to_path_buf(),
@@ -102,9 +107,9 @@ impl Store {
         for dir in [store.tasks_dir(), store.results_dir()] {
             fs::create_dir_all(&dir).map_err(fail)?;
         }
-        let probe = root.join(format!(".probe-{}", Uuid::new_v4().simple()));
-        write_atomic(&probe, b"ok").map_err(fail)?;
-        fs::remove_file(&probe).map_err(fail)?;
+        for dir in [root.to_path_buf(), store.tasks_dir(), store.results_dir()] {
+            writable(&dir).map_err(fail)?;
+        }
         Ok(store)
     }
 
@@ -155,8 +160,10 @@ impl Store {
         write_json(&self.result_path(r.task_id), r)
     }
 
+    /// Atomic but not fsynced (see the module's doc).
     pub fn save_agent(&self, a: &AgentRecord) -> io::Result<()> {
-        write_json(&self.agent_path(&a.index), a)
+        let bytes = serde_json::to_vec_pretty(a).map_err(io::Error::other)?;
+        replace(&self.agent_path(&a.index), &bytes, false)
     }
 }
 
@@ -191,17 +198,42 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
     write_atomic(path, &bytes)
 }
 
+/// Whether this process may create files in `dir` (`access(2)` with `W_OK`: permissions and a
+/// read-only mount).
+fn writable(dir: &Path) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in the path"))?;
+    // SAFETY: `c` is a valid NUL-terminated string that outlives the call.
+    if unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 /// Temp file in the same directory, fsync, rename over `path`, fsync the directory.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    replace(path, bytes, true)
+}
+
+/// Temp file in the same directory, renamed over `path`; with `durable`, the file is fsynced
+/// before the rename and the directory after it.
+fn replace(path: &Path, bytes: &[u8], durable: bool) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{name}.{}.tmp", Uuid::new_v4().simple()));
     let result = (|| {
         let mut f = File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
+        if durable {
+            f.sync_all()?;
+        }
         fs::rename(&tmp, path)?;
-        File::open(dir)?.sync_all()
+        if durable {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(())
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
