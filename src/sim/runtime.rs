@@ -202,6 +202,7 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
             client,
             opts: Arc::new(copts),
             shutdown: rx.clone(),
+            pods: controllers::informer::Pods::new(),
         }));
     }
     Ok(RunningSim {

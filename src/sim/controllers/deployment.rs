@@ -127,10 +127,11 @@ impl Expectations {
     }
 }
 
-/// Whether a cached object's controller owner is a ReplicaSet.
-fn controlled_by_replicaset(o: &DynamicObject) -> bool {
-    o.metadata
-        .owner_references
+/// Whether an object's controller owner is a ReplicaSet.
+fn controlled_by_replicaset(
+    m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) -> bool {
+    m.owner_references
         .iter()
         .flatten()
         .any(|r| r.controller == Some(true) && r.kind == "ReplicaSet")
@@ -161,8 +162,8 @@ pub fn spawn(ctx: &Ctx) -> Vec<JoinHandle<()>> {
     };
     let (deps, t1) = cache(ctx, &dep_ar, changed.clone());
     let (rss, t2) = cache(ctx, &rs_ar, changed.clone());
-    let (pods, t3) = cache(ctx, &pod_ar, changed.clone());
-    tasks.extend([t1, t2, t3]);
+    ctx.pods.notify_on_change(changed.clone());
+    tasks.extend([t1, t2]);
     let c = ctx.clone();
     tasks.push(ctx.spawn(async move {
         let mut exp = Expectations::default();
@@ -177,18 +178,16 @@ pub fn spawn(ctx: &Ctx) -> Vec<JoinHandle<()>> {
             };
             // Only pods a ReplicaSet controls matter here: converting every other pod of a big
             // cluster on every change would cost O(pods) per event.
-            let rs_pods = |s: &kube::runtime::reflector::Store<DynamicObject>| -> Vec<Value> {
-                s.state()
-                    .iter()
-                    .filter(|o| controlled_by_replicaset(o))
-                    .filter_map(|o| serde_json::to_value(o.as_ref()).ok())
-                    .collect()
-            };
             let (deps, rss) = (values(&deps), values(&rss));
-            let pods = if rss.is_empty() {
+            let pods: Vec<Value> = if rss.is_empty() {
                 vec![]
             } else {
-                rs_pods(&pods)
+                c.pods
+                    .state()
+                    .iter()
+                    .filter(|p| controlled_by_replicaset(&p.metadata))
+                    .filter_map(|p| serde_json::to_value(p.as_ref()).ok())
+                    .collect()
             };
             sync_deployments(&c, &dep_ar, &rs_ar, &deps, &rss).await;
             sync_replicasets(&c, &rs_ar, &pod_ar, &rss, &pods, &mut exp).await;

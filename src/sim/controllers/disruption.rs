@@ -8,7 +8,7 @@
 //!   (entries the Eviction API wrote, dropped after two minutes).
 //! - `disruptionsAllowed = max(0, currentHealthy − desiredHealthy)`, 0 with no expected pods.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,6 +38,41 @@ pub struct PodView {
 }
 
 impl PodView {
+    /// The same view of a typed pod, without converting it to JSON.
+    pub fn of_pod(pod: &k8s_openapi::api::core::v1::Pod) -> Self {
+        let m = &pod.metadata;
+        PodView {
+            name: m.name.clone().unwrap_or_default(),
+            labels: m
+                .labels
+                .iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            ready: pod
+                .status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .into_iter()
+                .flatten()
+                .any(|c| c.type_ == "Ready" && c.status == "True"),
+            deleting: m.deletion_timestamp.is_some(),
+            controller: m
+                .owner_references
+                .iter()
+                .flatten()
+                .find(|r| r.controller == Some(true))
+                .map(|r| {
+                    (
+                        r.api_version.clone(),
+                        r.kind.clone(),
+                        r.name.clone(),
+                        r.uid.clone(),
+                    )
+                }),
+        }
+    }
+
     pub fn of(pod: &Value) -> Self {
         let m = &pod["metadata"];
         PodView {
@@ -108,11 +143,17 @@ pub enum Computed {
 }
 
 /// The budget's status from its spec, the pods of its namespace and the time.
-pub fn compute(pdb: &Value, pods: &[PodView], scale_of: &ScaleOf<'_>, now: Timestamp) -> Computed {
+pub fn compute<P: std::borrow::Borrow<PodView>>(
+    pdb: &Value,
+    pods: &[P],
+    scale_of: &ScaleOf<'_>,
+    now: Timestamp,
+) -> Computed {
     let selector = LabelSelector::from_json(&pdb["spec"]["selector"]);
     // An empty selector matches every pod in policy/v1.
     let matching: Vec<&PodView> = pods
         .iter()
+        .map(|p| p.borrow())
         .filter(|p| selector.matches(&p.labels))
         .collect();
     let spec = &pdb["spec"];
@@ -266,18 +307,20 @@ pub fn spawn(ctx: &Ctx) -> Vec<JoinHandle<()>> {
         tasks.push(t);
         Some(s)
     };
-    let (Some(pdbs), Some(pods), Some(rss), Some(deps)) = (
+    let (Some(pdbs), Some(rss), Some(deps)) = (
         store("policy/v1", "PodDisruptionBudget"),
-        store("v1", "Pod"),
         store("apps/v1", "ReplicaSet"),
         store("apps/v1", "Deployment"),
     ) else {
         return tasks;
     };
+    ctx.pods.notify_on_change(changed.clone());
     let c = ctx.clone();
     let events = ctx.recorder("controllermanager");
     tasks.push(ctx.spawn(async move {
         let mut reported: HashMap<String, String> = HashMap::new();
+        // uid → (resourceVersion, namespace, view)
+        let mut views: HashMap<String, (String, String, PodView)> = HashMap::new();
         loop {
             let _ = tokio::time::timeout(Duration::from_secs(5), changed.notified()).await;
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -337,28 +380,40 @@ pub fn spawn(ctx: &Ctx) -> Vec<JoinHandle<()>> {
                     }
                 }
             };
-            let all_pods: Vec<(String, PodView)> = pods
-                .state()
+            // Views of the pods in namespaces with a budget, made again only for pods that
+            // changed since the last pass (by resourceVersion).
+            let pods = c.pods.state();
+            let mut seen: HashSet<&str> = HashSet::with_capacity(pods.len());
+            for p in pods
                 .iter()
                 .filter(|p| namespaces.contains(p.metadata.namespace.as_deref().unwrap_or("")))
-                .filter_map(|p| {
-                    let v = serde_json::to_value(p.as_ref()).ok()?;
-                    Some((
-                        p.metadata.namespace.clone().unwrap_or_default(),
-                        PodView::of(&v),
-                    ))
-                })
-                .collect();
+            {
+                let uid = p.metadata.uid.as_deref().unwrap_or_default();
+                let rv = p.metadata.resource_version.as_deref().unwrap_or_default();
+                seen.insert(uid);
+                if views.get(uid).is_none_or(|(r, _, _)| r != rv) {
+                    views.insert(
+                        uid.to_string(),
+                        (
+                            rv.to_string(),
+                            p.metadata.namespace.clone().unwrap_or_default(),
+                            PodView::of_pod(p),
+                        ),
+                    );
+                }
+            }
+            views.retain(|uid, _| seen.contains(uid.as_str()));
+            drop(seen);
             for pdb in budgets {
                 let Ok(v) = serde_json::to_value(pdb.as_ref()) else {
                     continue;
                 };
                 let ns = pdb.metadata.namespace.clone().unwrap_or_default();
                 let name = pdb.metadata.name.clone().unwrap_or_default();
-                let in_ns: Vec<PodView> = all_pods
-                    .iter()
-                    .filter(|(n, _)| *n == ns)
-                    .map(|(_, p)| p.clone())
+                let in_ns: Vec<&PodView> = views
+                    .values()
+                    .filter(|(_, n, _)| *n == ns)
+                    .map(|(_, _, p)| p)
                     .collect();
                 let computed = compute(&v, &in_ns, &scale_of, now);
                 let key = format!("{ns}/{name}");
@@ -542,7 +597,12 @@ mod tests {
 
     #[test]
     fn no_expected_pods_allow_nothing_and_an_unchanged_status_is_not_written() {
-        let c = compute(&pdb(json!({"minAvailable": 0})), &[], &no_scale, t(0));
+        let c = compute(
+            &pdb(json!({"minAvailable": 0})),
+            &[] as &[PodView],
+            &no_scale,
+            t(0),
+        );
         let Computed::Ok { allowed, .. } = c.clone() else {
             panic!()
         };

@@ -17,6 +17,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
 use kube::core::ApiResource;
 use kube::runtime::reflector;
@@ -50,8 +52,7 @@ pub struct Node {
 }
 
 impl Node {
-    fn of(resource: &ApiResource, o: &DynamicObject) -> Self {
-        let m = &o.metadata;
+    fn of(resource: &ApiResource, m: &ObjectMeta) -> Self {
         Node {
             resource: (resource.api_version.clone(), resource.kind.clone()),
             namespace: m.namespace.clone().unwrap_or_default(),
@@ -96,6 +97,12 @@ pub enum Action {
 /// The actions for a set of cached objects.
 pub fn plan(nodes: &[Node]) -> Vec<Action> {
     let uids: HashSet<&str> = nodes.iter().map(|n| n.uid.as_str()).collect();
+    plan_with(nodes, |uid| uids.contains(uid))
+}
+
+/// The actions for `nodes`, where `exists` tells whether an object with that uid is cached
+/// (the nodes may be only the objects that can need an action: see [`needs_a_look`]).
+pub fn plan_with(nodes: &[Node], exists: impl Fn(&str) -> bool) -> Vec<Action> {
     let mut dependents: HashMap<&str, Vec<&Node>> = HashMap::new();
     for n in nodes {
         for (_, _, _, uid) in &n.owners {
@@ -133,9 +140,7 @@ pub fn plan(nodes: &[Node]) -> Vec<Action> {
         }
         if !n.deleting
             && !n.owners.is_empty()
-            && n.owners
-                .iter()
-                .all(|(_, _, _, uid)| !uids.contains(uid.as_str()))
+            && n.owners.iter().all(|(_, _, _, uid)| !exists(uid.as_str()))
         {
             out.push(Action::CollectIfOrphaned(n.clone()));
         }
@@ -143,35 +148,84 @@ pub fn plan(nodes: &[Node]) -> Vec<Action> {
     out
 }
 
+/// Whether an object can need an action: it is being deleted, or it has owners and either
+/// none of them is cached or one of them is being deleted. Everything else (most objects) is
+/// left out of [`plan_with`], so a pass over 10,000 pods allocates for the few that matter.
+pub fn needs_a_look(
+    m: &ObjectMeta,
+    exists: impl Fn(&str) -> bool,
+    deleting: impl Fn(&str) -> bool,
+) -> bool {
+    let owners = m.owner_references.as_deref().unwrap_or_default();
+    m.deletion_timestamp.is_some()
+        || (!owners.is_empty()
+            && (owners.iter().all(|o| !exists(&o.uid)) || owners.iter().any(|o| deleting(&o.uid))))
+}
+
 pub fn spawn(ctx: &Ctx) -> Vec<JoinHandle<()>> {
     let changed = Arc::new(Notify::new());
+    ctx.pods.notify_on_change(changed.clone());
     let mut tasks = Vec::new();
     let mut caches: Vec<(ApiResource, reflector::Store<DynamicObject>)> = Vec::new();
     for (v, k) in KINDS {
         let Some(ar) = resource_of(v, k) else {
             continue;
         };
+        if k == "Pod" {
+            // From the shared pod watch.
+            continue;
+        }
         let (store, task) = cache(ctx, &ar, changed.clone());
         tasks.push(task);
         caches.push((ar, store));
     }
+    let Some(pod_ar) = resource_of("v1", "Pod") else {
+        return tasks;
+    };
     let c = ctx.clone();
     tasks.push(ctx.spawn(async move {
         loop {
             // Changes come in bursts: collect them, then act once.
             let _ = tokio::time::timeout(Duration::from_secs(2), changed.notified()).await;
             tokio::time::sleep(Duration::from_millis(50)).await;
-            let nodes: Vec<Node> = caches
+            let pods = c.pods.state();
+            let others: Vec<(&ApiResource, Vec<Arc<DynamicObject>>)> =
+                caches.iter().map(|(ar, s)| (ar, s.state())).collect();
+            let metas: Vec<(&ApiResource, &ObjectMeta)> = pods
                 .iter()
-                .flat_map(|(ar, s)| s.state().into_iter().map(|o| Node::of(ar, &o)))
+                .map(|p| (&pod_ar, &p.metadata))
+                .chain(
+                    others
+                        .iter()
+                        .flat_map(|(ar, objs)| objs.iter().map(move |o| (*ar, &o.metadata))),
+                )
                 .collect();
-            for a in plan(&nodes) {
+            let mut uids: HashSet<&str> = HashSet::with_capacity(metas.len());
+            let mut deleting: HashSet<&str> = HashSet::new();
+            for (_, m) in &metas {
+                let uid = m.uid.as_deref().unwrap_or_default();
+                uids.insert(uid);
+                if m.deletion_timestamp.is_some() {
+                    deleting.insert(uid);
+                }
+            }
+            let nodes: Vec<Node> = metas
+                .iter()
+                .filter(|(_, m)| needs_a_look(m, |u| uids.contains(u), |u| deleting.contains(u)))
+                .map(|(ar, m)| Node::of(ar, m))
+                .collect();
+            let actions = plan_with(&nodes, |u| uids.contains(u));
+            let orphans: Vec<Arc<Pod>> = pods
+                .iter()
+                .filter(|p| unscheduled_terminating(p))
+                .cloned()
+                .collect();
+            drop(metas);
+            for a in actions {
                 act(&c, a).await;
             }
-            if let Some((_, pods)) = caches.iter().find(|(ar, _)| ar.kind == "Pod") {
-                for pod in pods.state().iter().filter(|p| unscheduled_terminating(p)) {
-                    fail_and_remove(&c, pod).await;
-                }
+            for pod in &orphans {
+                fail_and_remove(&c, pod).await;
             }
         }
     }));
@@ -180,21 +234,27 @@ pub fn spawn(ctx: &Ctx) -> Vec<JoinHandle<()>> {
 
 /// A terminating pod no node will ever stop: the pod garbage collector's case
 /// (`gcUnscheduledTerminating`).
-fn unscheduled_terminating(pod: &DynamicObject) -> bool {
+fn unscheduled_terminating(pod: &Pod) -> bool {
     pod.metadata.deletion_timestamp.is_some()
-        && pod.data["spec"]["nodeName"]
-            .as_str()
+        && pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.node_name.as_deref())
             .is_none_or(str::is_empty)
 }
 
 /// Marks the pod Failed (unless it already ended), so its Job counts it, then deletes it at
 /// once; a finalizer (the Job's tracking one) keeps it until its owner lets go.
-async fn fail_and_remove(ctx: &Ctx, pod: &DynamicObject) {
+async fn fail_and_remove(ctx: &Ctx, pod: &Pod) {
     let (Some(ns), Some(name)) = (&pod.metadata.namespace, &pod.metadata.name) else {
         return;
     };
-    let api: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(ctx.client.clone(), ns);
-    let phase = pod.data["status"]["phase"].as_str().unwrap_or("Pending");
+    let api: Api<Pod> = Api::namespaced(ctx.client.clone(), ns);
+    let phase = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.phase.as_deref())
+        .unwrap_or("Pending");
     if !matches!(phase, "Failed" | "Succeeded") {
         let patch = json!({"status": {"phase": "Failed"}});
         if let Err(e) = api

@@ -17,12 +17,15 @@
 //! - [`gc`]: the garbage collector (ownerReferences; Background, Foreground, Orphan).
 //! - [`ttl`]: deletes finished Jobs after `ttlSecondsAfterFinished`.
 //!
+//! - [`informer`]: the one watch of all pods the controllers share.
+//!
 //! Every controller is started by [`start`] and stops when the sim's shutdown signal fires.
 
 pub mod deployment;
 pub mod disruption;
 pub mod events;
 pub mod gc;
+pub mod informer;
 pub mod job;
 pub mod kubelet;
 pub mod node;
@@ -104,6 +107,8 @@ pub struct Ctx {
     pub opts: Arc<ControllerOptions>,
     /// Becomes true when the sim stops.
     pub shutdown: watch::Receiver<bool>,
+    /// The pods, from the one watch every controller shares ([`start`] runs it).
+    pub pods: Arc<informer::Pods>,
 }
 
 impl Ctx {
@@ -128,7 +133,8 @@ impl Ctx {
 }
 
 /// A cache of one kind in every namespace, kept current by a watcher (re-listing after errors,
-/// with back-off); `changed` is notified after each event. The task ends with the sim.
+/// with back-off), without `managedFields`; `changed` is notified after each event. The task
+/// ends with the sim. (Pods come from [`Ctx::pods`] instead.)
 pub fn cache(
     ctx: &Ctx,
     resource: &ApiResource,
@@ -139,6 +145,7 @@ pub fn cache(
     let api: Api<DynamicObject> = Api::all_with(ctx.client.clone(), resource);
     let stream = watcher::watcher(api, watcher::Config::default())
         .default_backoff()
+        .modify(|o: &mut DynamicObject| o.metadata.managed_fields = None)
         .reflect(writer);
     let task = ctx.spawn(async move {
         let mut stream = std::pin::pin!(stream);
@@ -217,6 +224,7 @@ pub fn same_status(a: &serde_json::Value, b: &serde_json::Value) -> bool {
 /// Starts every controller.
 pub fn start(ctx: Ctx) -> Vec<JoinHandle<()>> {
     let mut tasks = vec![
+        ctx.spawn(informer::run(ctx.clone())),
         ctx.spawn(node::run(ctx.clone())),
         ctx.spawn(scheduler::run(ctx.clone())),
         // The kubelet handles the shutdown itself: it stops every container first.

@@ -4,10 +4,12 @@
 //!
 //! Nodes that are cordoned (`spec.unschedulable`) or not Ready take no pods. Among the nodes
 //! that fit, the least allocated wins (the default `NodeResourcesFit` scoring), so pods spread.
-//! Pods and nodes come from reflectors; a pass runs after changes settle (not once per event),
+//! Pods come from the shared pod watch into an index kept current per event (each pod's
+//! requests parsed once, each node's allocated total, the pending pods in order), nodes from a
+//! reflector; a pass runs after changes settle (not once per event) and costs what is pending,
 //! and pods bound but not yet seen bound are "assumed" on their node, as in kube-scheduler.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -52,6 +54,12 @@ impl Resources {
         self.cpu_millis += o.cpu_millis;
         self.memory += o.memory;
         self.pods += o.pods;
+    }
+
+    fn sub(&mut self, o: Resources) {
+        self.cpu_millis = self.cpu_millis.saturating_sub(o.cpu_millis);
+        self.memory = self.memory.saturating_sub(o.memory);
+        self.pods = self.pods.saturating_sub(o.pods);
     }
 }
 
@@ -239,6 +247,95 @@ impl Drop for AbortOnDrop {
     }
 }
 
+/// What the scheduler keeps of one pod.
+struct Entry {
+    pod: Arc<Pod>,
+    req: Resources,
+    /// Bound and not finished: its requests count on `node`.
+    node: Option<String>,
+    /// Has a node (finished or not).
+    bound: bool,
+    /// The order pending pods are tried in: (creationTimestamp, name).
+    order: (Option<jiff::Timestamp>, String),
+    pending: bool,
+}
+
+/// Pods by uid, what each node has handed out, and the pods waiting for a node, kept current
+/// event by event so that a pass costs what is pending, not what exists.
+#[derive(Default)]
+pub struct Index {
+    pods: HashMap<String, Entry>,
+    used: HashMap<String, Resources>,
+    pending: BTreeSet<((Option<jiff::Timestamp>, String), String)>,
+}
+
+impl Index {
+    fn remove(&mut self, uid: &str) {
+        if let Some(e) = self.pods.remove(uid) {
+            if let Some(n) = &e.node
+                && let Some(u) = self.used.get_mut(n)
+            {
+                u.sub(e.req);
+            }
+            if e.pending {
+                self.pending.remove(&(e.order, uid.to_string()));
+            }
+        }
+    }
+
+    fn upsert(&mut self, pod: Arc<Pod>) {
+        let uid = pod.uid().unwrap_or_default();
+        self.remove(&uid);
+        let req = requests(&pod);
+        let bound = node_of(&pod).map(str::to_string);
+        let node = bound.clone().filter(|_| !is_terminal(&pod));
+        let pending = bound.is_none()
+            && pod.metadata.deletion_timestamp.is_none()
+            && !is_terminal(&pod)
+            && ours(&pod);
+        let order = (
+            pod.metadata.creation_timestamp.as_ref().map(|t| t.0),
+            pod.name_any(),
+        );
+        if let Some(n) = &node {
+            self.used.entry(n.clone()).or_default().add(req);
+        }
+        if pending {
+            self.pending.insert((order.clone(), uid.clone()));
+        }
+        self.pods.insert(
+            uid,
+            Entry {
+                pod,
+                req,
+                bound: bound.is_some(),
+                node,
+                order,
+                pending,
+            },
+        );
+    }
+
+    /// Applies one event of the pod watch (a re-list builds a new index, swapped in at its
+    /// end by the caller).
+    pub fn apply(&mut self, ev: super::informer::PodEvent) {
+        match ev {
+            watcher::Event::Apply(p) | watcher::Event::InitApply(p) => self.upsert(p),
+            watcher::Event::Delete(p) => self.remove(&p.uid().unwrap_or_default()),
+            watcher::Event::Init | watcher::Event::InitDone => {}
+        }
+    }
+
+    /// Whether the pod exists and has no node yet.
+    fn unbound(&self, uid: &str) -> bool {
+        self.pods.get(uid).is_some_and(|e| !e.bound)
+    }
+
+    fn is_pending(&self, uid: &str) -> bool {
+        self.pods.get(uid).is_some_and(|e| e.pending)
+    }
+}
+
 struct Scheduler {
     client: Client,
     recorder: Recorder,
@@ -248,10 +345,10 @@ struct Scheduler {
     marked: Mutex<HashMap<String, String>>,
     binds: Semaphore,
     wake: Notify,
+    index: Mutex<Index>,
 }
 
 pub async fn run(ctx: Ctx) {
-    let (pods, pw) = reflector::store::<Pod>();
     let (nodes, nw) = reflector::store::<Node>();
     let s = Arc::new(Scheduler {
         client: ctx.client.clone(),
@@ -260,16 +357,8 @@ pub async fn run(ctx: Ctx) {
         marked: Mutex::default(),
         binds: Semaphore::new(BINDS_IN_FLIGHT),
         wake: Notify::new(),
+        index: Mutex::default(),
     });
-    let pod_stream = reflector(
-        pw,
-        watcher(
-            Api::<Pod>::all(ctx.client.clone()),
-            watcher::Config::default(),
-        ),
-    )
-    .default_backoff()
-    .boxed();
     let node_stream = reflector(
         nw,
         watcher(
@@ -279,14 +368,38 @@ pub async fn run(ctx: Ctx) {
     )
     .default_backoff()
     .boxed();
+    let mut pod_events = ctx.pods.subscribe();
+    let pod_stream = futures::stream::poll_fn(move |cx| pod_events.poll_recv(cx));
     let wake = s.clone();
     let _driver = AbortOnDrop(tokio::spawn(async move {
-        let mut both = futures::stream::select(pod_stream.map(|_| ()), node_stream.map(|_| ()));
-        while both.next().await.is_some() {
+        let mut both = futures::stream::select(
+            pod_stream.map(Some),
+            node_stream.map(|_| None::<super::informer::PodEvent>),
+        );
+        let mut listing: Option<Index> = None;
+        while let Some(ev) = both.next().await {
+            if let Some(ev) = ev {
+                let mut index = wake.index.lock().unwrap_or_else(|e| e.into_inner());
+                match ev {
+                    watcher::Event::Init => listing = Some(Index::default()),
+                    watcher::Event::InitDone => {
+                        if let Some(l) = listing.take() {
+                            *index = l;
+                        }
+                    }
+                    watcher::Event::InitApply(p) => {
+                        if let Some(l) = listing.as_mut() {
+                            l.upsert(p);
+                        }
+                    }
+                    ev => index.apply(ev),
+                }
+            }
             wake.wake.notify_one();
         }
     }));
-    if pods.wait_until_ready().await.is_err() || nodes.wait_until_ready().await.is_err() {
+    ctx.pods.wait_until_ready().await;
+    if nodes.wait_until_ready().await.is_err() {
         return;
     }
     loop {
@@ -297,72 +410,46 @@ pub async fn run(ctx: Ctx) {
         }
         // Let a burst of changes settle into one pass.
         tokio::time::sleep(Duration::from_millis(20)).await;
-        pass(&s, &pods.state(), &nodes.state());
+        pass(&s, &nodes.state());
     }
 }
 
-fn pass(s: &Arc<Scheduler>, pods: &[Arc<Pod>], nodes: &[Arc<Node>]) {
+fn pass(s: &Arc<Scheduler>, nodes: &[Arc<Node>]) {
     let mut infos: Vec<NodeInfo> = nodes.iter().map(|n| node_info(n)).collect();
     infos.sort_by(|a, b| a.name.cmp(&b.name));
-    let mut used: HashMap<String, Resources> = HashMap::new();
-    let mut pending: Vec<&Arc<Pod>> = vec![];
+    let index = s.index.lock().unwrap_or_else(|e| e.into_inner());
+    let mut used = index.used.clone();
     let mut assumed = s.assumed.lock().unwrap_or_else(|e| e.into_inner());
-    let mut live: std::collections::HashSet<String> = std::collections::HashSet::new();
-    for p in pods {
-        let uid = p.uid().unwrap_or_default();
-        live.insert(uid.clone());
-        match node_of(p) {
-            Some(node) => {
-                assumed.remove(&uid);
-                if !is_terminal(p) {
-                    used.entry(node.to_string()).or_default().add(requests(p));
-                }
-            }
-            None => {
-                if assumed.contains_key(&uid)
-                    || p.metadata.deletion_timestamp.is_some()
-                    || is_terminal(p)
-                    || !ours(p)
-                {
-                    continue;
-                }
-                pending.push(p);
-            }
-        }
-    }
-    assumed.retain(|uid, _| live.contains(uid));
+    // Assumed until seen bound (or gone).
+    assumed.retain(|uid, _| index.unbound(uid));
     for (node, req) in assumed.values() {
         used.entry(node.clone()).or_default().add(*req);
     }
     s.marked
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .retain(|uid, _| live.contains(uid));
-    pending.sort_by(|a, b| {
-        (
-            a.metadata.creation_timestamp.as_ref().map(|t| t.0),
-            a.name_any(),
-        )
-            .cmp(&(
-                b.metadata.creation_timestamp.as_ref().map(|t| t.0),
-                b.name_any(),
-            ))
-    });
-    for p in pending {
-        let req = requests(p);
-        let uid = p.uid().unwrap_or_default();
+        .retain(|uid, _| index.is_pending(uid));
+    let pending: Vec<(&String, &Entry)> = index
+        .pending
+        .iter()
+        .filter(|(_, uid)| !assumed.contains_key(uid))
+        .filter_map(|(_, uid)| Some((uid, index.pods.get(uid)?)))
+        .collect();
+    for (uid, e) in pending {
+        let req = e.req;
+        let p = &e.pod;
         match place(req, &infos, &used) {
             Ok(node) => {
                 used.entry(node.clone()).or_default().add(req);
-                assumed.insert(uid, (node.clone(), req));
+                assumed.insert(uid.clone(), (node.clone(), req));
                 tokio::spawn(bind(s.clone(), p.clone(), node));
             }
             Err(msg) => {
                 let mut marked = s.marked.lock().unwrap_or_else(|e| e.into_inner());
-                let already = marked.get(&uid).map(String::as_str) == Some(msg.as_str())
+                let already = marked.get(uid).map(String::as_str) == Some(msg.as_str())
                     || unschedulable_message(p) == Some(msg.as_str());
                 if !already {
-                    marked.insert(uid, msg.clone());
+                    marked.insert(uid.clone(), msg.clone());
                     tokio::spawn(mark_unschedulable(s.clone(), p.clone(), msg));
                 }
             }
@@ -492,6 +579,45 @@ mod tests {
                 .unwrap_err()
                 .starts_with("0/1 nodes are available: 1 Too many pods.")
         );
+    }
+
+    fn pod_at(uid: &str, node: Option<&str>, phase: &str) -> Arc<Pod> {
+        let mut spec = json!({"containers": [
+            {"name": "a", "resources": {"requests": {"cpu": "100m", "memory": "1Mi"}}}]});
+        if let Some(n) = node {
+            spec["nodeName"] = json!(n);
+        }
+        Arc::new(
+            serde_json::from_value(json!({
+                "metadata": {"name": uid, "namespace": "a", "uid": uid},
+                "spec": spec, "status": {"phase": phase}}))
+            .unwrap(),
+        )
+    }
+
+    #[test]
+    fn the_index_follows_each_pod_from_pending_to_bound_to_finished_to_gone() {
+        let mut ix = Index::default();
+        ix.apply(watcher::Event::Apply(pod_at("p1", None, "Pending")));
+        ix.apply(watcher::Event::Apply(pod_at("p2", None, "Pending")));
+        assert_eq!(ix.pending.len(), 2);
+        assert!(ix.unbound("p1"));
+        ix.apply(watcher::Event::Apply(pod_at("p1", Some("n1"), "Pending")));
+        assert_eq!(ix.pending.len(), 1, "bound: no longer pending");
+        assert!(!ix.unbound("p1"));
+        assert_eq!(ix.used["n1"], req(100, 1 << 20));
+        ix.apply(watcher::Event::Apply(pod_at("p1", Some("n1"), "Running")));
+        assert_eq!(
+            ix.used["n1"],
+            req(100, 1 << 20),
+            "an update is not counted twice"
+        );
+        ix.apply(watcher::Event::Apply(pod_at("p1", Some("n1"), "Succeeded")));
+        assert_eq!(ix.used["n1"].pods, 0, "a finished pod frees its node");
+        assert!(!ix.unbound("p1"), "finished pods stay bound");
+        ix.apply(watcher::Event::Delete(pod_at("p2", None, "Pending")));
+        assert!(ix.pending.is_empty());
+        assert!(!ix.unbound("p2"), "gone");
     }
 
     #[test]

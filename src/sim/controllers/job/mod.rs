@@ -88,7 +88,7 @@ pub struct PodIndex {
 }
 
 impl PodIndex {
-    fn insert(by_owner: &mut ByOwner, owner_of: &mut HashMap<String, String>, pod: Pod) {
+    fn insert(by_owner: &mut ByOwner, owner_of: &mut HashMap<String, String>, pod: Arc<Pod>) {
         let k = key(&pod);
         let owner = owner_job(&pod).map(|(uid, _)| uid.to_string());
         if let Some(old) = owner_of.remove(&k)
@@ -101,12 +101,12 @@ impl PodIndex {
         }
         if let Some(uid) = owner {
             owner_of.insert(k.clone(), uid.clone());
-            by_owner.entry(uid).or_default().insert(k, Arc::new(pod));
+            by_owner.entry(uid).or_default().insert(k, pod);
         }
     }
 
     /// Applies one watch event; returns the Job to reconcile because of it.
-    fn apply(&mut self, ev: watcher::Event<Pod>) -> Option<ObjectRef<Job>> {
+    fn apply(&mut self, ev: super::informer::PodEvent) -> Option<ObjectRef<Job>> {
         let owner_ref = |p: &Pod| {
             owner_job(p).map(|(_, name)| {
                 ObjectRef::new(name).within(p.metadata.namespace.as_deref().unwrap_or_default())
@@ -524,27 +524,15 @@ pub async fn run(ctx: Ctx) {
         }
     });
     let pods_st = st.clone();
-    let pod_triggers = watcher(
-        Api::<Pod>::all(ctx.client.clone()),
-        watcher::Config::default(),
-    )
-    .default_backoff()
-    .filter_map(move |ev| {
-        let st = pods_st.clone();
-        async move {
-            match ev {
-                Ok(ev) => st
-                    .index
-                    .write()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .apply(ev)
-                    .map(|r| vec![r]),
-                Err(e) => {
-                    tracing::debug!(error = %e, "pod_watch_error");
-                    None
-                }
-            }
-        }
+    let mut pod_events = ctx.pods.subscribe();
+    let pod_triggers = stream::poll_fn(move |cx| pod_events.poll_recv(cx)).filter_map(move |ev| {
+        let r = pods_st
+            .index
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .apply(ev)
+            .map(|r| vec![r]);
+        std::future::ready(r)
     });
     let queue = stream::select(job_triggers, pod_triggers)
         .flat_map(stream::iter)

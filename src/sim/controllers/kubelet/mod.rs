@@ -30,17 +30,16 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::core::v1::{Container as ContainerSpec, Node, Pod};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, Preconditions};
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
-use tracing::{debug, warn};
+use tracing::warn;
 
 use super::events::{EventType, Recorder, reference};
 use super::{ControllerOptions, Ctx};
@@ -111,14 +110,15 @@ pub fn spawn(ctx: Ctx) -> tokio::task::JoinHandle<()> {
         usage: Mutex::default(),
         brokers: Arc::new(crate::queue::amqp::BrokerPool::new("fleetctl-sim-inproc")),
     });
-    tokio::spawn(run(kl, ctx.shutdown.clone()))
+    tokio::spawn(run(kl, ctx.pods.clone(), ctx.shutdown.clone()))
 }
 
-async fn run(kl: Arc<Kubelet>, mut shutdown: watch::Receiver<bool>) {
-    let api: Api<Pod> = Api::all(kl.client.clone());
-    let mut stream = watcher(api, watcher::Config::default())
-        .default_backoff()
-        .boxed();
+async fn run(
+    kl: Arc<Kubelet>,
+    pods: Arc<super::informer::Pods>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut stream = pods.subscribe();
     let mut workers: HashMap<String, Handle> = HashMap::new();
     // Pods this kubelet ran to the end: never started again.
     let mut finished: HashSet<String> = HashSet::new();
@@ -139,10 +139,9 @@ async fn run(kl: Arc<Kubelet>, mut shutdown: watch::Receiver<bool>) {
             _ = pressure.tick(), if kl.opts.evict_on_pressure => {
                 check_pressure(&kl, &workers, &mut pressured).await;
             }
-            ev = stream.next() => match ev {
+            ev = stream.recv() => match ev {
                 None => break,
-                Some(Err(e)) => debug!(error = %e, "kubelet_watch_error"),
-                Some(Ok(ev)) => match ev {
+                Some(ev) => match ev {
                     watcher::Event::Init => listing = Some(HashSet::new()),
                     watcher::Event::InitApply(p) => {
                         if let Some(l) = listing.as_mut() {
@@ -192,7 +191,7 @@ async fn run(kl: Arc<Kubelet>, mut shutdown: watch::Receiver<bool>) {
 
 fn on_pod(
     kl: &Arc<Kubelet>,
-    pod: Pod,
+    pod: Arc<Pod>,
     workers: &mut HashMap<String, Handle>,
     finished: &mut HashSet<String>,
     done: &mpsc::UnboundedSender<(String, bool)>,
@@ -208,7 +207,7 @@ fn on_pod(
         return;
     }
     if let Some(h) = workers.get(&uid) {
-        let _ = h.pod.send(Some(Arc::new(pod)));
+        let _ = h.pod.send(Some(pod));
         return;
     }
     if finished.contains(&uid) {
@@ -232,7 +231,7 @@ fn on_pod(
         finished.insert(uid);
         return;
     }
-    let (ptx, prx) = watch::channel(Some(Arc::new(pod.clone())));
+    let (ptx, prx) = watch::channel(Some(pod.clone()));
     let (ctx, crx) = mpsc::unbounded_channel();
     workers.insert(uid.clone(), Handle { pod: ptx, ctl: ctx });
     let kl = kl.clone();
@@ -422,7 +421,7 @@ fn qos_class(specs: &[ContainerSpec]) -> &'static str {
 }
 
 impl Worker {
-    fn new(kl: Arc<Kubelet>, pod: Pod, node: String) -> (Self, ExitRx) {
+    fn new(kl: Arc<Kubelet>, pod: Arc<Pod>, node: String) -> (Self, ExitRx) {
         let now = Timestamp::now();
         let spec = pod.spec.clone().unwrap_or_default();
         let specs = spec.containers.clone();
@@ -456,7 +455,7 @@ impl Worker {
             name: pod.name_any(),
             ns,
             node,
-            pod: Arc::new(pod),
+            pod,
             specs,
             state,
             live: (0..n).map(|_| None).collect(),
