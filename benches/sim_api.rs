@@ -66,8 +66,8 @@ fn main() {
             let mut seen = 0;
             while seen < n {
                 let Ok(c) = commits.recv().await else { break };
-                if let Some(name) = c.object["metadata"]["name"].as_str() {
-                    committed.lock().unwrap().insert(name.to_string(), c.at);
+                if !c.name.is_empty() {
+                    committed.lock().unwrap().insert(c.name.clone(), c.at);
                     seen += 1;
                 }
             }

@@ -7,9 +7,8 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::http::{Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::prometheus_text;
 use prometheus_client::metrics::counter::Counter;
@@ -246,29 +245,37 @@ impl Drop for Server {
 pub async fn serve(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<Server> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
-    let app = Router::new()
-        .route("/metrics", get(metrics_handler))
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready_handler))
-        .with_state(metrics);
+    // One handler that matches the path itself: a router of three routes costs a few KB per
+    // agent, which adds up with thousands of in-process agents.
+    let app = Router::new().fallback(endpoint).with_state(metrics);
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
     Ok(Server { addr: bound, task })
 }
 
-async fn metrics_handler(State(m): State<Arc<Metrics>>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, prometheus_text::CONTENT_TYPE)],
-        m.encode(),
-    )
-}
-
-async fn ready_handler(State(m): State<Arc<Metrics>>) -> impl IntoResponse {
-    if m.is_ready() {
-        (StatusCode::OK, "ready")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "not consuming")
+/// `GET /metrics`, `/healthz` and `/readyz` (and HEAD); 405 for other methods, 404 elsewhere.
+async fn endpoint(State(m): State<Arc<Metrics>>, method: Method, uri: Uri) -> Response {
+    let path = uri.path();
+    if !matches!(path, "/metrics" | "/healthz" | "/readyz") {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    if method != Method::GET && method != Method::HEAD {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "GET,HEAD")],
+        )
+            .into_response();
+    }
+    match path {
+        "/metrics" => (
+            [(header::CONTENT_TYPE, prometheus_text::CONTENT_TYPE)],
+            m.encode(),
+        )
+            .into_response(),
+        "/healthz" => "ok".into_response(),
+        _ if m.is_ready() => (StatusCode::OK, "ready").into_response(),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "not consuming").into_response(),
     }
 }
 
@@ -292,6 +299,38 @@ impl Drop for InflightGuard<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn endpoints_paths_and_methods() {
+        let m = Arc::new(Metrics::new("0"));
+        let server = serve("127.0.0.1:0".parse().unwrap(), m.clone())
+            .await
+            .unwrap();
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let url = |p: &str| format!("http://{}{p}", server.addr);
+        let r = http.get(url("/metrics")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(
+            r.headers()[reqwest::header::CONTENT_TYPE],
+            prometheus_text::CONTENT_TYPE
+        );
+        assert!(r.text().await.unwrap().contains("agent_inflight_tasks"));
+        let status = |r: reqwest::Response| r.status().as_u16();
+        assert_eq!(status(http.get(url("/healthz")).send().await.unwrap()), 200);
+        assert_eq!(status(http.get(url("/readyz")).send().await.unwrap()), 503);
+        m.set_ready(true);
+        assert_eq!(status(http.get(url("/readyz")).send().await.unwrap()), 200);
+        assert_eq!(
+            status(http.head(url("/metrics")).send().await.unwrap()),
+            200
+        );
+        assert_eq!(status(http.get(url("/other")).send().await.unwrap()), 404);
+        let post = http.post(url("/metrics")).send().await.unwrap();
+        assert_eq!(post.status(), 405);
+        assert_eq!(post.headers()[reqwest::header::ALLOW], "GET,HEAD");
+        server.stop();
+    }
 
     #[test]
     fn exposition_names_and_values() {

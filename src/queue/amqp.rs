@@ -173,9 +173,10 @@ impl Broker {
 pub const POOL_USERS_PER_CONNECTION: usize = 250;
 
 /// The largest frame a pooled connection asks for (unless the URL asks for less). lapin keeps
-/// 32 frames of buffer each way per connection: 2 MiB at this size instead of 8 MiB at
-/// RabbitMQ's 128 KiB. Larger messages are split into more frames.
-pub const POOL_FRAME_MAX: u32 = 32 * 1024;
+/// 32 frames of buffer each way per connection: 512 KiB at this size instead of 8 MiB at
+/// RabbitMQ's 128 KiB (tasks are a few hundred bytes; larger messages are split into more
+/// frames).
+pub const POOL_FRAME_MAX: u32 = 8 * 1024;
 
 /// After a failed connection attempt, callers within this window get the same error without a
 /// new attempt, so that thousands of users of a down broker do not each dial it.

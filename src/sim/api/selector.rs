@@ -48,6 +48,11 @@ impl LabelSelector {
         Ok(Self(reqs))
     }
 
+    /// Selects everything.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn matches(&self, obj: &Value) -> bool {
         let labels = &obj["metadata"]["labels"];
         let get = |k: &str| labels.get(k).and_then(Value::as_str);
@@ -128,6 +133,11 @@ impl FieldSelector {
             reqs.push((path.trim().to_string(), eq, value.trim().to_string()));
         }
         Ok(Self(reqs))
+    }
+
+    /// Selects everything.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     pub fn matches(&self, obj: &Value) -> bool {

@@ -36,23 +36,75 @@ impl EventType {
 }
 
 /// One change, as watches deliver it.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Change {
     pub rv: u64,
     pub kind: EventType,
     pub key: TypeKey,
     pub namespace: String,
-    pub object: Arc<Value>,
+    pub name: String,
+    /// The object; `None` once the change is compacted (see [`Change::compact`]).
+    object: std::sync::Mutex<Option<Arc<Value>>>,
     /// When the change was committed.
     pub at: std::time::Instant,
     /// The object as JSON, serialised once for every watch that sends it.
-    pub json: std::sync::OnceLock<bytes::Bytes>,
+    json: std::sync::OnceLock<bytes::Bytes>,
 }
 
 impl Change {
+    fn new(
+        rv: u64,
+        kind: EventType,
+        key: TypeKey,
+        namespace: String,
+        name: String,
+        object: Arc<Value>,
+    ) -> Self {
+        Change {
+            rv,
+            kind,
+            key,
+            namespace,
+            name,
+            object: std::sync::Mutex::new(Some(object)),
+            at: std::time::Instant::now(),
+            json: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn held(&self) -> Option<Arc<Value>> {
+        self.object
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The object of the change. A compacted change keeps only its JSON and parses it again
+    /// here (watches with selectors or Tables that reach an old version ask).
+    pub fn object(&self) -> Arc<Value> {
+        match self.held() {
+            Some(o) => o,
+            None => Arc::new(serde_json::from_slice(self.object_json()).unwrap_or(Value::Null)),
+        }
+    }
+
     pub fn object_json(&self) -> &bytes::Bytes {
-        self.json
-            .get_or_init(|| bytes::Bytes::from(serde_json::to_vec(&*self.object).expect("JSON")))
+        self.json.get_or_init(|| {
+            let o = self.held().unwrap_or_default();
+            bytes::Bytes::from(serde_json::to_vec(&*o).expect("JSON"))
+        })
+    }
+
+    /// Keeps the object as JSON only: what the history (and a watch that lags behind) holds
+    /// of a version that is no longer current, a few KB instead of its tree, ten times larger.
+    fn compact(&self) {
+        self.object_json();
+        *self.object.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Whether the change still holds its object's tree.
+    pub fn is_compact(&self) -> bool {
+        self.held().is_none()
     }
 }
 
@@ -354,24 +406,22 @@ impl Store {
         obj["metadata"]["resourceVersion"] = Value::String(rv.to_string());
         let obj = Arc::new(obj);
         let map = inner.objects.entry(key.clone()).or_default();
-        if kind == EventType::Deleted {
-            map.remove(&(ns.clone(), name));
+        let previous = if kind == EventType::Deleted {
+            map.remove(&(ns.clone(), name.clone()))
         } else {
-            map.insert((ns.clone(), name), obj.clone());
+            map.insert((ns.clone(), name.clone()), obj.clone())
+        };
+        // The version this change replaces stays in the history only as JSON.
+        if let Some(prev_rv) = previous.and_then(|p| meta_str(&p, "resourceVersion").parse().ok())
+            && let Ok(i) = inner.history.binary_search_by_key(&prev_rv, |c| c.rv)
+        {
+            inner.history[i].compact();
         }
         // CRDs define and remove types as they come and go.
         if key.group == "apiextensions.k8s.io" && key.plural == "customresourcedefinitions" {
             self.crd_changed(inner, kind, &obj);
         }
-        let change = Arc::new(Change {
-            rv,
-            kind,
-            key,
-            namespace: ns,
-            object: obj.clone(),
-            at: std::time::Instant::now(),
-            json: std::sync::OnceLock::new(),
-        });
+        let change = Arc::new(Change::new(rv, kind, key, ns, name, obj.clone()));
         inner.history.push_back(change.clone());
         while inner.history.len() > inner.history_cap {
             if let Some(old) = inner.history.pop_front() {
@@ -1215,6 +1265,50 @@ mod tests {
         assert!(s.changes_since(start).is_err(), "older than the history");
         let (backlog, _) = s.changes_since(s.current_rv() - 5).unwrap();
         assert_eq!(backlog.len(), 5);
+    }
+
+    #[test]
+    fn replaced_versions_stay_in_the_history_as_json_only() {
+        let (s, pods, _) = setup();
+        let start = s.current_rv();
+        s.create(&pods, "agents", pod("p"), false, |o| Ok(o.clone()))
+            .unwrap();
+        for phase in ["Pending", "Running"] {
+            s.update(&pods, "agents", "p", Part::Status, false, |o| {
+                let mut n = o.clone();
+                n["status"] = json!({"phase": phase});
+                Ok(n)
+            })
+            .unwrap();
+        }
+        let (backlog, _) = s.changes_since(start).unwrap();
+        assert_eq!(backlog.len(), 3);
+        let kept: Vec<bool> = backlog.iter().map(|c| !c.is_compact()).collect();
+        assert_eq!(
+            kept,
+            [false, false, true],
+            "only the current version keeps its tree"
+        );
+        // A compacted version reads back as it was.
+        assert!(backlog[0].object()["status"].is_null());
+        assert_eq!(backlog[1].object()["status"]["phase"], "Pending");
+        assert_eq!(backlog[2].object()["status"]["phase"], "Running");
+        assert_eq!(
+            backlog[1].object()["metadata"]["resourceVersion"],
+            backlog[1].rv.to_string()
+        );
+        assert_eq!(
+            (backlog[1].namespace.as_str(), backlog[1].name.as_str()),
+            ("agents", "p")
+        );
+        s.delete(&pods, "agents", "p", &DeleteOptions::default())
+            .unwrap();
+        let (backlog, _) = s.changes_since(start).unwrap();
+        assert!(
+            backlog[2].is_compact(),
+            "deleted: the last version is history too"
+        );
+        assert_eq!(backlog[3].kind, EventType::Deleted);
     }
 
     #[test]

@@ -39,6 +39,10 @@ impl Filter {
         self.labels.matches(obj) && self.fields.matches(obj)
     }
 
+    fn selects_all(&self) -> bool {
+        self.labels.is_empty() && self.fields.is_empty()
+    }
+
     fn in_scope(&self, c: &Change) -> bool {
         c.key == self.rt.key() && self.ns.as_ref().is_none_or(|n| *n == c.namespace)
     }
@@ -47,7 +51,7 @@ impl Filter {
     /// asked for.
     fn change_line(&self, kind: &str, c: &Change) -> Bytes {
         if self.table.is_some() {
-            return self.line(kind, &c.object);
+            return self.line(kind, &c.object());
         }
         let obj = c.object_json();
         let mut s = Vec::with_capacity(obj.len() + 32);
@@ -158,7 +162,10 @@ pub fn watch(
         match store.changes_since(rv) {
             Ok((backlog, sub)) => {
                 let (items, _, _) = store.snapshot_and_subscribe(rt, ns);
-                let backlog_keys: HashSet<_> = backlog.iter().map(|c| key_of(&c.object)).collect();
+                let backlog_keys: HashSet<_> = backlog
+                    .iter()
+                    .map(|c| (c.namespace.clone(), c.name.clone()))
+                    .collect();
                 // What matched at `rv`: what matches now and was not touched since.
                 for o in items.iter().filter(|o| filter.matches(o)) {
                     if !backlog_keys.contains(&key_of(o)) {
@@ -253,8 +260,10 @@ fn event_line(f: &Filter, seen: &mut HashSet<(String, String)>, c: &Change) -> O
     if !f.in_scope(c) {
         return None;
     }
-    let key = key_of(&c.object);
-    let matches = f.matches(&c.object);
+    let key = (c.namespace.clone(), c.name.clone());
+    // Without selectors every change in scope matches: no need for the object's tree (a
+    // compacted change would have to parse its JSON for it).
+    let matches = f.selects_all() || f.matches(&c.object());
     match c.kind {
         EventType::Deleted => (seen.remove(&key) || matches).then(|| f.change_line("DELETED", c)),
         _ if matches => {

@@ -35,7 +35,7 @@ use k8s_openapi::api::core::v1::{Container as ContainerSpec, Node, Pod};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, Preconditions};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -391,7 +391,8 @@ struct Worker {
     ip: Option<Ipv4Addr>,
     kill_at: Option<Instant>,
     stop_started: Option<Instant>,
-    written: Option<Value>,
+    /// The status last written, as JSON text (a fraction of the size of its tree).
+    written: Option<String>,
     exits: mpsc::UnboundedSender<(usize, u64, runtime::Exit)>,
 }
 
@@ -1034,7 +1035,8 @@ impl Worker {
     /// Writes the status when it changed since the last write.
     async fn write_status(&mut self) {
         let status = self.state.status();
-        if self.written.as_ref() == Some(&status) {
+        let text = status.to_string();
+        if self.written.as_ref() == Some(&text) {
             return;
         }
         let body = status::patch(&status);
@@ -1048,8 +1050,8 @@ impl Worker {
             )
             .await
         {
-            Ok(_) => self.written = Some(status),
-            Err(e) if is_not_found(&e) => self.written = Some(status),
+            Ok(_) => self.written = Some(text),
+            Err(e) if is_not_found(&e) => self.written = Some(text),
             Err(e) => warn!(pod = %self.name, error = %e, "pod_status_not_written"),
         }
     }
