@@ -648,6 +648,114 @@ async fn oom_killed_with_and_without_restarts() {
     sim.stop().await;
 }
 
+/// `kubectl logs` reads what the kubelet wrote of the container's output: the current instance,
+/// `--previous`, `--tail`, `-f` (which ends with the instance), and the kubelet's errors for
+/// an unknown container or a container that has not started. kube-rs reads the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_logs_reads_the_current_and_previous_container() {
+    if !require_broker("kubectl_logs_reads_the_current_and_previous_container")
+        || !require(
+            common::kubectl_on_path(),
+            "kubectl_logs_reads_the_current_and_previous_container",
+            "kubectl",
+        )
+    {
+        return;
+    }
+    let sim = sim_with(|_| {}).await;
+    broker_secret(&sim.client).await;
+    let queue = unique_queue("logs");
+    // Idle for 2 s, the agent exits 0; restartPolicy Always starts it again.
+    create(
+        &sim.client,
+        agent_pod("talker", &queue, &["--idle-exit", "2s"], "Always"),
+    )
+    .await;
+    wait_pod(&sim.client, "talker", "Running", |p| {
+        container(p)["state"]["running"].is_object()
+    })
+    .await;
+    // Followed from now on, the log ends when this instance exits.
+    let follow = kubectl(&sim)
+        .args(["logs", "-f", "talker", "-n", "agents"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let followed = tokio::task::spawn_blocking(move || follow.wait_with_output().unwrap());
+    let followed = tokio::time::timeout(WAIT, followed)
+        .await
+        .expect("kubectl logs -f ends when the container does")
+        .unwrap();
+    let text = String::from_utf8_lossy(&followed.stdout);
+    assert!(
+        followed.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&followed.stderr)
+    );
+    assert!(text.contains("broker_connected"), "{text}");
+    assert!(
+        text.contains("idle_exit") && text.contains("agent_stopped"),
+        "{text}"
+    );
+    wait_pod(&sim.client, "talker", "restarted", |p| {
+        container(p)["restartCount"].as_i64() >= Some(1)
+    })
+    .await;
+    let previous = kubectl_ok(&sim, &["logs", "talker", "-n", "agents", "--previous"]);
+    assert!(previous.contains("agent_stopped"), "{previous}");
+    let last = kubectl_ok(
+        &sim,
+        &["logs", "talker", "-n", "agents", "--previous", "--tail=1"],
+    );
+    assert_eq!(last.lines().count(), 1, "{last}");
+    assert!(
+        previous.ends_with(&last),
+        "the last line of the previous instance"
+    );
+    let pods: Api<Pod> = Api::namespaced(sim.client.clone(), "agents");
+    let lp = kube::api::LogParams {
+        previous: true,
+        tail_lines: Some(2),
+        ..Default::default()
+    };
+    let two = pods.logs("talker", &lp).await.unwrap();
+    assert_eq!(two.lines().count(), 2, "{two}");
+    let out = kubectl(&sim)
+        .args(["logs", "talker", "-n", "agents", "-c", "nope"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("container nope is not valid for pod talker"),
+        "{err}"
+    );
+    // A pod that cannot start: the kubelet's "waiting to start".
+    let mut big = agent_pod("waiting", &queue, &[], "Never");
+    big["spec"]["nodeName"] = json!("sim-node-1");
+    big["spec"]["containers"][0]["env"] = json!([{"name": "TASK_QUEUE_URL",
+        "valueFrom": {"secretKeyRef": {"name": "no-such-secret", "key": "queue-url"}}}]);
+    create(&sim.client, big).await;
+    wait_pod(&sim.client, "waiting", "CreateContainerConfigError", |p| {
+        container(p)["state"]["waiting"]["reason"] == "CreateContainerConfigError"
+    })
+    .await;
+    let out = kubectl(&sim)
+        .args(["logs", "waiting", "-n", "agents"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "container \"agent\" in pod \"waiting\" is waiting to start: CreateContainerConfigError"
+        ),
+        "{err}"
+    );
+    delete_queue(&queue);
+    sim.stop().await;
+}
+
 /// `--evict-on-pressure`: a pod using more memory than its node has is evicted: Failed, reason
 /// Evicted, DisruptionTarget/TerminationByKubelet, an Evicted event, and the object stays.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

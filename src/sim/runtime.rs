@@ -147,6 +147,7 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
         token: token.clone(),
         enforce_rbac: opts.enforce_rbac,
         http,
+        logs: opts.controllers.as_ref().map(|c| c.state_dir.join("logs")),
     });
     let (tx, rx) = watch::channel(false);
     let mut tasks = vec![tokio::spawn(server::serve(

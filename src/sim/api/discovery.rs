@@ -148,6 +148,15 @@ fn subresources(t: &ResourceType) -> Vec<Sub> {
             verbs: vec!["create"],
         });
     }
+    if s.log {
+        out.push(Sub {
+            name: "log",
+            group: t.group.clone(),
+            version: t.version.clone(),
+            kind: t.kind.clone(),
+            verbs: vec!["get"],
+        });
+    }
     if s.proxy {
         out.push(Sub {
             name: "proxy",

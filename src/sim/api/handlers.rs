@@ -34,6 +34,9 @@ pub async fn resource(state: &Arc<ApiState>, t: Target, r: Req) -> Result<Resp, 
         (Some("binding"), &Method::POST, Some(name)) => {
             subresources::bind(state, &rt, &ns, name, &r)
         }
+        (Some("log"), &Method::GET, Some(name)) => {
+            super::logs::logs(state, &rt, &ns, name, &r).await
+        }
         (Some("proxy"), _, Some(name)) => {
             subresources::proxy(state, &rt, &ns, name, &t.rest, &r).await
         }

@@ -15,6 +15,8 @@ pub struct Subresources {
     pub proxy: bool,
     /// `pods/binding`: the scheduler's write of `spec.nodeName`.
     pub binding: bool,
+    /// `pods/log`: what the kubelet wrote of a container's output.
+    pub log: bool,
 }
 
 /// One served resource type, e.g. `batch/v1 jobs`.
@@ -139,6 +141,7 @@ const NONE: Subresources = Subresources {
     eviction: false,
     proxy: false,
     binding: false,
+    log: false,
 };
 const STATUS: Subresources = Subresources {
     status: true,
@@ -189,6 +192,7 @@ pub fn builtin_types() -> Vec<ResourceType> {
                 eviction: true,
                 proxy: true,
                 binding: true,
+                log: true,
                 ..NONE
             },
         ),

@@ -105,6 +105,7 @@ pub fn route(path: &str, reg: &Registry) -> Result<Route, ApiError> {
         Some("eviction") => rt.subresources.eviction,
         Some("proxy") => rt.subresources.proxy,
         Some("binding") => rt.subresources.binding,
+        Some("log") => rt.subresources.log,
         Some("finalize") => rt.plural == "namespaces",
         Some(_) => false,
     };

@@ -31,6 +31,8 @@ pub struct ApiState {
     pub enforce_rbac: bool,
     /// For pods/proxy.
     pub http: reqwest::Client,
+    /// Where the kubelet writes container logs (`pods/log`); None when no kubelet runs.
+    pub logs: Option<std::path::PathBuf>,
 }
 
 /// A request as the handlers see it.

@@ -762,13 +762,14 @@ impl Worker {
     }
 
     fn log_path(&self, container: &str, restart: i32) -> PathBuf {
-        self.kl
-            .opts
-            .state_dir
-            .join("logs")
-            .join(format!("{}_{}_{}", self.ns, self.name, self.uid))
-            .join(container)
-            .join(format!("{restart}.log"))
+        crate::sim::api::logs::path(
+            &self.kl.opts.state_dir.join("logs"),
+            &self.ns,
+            &self.name,
+            &self.uid,
+            container,
+            restart.into(),
+        )
     }
 
     async fn on_exit(&mut self, i: usize, exit: runtime::Exit) {
