@@ -648,6 +648,66 @@ async fn oom_killed_with_and_without_restarts() {
     sim.stop().await;
 }
 
+/// A livenessProbe that keeps failing: `Unhealthy` events with the kubelet's reason, then
+/// `Killing` ("failed liveness probe, will be restarted"), SIGTERM, and a restart with
+/// `restartCount` and `lastState`; a pod whose probe passes is left alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_liveness_probe_restarts_the_container() {
+    if !require_broker("failing_liveness_probe_restarts_the_container") {
+        return;
+    }
+    let sim = sim_with(|_| {}).await;
+    broker_secret(&sim.client).await;
+    let queue = unique_queue("liveness");
+    for (name, path) in [("sick", "/nope"), ("well", "/healthz")] {
+        let mut pod = agent_pod(name, &queue, &["--idle-exit", "0s"], "Always");
+        pod["spec"]["terminationGracePeriodSeconds"] = json!(5);
+        pod["spec"]["containers"][0]["livenessProbe"] = json!({
+            "httpGet": {"path": path, "port": "metrics"},
+            "initialDelaySeconds": 1, "periodSeconds": 1, "failureThreshold": 2});
+        create(&sim.client, pod).await;
+    }
+    let unhealthy = wait_event(&sim.client, "sick", "Unhealthy").await;
+    assert_eq!(unhealthy.type_.as_deref(), Some("Warning"));
+    assert_eq!(
+        unhealthy.message.as_deref(),
+        Some("Liveness probe failed: HTTP probe failed with statuscode: 404")
+    );
+    let killing = wait_event(&sim.client, "sick", "Killing").await;
+    assert_eq!(
+        killing.message.as_deref(),
+        Some("Container agent failed liveness probe, will be restarted")
+    );
+    let p = wait_pod(
+        &sim.client,
+        "sick",
+        "restarted after the liveness kill",
+        |p| container(p)["restartCount"].as_i64() >= Some(1),
+    )
+    .await;
+    let last = &container(&p)["lastState"]["terminated"];
+    // SIGTERM: the idle agent stops cleanly; restarted anyway (policy Always).
+    assert!(
+        last["reason"] == "Completed" || last["reason"] == "Error",
+        "{last}"
+    );
+    let well = wait_pod(&sim.client, "well", "Running", |p| phase(p) == "Running").await;
+    assert_eq!(
+        container(&well)["restartCount"],
+        0,
+        "a passing probe kills nothing"
+    );
+    assert!(
+        events_for(&sim.client, "well")
+            .await
+            .iter()
+            .all(|e| e.reason.as_deref() != Some("Unhealthy")),
+        "no Unhealthy event for the healthy pod"
+    );
+    delete_queue(&queue);
+    sim.stop().await;
+}
+
 /// `kubectl logs` reads what the kubelet wrote of the container's output: the current instance,
 /// `--previous`, `--tail`, `-f` (which ends with the instance), and the kubelet's errors for
 /// an unknown container or a container that has not started. kube-rs reads the same.

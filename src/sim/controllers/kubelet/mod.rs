@@ -7,6 +7,9 @@
 //!
 //! - Start: `ContainerCreating` (Pending), then IP, volumes, environment and the runtime, then
 //!   `Running` with `podIP`. Readiness follows an `httpGet` readinessProbe, else the start.
+//! - Liveness: an `httpGet` livenessProbe failing `failureThreshold` times in a row gets an
+//!   `Unhealthy` event per failure, then `Killing`, SIGTERM and SIGKILL after the grace
+//!   period; the container restarts unless the policy is Never, whatever its exit code.
 //! - Exit: `restartPolicy` decides: Never ends the pod; OnFailure/Always restart in place with
 //!   CrashLoopBackOff (`backoff_initial` doubling to `backoff_max`), `restartCount` and
 //!   `lastState`, and a `BackOff` event.
@@ -369,6 +372,7 @@ struct Live {
     started_at: Timestamp,
     killed: Option<KilledFor>,
     probe_failures: i32,
+    liveness_failures: i32,
 }
 
 /// The kubelet's side of one pod.
@@ -387,6 +391,9 @@ struct Worker {
     generation: Vec<u64>,
     restart_at: Vec<Option<Instant>>,
     next_probe: Vec<Option<Instant>>,
+    /// The next livenessProbe, and the SIGKILL after a liveness SIGTERM, per container.
+    next_liveness: Vec<Option<Instant>>,
+    liveness_kill_at: Vec<Option<Instant>>,
     failures: Vec<u32>,
     ip: Option<Ipv4Addr>,
     kill_at: Option<Instant>,
@@ -463,6 +470,8 @@ impl Worker {
             generation: vec![0; n],
             restart_at: vec![None; n],
             next_probe: vec![None; n],
+            next_liveness: vec![None; n],
+            liveness_kill_at: vec![None; n],
             failures: vec![0; n],
             ip: None,
             kill_at: None,
@@ -596,6 +605,8 @@ impl Worker {
         self.restart_at
             .iter()
             .chain(self.next_probe.iter())
+            .chain(self.next_liveness.iter())
+            .chain(self.liveness_kill_at.iter())
             .chain(std::iter::once(&self.kill_at))
             .flatten()
             .min()
@@ -708,12 +719,21 @@ impl Worker {
                         .max(0) as u64;
                     Instant::now() + Duration::from_secs(delay).max(Duration::from_millis(200))
                 });
+                self.next_liveness[i] = spec
+                    .liveness_probe
+                    .as_ref()
+                    .filter(|p| p.http_get.is_some())
+                    .map(|p| {
+                        let delay = p.initial_delay_seconds.unwrap_or(0).max(0) as u64;
+                        Instant::now() + Duration::from_secs(delay).max(Duration::from_millis(200))
+                    });
                 self.live[i] = Some(Live {
                     ctl: started.ctl,
                     id: started.container_id,
                     started_at: now,
                     killed: None,
                     probe_failures: 0,
+                    liveness_failures: 0,
                 });
                 self.state.refresh(now);
                 let image = spec.image.clone().unwrap_or_default();
@@ -778,6 +798,14 @@ impl Worker {
             return;
         };
         self.next_probe[i] = None;
+        self.next_liveness[i] = None;
+        self.liveness_kill_at[i] = None;
+        // A container killed by its liveness probe restarts unless the policy is Never.
+        let restart_code = if live.killed == Some(KilledFor::Liveness) {
+            1
+        } else {
+            exit.code
+        };
         let term = Terminated::new(
             exit.code,
             exit.signal,
@@ -788,7 +816,7 @@ impl Worker {
         );
         let policy = self.state.restart_policy;
         let c = &mut self.state.containers[i];
-        if self.state.stopping || !policy.restarts(term.exit_code) {
+        if self.state.stopping || !policy.restarts(restart_code) {
             c.state = State::Terminated(term);
             self.state.refresh(now);
             return;
@@ -836,19 +864,81 @@ impl Worker {
             if self.next_probe[i].is_some_and(|t| t <= now) {
                 self.probe(i).await;
             }
+            if self.next_liveness[i].is_some_and(|t| t <= now) {
+                self.liveness(i).await;
+            }
+            if self.liveness_kill_at[i].is_some_and(|t| t <= now) {
+                self.liveness_kill_at[i] = None;
+                if let Some(l) = &self.live[i] {
+                    l.ctl.kill();
+                }
+            }
         }
     }
 
-    /// One readiness probe (httpGet on the pod IP).
-    async fn probe(&mut self, i: usize) {
+    /// One livenessProbe; after `failureThreshold` failures in a row the container is killed
+    /// (SIGTERM, SIGKILL after the grace period) and restarted unless the policy is Never,
+    /// with the kubelet's `Unhealthy` and `Killing` events.
+    async fn liveness(&mut self, i: usize) {
         let spec = &self.specs[i];
-        let Some(p) = spec.readiness_probe.as_ref() else {
-            self.next_probe[i] = None;
+        let Some(p) = spec.liveness_probe.clone() else {
+            self.next_liveness[i] = None;
             return;
         };
-        let Some(get) = p.http_get.as_ref() else {
-            self.next_probe[i] = None;
+        let period = Duration::from_secs(p.period_seconds.unwrap_or(10).max(1) as u64);
+        let threshold = p.failure_threshold.unwrap_or(3).max(1);
+        let result = self.http_probe(i, &p).await;
+        self.next_liveness[i] = Some(Instant::now() + period);
+        let name = spec.name.clone();
+        let Some(live) = self.live[i].as_mut() else {
             return;
+        };
+        let Err(why) = result else {
+            live.liveness_failures = 0;
+            return;
+        };
+        live.liveness_failures += 1;
+        let failed = live.liveness_failures >= threshold;
+        if failed {
+            live.killed = Some(KilledFor::Liveness);
+            live.ctl.term();
+            self.next_liveness[i] = None;
+            self.next_probe[i] = None;
+            let grace = p
+                .termination_grace_period_seconds
+                .or(self
+                    .pod
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.termination_grace_period_seconds))
+                .unwrap_or(30)
+                .max(0) as u64;
+            self.liveness_kill_at[i] =
+                Some(Instant::now() + Duration::from_secs(grace).max(MIN_GRACE));
+        }
+        self.event_later(
+            EventType::Warning,
+            "Unhealthy",
+            format!("Liveness probe failed: {why}"),
+        );
+        if failed {
+            self.event_later(
+                EventType::Normal,
+                "Killing",
+                format!("Container {name} failed liveness probe, will be restarted"),
+            );
+        }
+    }
+
+    /// An httpGet probe of container `i` on the pod IP: Err with the kubelet's reason.
+    async fn http_probe(
+        &self,
+        i: usize,
+        p: &k8s_openapi::api::core::v1::Probe,
+    ) -> Result<(), String> {
+        let spec = &self.specs[i];
+        let Some(get) = p.http_get.as_ref() else {
+            return Ok(());
         };
         let port = match &get.port {
             k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(n) => *n,
@@ -863,16 +953,36 @@ impl Worker {
         let path = get.path.clone().unwrap_or_else(|| "/".into());
         let ip = self.ip.map(|i| i.to_string()).unwrap_or_default();
         let timeout = Duration::from_secs(p.timeout_seconds.unwrap_or(1).max(1) as u64);
+        let url = format!("http://{ip}:{port}{path}");
+        match self.kl.http.get(&url).timeout(timeout).send().await {
+            Ok(r) if r.status().is_success() || r.status().is_redirection() => Ok(()),
+            Ok(r) => Err(format!(
+                "HTTP probe failed with statuscode: {}",
+                r.status().as_u16()
+            )),
+            Err(e) if e.is_timeout() => Err(format!(
+                "Get \"{url}\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)"
+            )),
+            Err(_) => Err(format!(
+                "Get \"{url}\": dial tcp {ip}:{port}: connect: connection refused"
+            )),
+        }
+    }
+
+    /// One readiness probe (httpGet on the pod IP).
+    async fn probe(&mut self, i: usize) {
+        let spec = &self.specs[i];
+        let Some(p) = spec.readiness_probe.clone() else {
+            self.next_probe[i] = None;
+            return;
+        };
+        if p.http_get.is_none() {
+            self.next_probe[i] = None;
+            return;
+        }
         let period = Duration::from_secs(p.period_seconds.unwrap_or(10).max(1) as u64);
         let threshold = p.failure_threshold.unwrap_or(3).max(1);
-        let ok = self
-            .kl
-            .http
-            .get(format!("http://{ip}:{port}{path}"))
-            .timeout(timeout)
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success() || r.status().is_redirection());
+        let ok = self.http_probe(i, &p).await.is_ok();
         self.next_probe[i] = Some(Instant::now() + period);
         let Some(live) = self.live[i].as_mut() else {
             return;
@@ -957,6 +1067,7 @@ impl Worker {
         self.kill_at = Some(deadline);
         self.restart_at.iter_mut().for_each(|r| *r = None);
         self.next_probe.iter_mut().for_each(|p| *p = None);
+        self.next_liveness.iter_mut().for_each(|p| *p = None);
         for (i, live) in self.live.iter().enumerate() {
             if let Some(l) = live {
                 let name = self.specs[i].name.clone();
@@ -985,6 +1096,7 @@ impl Worker {
         self.state.stopping = true;
         self.restart_at.iter_mut().for_each(|r| *r = None);
         self.next_probe.iter_mut().for_each(|p| *p = None);
+        self.next_liveness.iter_mut().for_each(|p| *p = None);
         for l in self.live.iter().flatten() {
             l.ctl.kill();
         }

@@ -14,6 +14,9 @@ use serde_json::{Map, Value, json};
 pub enum KilledFor {
     /// Over `limits.memory`.
     Oom,
+    /// Its livenessProbe failed `failureThreshold` times: restarted unless the policy is
+    /// Never, whatever its exit code.
+    Liveness,
 }
 
 /// A container's end.
@@ -39,14 +42,15 @@ impl Terminated {
         finished_at: Timestamp,
         container_id: String,
     ) -> Self {
+        let oom = killed == Some(KilledFor::Oom);
         let (exit_code, reason) = match killed {
             Some(KilledFor::Oom) => (137, "OOMKilled"),
-            None if exit_code == 0 => (0, "Completed"),
-            None => (exit_code, "Error"),
+            _ if exit_code == 0 => (0, "Completed"),
+            _ => (exit_code, "Error"),
         };
         Terminated {
             exit_code,
-            signal: if killed.is_some() { None } else { signal },
+            signal: if oom { None } else { signal },
             reason: reason.into(),
             started_at,
             finished_at,
@@ -561,6 +565,29 @@ mod tests {
             c.state = State::Terminated(term);
         }
         p.refresh(at);
+    }
+
+    #[test]
+    fn a_liveness_kill_keeps_the_exit_code_and_signal_an_oom_kill_does_not() {
+        let live = Terminated::new(
+            143,
+            Some(15),
+            Some(KilledFor::Liveness),
+            t(0),
+            t(1),
+            "c".into(),
+        );
+        assert_eq!(
+            (live.exit_code, live.signal, live.reason.as_str()),
+            (143, Some(15), "Error")
+        );
+        let idle = Terminated::new(0, None, Some(KilledFor::Liveness), t(0), t(1), "c".into());
+        assert_eq!(idle.reason, "Completed");
+        let oom = Terminated::new(9, Some(9), Some(KilledFor::Oom), t(0), t(1), "c".into());
+        assert_eq!(
+            (oom.exit_code, oom.signal, oom.reason.as_str()),
+            (137, None, "OOMKilled")
+        );
     }
 
     #[test]
