@@ -670,6 +670,19 @@ fn three_agents_complete_fifty_tasks_exactly_once_and_exit_when_idle() {
         assert!(result_ids.insert(id), "{}", p.display());
     }
     assert_eq!(result_ids, seeded, "one result per seeded task");
+    // Each agent's own state file: stopped, and their counts add up.
+    let succeeded: u64 = (0..3)
+        .map(|i| {
+            let path = dir.path().join(format!("agent-fifty-{i}.json"));
+            let v = read_json(&path).unwrap_or_else(|| panic!("{} is missing", path.display()));
+            assert_eq!(v["state"], "stopped", "{v}");
+            v["tasks_succeeded"].as_u64().unwrap()
+        })
+        .sum();
+    assert_eq!(
+        succeeded, 50,
+        "tasks_succeeded over the agents' state files"
+    );
     assert!(
         json_files(&dir, "tasks").is_empty(),
         "checkpoints are removed after the ack: {:?}",
@@ -1124,6 +1137,36 @@ fn an_unreachable_broker_fails_with_exit_1_and_a_masked_url() {
         .args(["--queue", &unique_queue("agent-unreachable")]);
     let r = run_bounded(cmd);
     assert_agent_error(&r, 1, &["cannot reach RabbitMQ", "127.0.0.1:1"]);
+}
+
+/// The agent's own state file: "starting" once it has waited a second for the broker (not
+/// before: an agent that connects at once writes "running" only), "stopped" at the end.
+#[test]
+fn the_state_file_says_starting_while_the_broker_is_unreachable_then_stopped() {
+    let dir = TempDir::new("agent-state-file");
+    let file = dir.path().join("agent-state-0.json");
+    let mut cmd = agent_cmd();
+    cmd.args(["--amqp-url", &unreachable_url(), "--connect-timeout", "4s"])
+        .args(["--checkpoint-dir", dir.s(), "--index", "state-0"])
+        .args(["--queue", &unique_queue("agent-state")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let starting = loop {
+        if let Some(v) = read_json(&file) {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "no {} after 3 s", file.display());
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(starting["state"], "starting", "{starting}");
+    assert_eq!(starting["index"], "state-0");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "the broker never answered");
+    let stopped = read_json(&file).unwrap();
+    assert_eq!(stopped["state"], "stopped", "{stopped}");
+    assert_eq!(stopped["started_at"], starting["started_at"]);
 }
 
 #[test]

@@ -240,8 +240,11 @@ pub async fn run<E: Executor>(
         record_changed: tokio::sync::Notify::new(),
         written: Mutex::new(None),
     });
-    ctx.write_record().await;
+    // "starting" is written by the state writer a second from now, unless the agent is
+    // running by then (that state is written at once): one file write for an agent that
+    // connects at once, which matters with thousands starting on one volume.
     let writer = tokio::spawn(record_writer(ctx.clone()));
+    ctx.record_changed.notify_one();
 
     let result = run_loop(&ctx, &mut shutdown).await;
     writer.abort();

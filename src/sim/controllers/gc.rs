@@ -185,9 +185,10 @@ pub fn spawn(ctx: &Ctx) -> Vec<JoinHandle<()>> {
     let c = ctx.clone();
     tasks.push(ctx.spawn(async move {
         loop {
-            // Changes come in bursts: collect them, then act once.
+            // Changes come in bursts: collect them, then act once (a pass looks at every
+            // object, so with thousands of pods changing it runs at most five times a second).
             let _ = tokio::time::timeout(Duration::from_secs(2), changed.notified()).await;
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
             let pods = c.pods.state();
             let others: Vec<(&ApiResource, Vec<Arc<DynamicObject>>)> =
                 caches.iter().map(|(ar, s)| (ar, s.state())).collect();

@@ -334,6 +334,28 @@ impl Index {
     fn is_pending(&self, uid: &str) -> bool {
         self.pods.get(uid).is_some_and(|e| e.pending)
     }
+
+    /// Takes a pod out of the pending queue once it is assumed on a node, so that passes while
+    /// its binding is under way do not look at it again.
+    fn take(&mut self, uid: &str) {
+        if let Some(e) = self.pods.get_mut(uid)
+            && e.pending
+        {
+            e.pending = false;
+            self.pending.remove(&(e.order.clone(), uid.to_string()));
+        }
+    }
+
+    /// Puts a pod whose binding failed back in the queue (if it still waits for a node).
+    fn requeue(&mut self, uid: &str) {
+        if let Some(e) = self.pods.get_mut(uid)
+            && !e.bound
+            && !e.pending
+        {
+            e.pending = true;
+            self.pending.insert((e.order.clone(), uid.to_string()));
+        }
+    }
 }
 
 struct Scheduler {
@@ -417,7 +439,7 @@ pub async fn run(ctx: Ctx) {
 fn pass(s: &Arc<Scheduler>, nodes: &[Arc<Node>]) {
     let mut infos: Vec<NodeInfo> = nodes.iter().map(|n| node_info(n)).collect();
     infos.sort_by(|a, b| a.name.cmp(&b.name));
-    let index = s.index.lock().unwrap_or_else(|e| e.into_inner());
+    let mut index = s.index.lock().unwrap_or_else(|e| e.into_inner());
     let mut used = index.used.clone();
     let mut assumed = s.assumed.lock().unwrap_or_else(|e| e.into_inner());
     // Assumed until seen bound (or gone).
@@ -429,19 +451,23 @@ fn pass(s: &Arc<Scheduler>, nodes: &[Arc<Node>]) {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .retain(|uid, _| index.is_pending(uid));
-    let pending: Vec<(&String, &Entry)> = index
+    let pending: Vec<(String, Resources, Arc<Pod>)> = index
         .pending
         .iter()
         .filter(|(_, uid)| !assumed.contains_key(uid))
-        .filter_map(|(_, uid)| Some((uid, index.pods.get(uid)?)))
+        .filter_map(|(_, uid)| {
+            let e = index.pods.get(uid)?;
+            Some((uid.clone(), e.req, e.pod.clone()))
+        })
         .collect();
-    for (uid, e) in pending {
-        let req = e.req;
-        let p = &e.pod;
+    for (uid, req, p) in pending {
+        let uid = &uid;
+        let p = &p;
         match place(req, &infos, &used) {
             Ok(node) => {
                 used.entry(node.clone()).or_default().add(req);
                 assumed.insert(uid.clone(), (node.clone(), req));
+                index.take(uid);
                 tokio::spawn(bind(s.clone(), p.clone(), node));
             }
             Err(msg) => {
@@ -492,6 +518,10 @@ async fn bind(s: Arc<Scheduler>, pod: Arc<Pod>, node: String) {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .remove(&uid);
+            s.index
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .requeue(&uid);
             s.wake.notify_one();
         }
     }
@@ -615,6 +645,10 @@ mod tests {
         ix.apply(watcher::Event::Apply(pod_at("p1", Some("n1"), "Succeeded")));
         assert_eq!(ix.used["n1"].pods, 0, "a finished pod frees its node");
         assert!(!ix.unbound("p1"), "finished pods stay bound");
+        ix.take("p2");
+        assert!(ix.pending.is_empty(), "assumed: out of the queue");
+        ix.requeue("p2");
+        assert_eq!(ix.pending.len(), 1, "its binding failed: back in the queue");
         ix.apply(watcher::Event::Delete(pod_at("p2", None, "Pending")));
         assert!(ix.pending.is_empty());
         assert!(!ix.unbound("p2"), "gone");
