@@ -648,6 +648,108 @@ async fn oom_killed_with_and_without_restarts() {
     sim.stop().await;
 }
 
+/// An in-process agent's log lines go to its container's log, as a process's stdout does: the
+/// real `fleetctl sim --runtime inproc` (with its JSON logging), then `kubectl logs`. They are
+/// not mixed into the sim's own output.
+#[test]
+fn inproc_agents_log_to_their_container_log() {
+    if !require_broker("inproc_agents_log_to_their_container_log")
+        || !require(
+            common::kubectl_on_path(),
+            "inproc_agents_log_to_their_container_log",
+            "kubectl",
+        )
+    {
+        return;
+    }
+    let dir = TempDir::new("inproc-logs");
+    let kubeconfig = dir.path().join("kubeconfig");
+    let sim_log = dir.path().join("sim.log");
+    let mut child = fleetctl()
+        .args([
+            "sim",
+            "--runtime",
+            "inproc",
+            "--nodes",
+            "1",
+            "--write-kubeconfig",
+        ])
+        .arg(&kubeconfig)
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&sim_log).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("fleetctl sim starts");
+    let deadline = Instant::now() + WAIT;
+    while !std::fs::read_to_string(&sim_log)
+        .unwrap_or_default()
+        .contains("sim ready:")
+    {
+        assert!(Instant::now() < deadline, "the sim never got ready");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let kubectl = |args: &[&str]| {
+        let out = Command::new("kubectl")
+            .env("KUBECONFIG", &kubeconfig)
+            .env("HOME", dir.path())
+            .args(args)
+            .output()
+            .expect("kubectl runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let url = amqp_url();
+    let (ok, out) = kubectl(&[
+        "create",
+        "secret",
+        "generic",
+        "agent-secrets",
+        "-n",
+        "agents",
+        &format!("--from-literal=queue-url={url}"),
+    ]);
+    assert!(ok, "{out}");
+    let queue = unique_queue("inproc-logs");
+    let manifest = dir.path().join("pod.json");
+    let mut pod = agent_pod("inproc-talker", &queue, &["--idle-exit", "0s"], "Never");
+    pod["metadata"]["namespace"] = json!("agents");
+    std::fs::write(&manifest, pod.to_string()).unwrap();
+    let (ok, out) = kubectl(&["apply", "-f", manifest.to_str().unwrap()]);
+    assert!(ok, "{out}");
+    let (ok, out) = kubectl(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod/inproc-talker",
+        "-n",
+        "agents",
+        "--timeout=60s",
+    ]);
+    assert!(ok, "{out}");
+    let (ok, logs) = kubectl(&["logs", "inproc-talker", "-n", "agents"]);
+    assert!(ok, "{logs}");
+    let connected = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["message"] == "broker_connected")
+        .unwrap_or_else(|| panic!("no broker_connected line in the container log:\n{logs}"));
+    assert_eq!(connected["agent_index"], "inproc-talker", "{connected}");
+    let own = std::fs::read_to_string(&sim_log).unwrap();
+    assert!(
+        !own.contains("\"agent_index\":\"inproc-talker\""),
+        "the agent's lines are not in the sim's output:\n{own}"
+    );
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let _ = child.wait();
+    delete_queue(&queue);
+}
+
 /// A livenessProbe that keeps failing: `Unhealthy` events with the kubelet's reason, then
 /// `Killing` ("failed liveness probe, will be restarted"), SIGTERM, and a restart with
 /// `restartCount` and `lastState`; a pod whose probe passes is left alone.

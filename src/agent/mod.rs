@@ -6,6 +6,7 @@
 //! - [`telemetry`]: Prometheus metrics and the `/metrics`, `/healthz`, `/readyz` server.
 //! - [`launch`]: an agent from its flags and environment (the command, and the sim's in-process
 //!   runtime).
+//! - [`output`]: where its log lines go (stdout, or an in-process agent's container log).
 //!
 //! Results are recorded as files (`results/<task_id>.json` in the checkpoint directory) rather
 //! than on a results queue: the checkpoint volume is already shared and durable, a file write
@@ -15,5 +16,6 @@
 pub mod checkpoint;
 pub mod executor;
 pub mod launch;
+pub mod output;
 pub mod telemetry;
 pub mod worker;

@@ -118,7 +118,7 @@ fn init_logging(json_stdout: bool) {
             .with_span_list(false)
             .with_target(false)
             .with_env_filter(filter)
-            .with_writer(std::io::stdout)
+            .with_writer(crate::agent::output::Stdout)
             .try_init()
     } else {
         tracing_subscriber::fmt()

@@ -2,7 +2,8 @@
 //! line and given the pod's environment, listening on the pod's IP like a process would.
 //! SIGTERM is the agent's own shutdown signal (it checkpoints, requeues and exits 0); SIGKILL
 //! aborts the task (exit 137), which drops its broker connection as a killed process would.
-//! Its memory is what its tasks hold (`memory_mb`). In-process agents share their broker
+//! Its log lines go to its container's log file ([`crate::agent::output`]), as a process's
+//! stdout would. Its memory is what its tasks hold (`memory_mb`). In-process agents share their broker
 //! connections (a channel each, see [`crate::queue::amqp::BrokerPool`]): a connection each
 //! would cost an I/O thread and megabytes of buffers per pod.
 
@@ -66,56 +67,60 @@ pub fn start(l: Launch) -> Result<Started, StartError> {
     let log = l.log.clone();
     let argv = l.argv.clone();
     let brokers = l.brokers.clone();
-    let task = tokio::spawn(async move {
-        let cli = match Cli::try_parse_from(
-            std::iter::once("fleetctl".to_string()).chain(argv.iter().cloned()),
-        ) {
-            Ok(c) => c,
-            Err(e) => {
-                log_line(&log, e.to_string().trim_end());
+    let container_log = l.log.clone();
+    let task = tokio::spawn(crate::agent::output::in_container_log(
+        container_log,
+        async move {
+            let cli = match Cli::try_parse_from(
+                std::iter::once("fleetctl".to_string()).chain(argv.iter().cloned()),
+            ) {
+                Ok(c) => c,
+                Err(e) => {
+                    log_line(&log, e.to_string().trim_end());
+                    return 2;
+                }
+            };
+            let Command::Agent(mut args) = cli.command else {
+                log_line(&log, "fleetctl: the in-process runtime runs `agent` only");
                 return 2;
+            };
+            // The pod's environment, not the sim's, fills what flags leave out.
+            if !given(&argv, "--task-queue-url") {
+                args.task_queue_url = env.get("TASK_QUEUE_URL").cloned();
             }
-        };
-        let Command::Agent(mut args) = cli.command else {
-            log_line(&log, "fleetctl: the in-process runtime runs `agent` only");
-            return 2;
-        };
-        // The pod's environment, not the sim's, fills what flags leave out.
-        if !given(&argv, "--task-queue-url") {
-            args.task_queue_url = env.get("TASK_QUEUE_URL").cloned();
-        }
-        let amqp = if given(&argv, "--amqp-url") {
-            cli.global.amqp_url.clone()
-        } else {
-            env.get("FLEETCTL_AMQP_URL")
-                .cloned()
-                .unwrap_or_else(|| DEFAULT_AMQP_URL.to_string())
-        };
-        let agent = match Agent::prepare(&args, &amqp, |k| env.get(k).cloned()).await {
-            Ok(a) => a,
-            Err(e) => {
-                let (code, m) = match e {
-                    AgentError::Config(m) => (2, m),
-                    AgentError::Fatal(m) => (1, m),
-                };
-                log_line(&log, &format!("fleetctl: {m}"));
-                return code;
+            let amqp = if given(&argv, "--amqp-url") {
+                cli.global.amqp_url.clone()
+            } else {
+                env.get("FLEETCTL_AMQP_URL")
+                    .cloned()
+                    .unwrap_or_else(|| DEFAULT_AMQP_URL.to_string())
+            };
+            let agent = match Agent::prepare(&args, &amqp, |k| env.get(k).cloned()).await {
+                Ok(a) => a,
+                Err(e) => {
+                    let (code, m) = match e {
+                        AgentError::Config(m) => (2, m),
+                        AgentError::Fatal(m) => (1, m),
+                    };
+                    log_line(&log, &format!("fleetctl: {m}"));
+                    return code;
+                }
+            };
+            let agent = agent.with_broker_pool(brokers);
+            let _ = slot.set(agent.metrics());
+            match agent.run(stop_rx).await {
+                Ok(exit) => i32::from(exit.code()),
+                Err(AgentError::Config(m)) => {
+                    log_line(&log, &format!("fleetctl: {m}"));
+                    2
+                }
+                Err(AgentError::Fatal(m)) => {
+                    log_line(&log, &format!("fleetctl: {m}"));
+                    1
+                }
             }
-        };
-        let agent = agent.with_broker_pool(brokers);
-        let _ = slot.set(agent.metrics());
-        match agent.run(stop_rx).await {
-            Ok(exit) => i32::from(exit.code()),
-            Err(AgentError::Config(m)) => {
-                log_line(&log, &format!("fleetctl: {m}"));
-                2
-            }
-            Err(AgentError::Fatal(m)) => {
-                log_line(&log, &format!("fleetctl: {m}"));
-                1
-            }
-        }
-    });
+        },
+    ));
     let abort = task.abort_handle();
     let id = format!("fleetctl-inproc://{}", uuid::Uuid::new_v4().simple());
     tokio::spawn(async move {
