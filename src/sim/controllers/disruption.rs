@@ -38,7 +38,7 @@ pub struct PodView {
 }
 
 impl PodView {
-    /// The same view of a typed pod, without converting it to JSON.
+    /// The view of a pod (from the shared pod watch, typed: no conversion to JSON).
     pub fn of_pod(pod: &k8s_openapi::api::core::v1::Pod) -> Self {
         let m = &pod.metadata;
         PodView {
@@ -69,29 +69,6 @@ impl PodView {
                         r.name.clone(),
                         r.uid.clone(),
                     )
-                }),
-        }
-    }
-
-    pub fn of(pod: &Value) -> Self {
-        let m = &pod["metadata"];
-        PodView {
-            name: m["name"].as_str().unwrap_or_default().to_string(),
-            labels: serde_json::from_value(m["labels"].clone()).unwrap_or_default(),
-            ready: pod["status"]["conditions"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|c| c["type"] == "Ready" && c["status"] == "True"),
-            deleting: super::deleting(pod),
-            controller: m["ownerReferences"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|r| r["controller"] == true)
-                .map(|r| {
-                    let s = |k: &str| r[k].as_str().unwrap_or_default().to_string();
-                    (s("apiVersion"), s("kind"), s("name"), s("uid"))
                 }),
         }
     }
