@@ -11,7 +11,7 @@
 use std::fs::{File, OpenOptions};
 use std::future::Future;
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -22,6 +22,20 @@ tokio::task_local! {
 /// Runs `fut` with `log` as its output (see the module's doc).
 pub fn in_container_log<F: Future>(log: PathBuf, fut: F) -> impl Future<Output = F::Output> {
     CONTAINER_LOG.scope(log, fut)
+}
+
+/// Opens a container log for appending, creating its directory the first time.
+pub fn append_to(path: &Path) -> io::Result<File> {
+    let open = || OpenOptions::new().create(true).append(true).open(path);
+    match open() {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            open()
+        }
+        other => other,
+    }
 }
 
 /// The container log of the task running now, if it runs in one.
@@ -75,16 +89,7 @@ impl<'a> MakeWriter<'a> for Stdout {
     fn make_writer(&'a self) -> Line {
         match current() {
             None => Line::Stdout(io::stdout()),
-            Some(path) => {
-                if let Some(dir) = path.parent() {
-                    let _ = std::fs::create_dir_all(dir);
-                }
-                OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&path)
-                    .map_or(Line::Sink, Line::File)
-            }
+            Some(path) => append_to(&path).map_or(Line::Sink, Line::File),
         }
     }
 }

@@ -45,15 +45,9 @@ fn given(argv: &[String], flag: &str) -> bool {
         .any(|a| a == flag || a.starts_with(&format!("{flag}=")))
 }
 
+/// What a process would print to stderr before it exits.
 fn log_line(path: &std::path::Path, line: &str) {
-    if let Some(dir) = path.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    if let Ok(mut f) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-    {
+    if let Ok(mut f) = crate::agent::output::append_to(path) {
         let _ = writeln!(f, "{line}");
     }
 }

@@ -49,13 +49,7 @@ pub fn rss_of(pid: i32) -> Option<u64> {
 
 pub fn start(exe: &Path, l: Launch) -> Result<Started, StartError> {
     let err = |what: &str, e: std::io::Error| StartError(format!("{what}: {e}"));
-    if let Some(dir) = l.log.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| err("cannot create the log directory", e))?;
-    }
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&l.log)
+    let log = crate::agent::output::append_to(&l.log)
         .map_err(|e| err("cannot open the container log", e))?;
     let log2 = log
         .try_clone()
