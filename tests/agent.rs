@@ -286,22 +286,6 @@ fn wait_checkpoint_step(dir: &TempDir, id: &str, min: u64, agent: &Agent) -> Val
 // Agent processes
 // ---------------------------------------------------------------------------------------------
 
-/// `fleetctl agent` with no broker URL, index or Kubernetes identity inherited from the caller.
-/// The caller picks the metrics address (the default port is fixed, and tests run side by side).
-fn agent_cmd() -> Command {
-    let mut cmd = fleetctl();
-    for var in [
-        "TASK_QUEUE_URL",
-        "AGENT_INDEX",
-        "JOB_COMPLETION_INDEX",
-        "POD_NAME",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.arg("agent");
-    cmd
-}
-
 /// A running agent whose output is collected line by line; killed (SIGKILL) when dropped.
 struct Agent {
     name: String,

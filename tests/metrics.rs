@@ -55,6 +55,19 @@ fn direct() -> ScrapeConfig {
     }
 }
 
+/// A direct scraper that starts every pod at once and waits up to 10 s for each.
+fn patient_scraper() -> Scraper {
+    Scraper::new(
+        ScrapeConfig {
+            jitter: Duration::ZERO,
+            timeout: Duration::from_secs(10),
+            ..direct()
+        },
+        None,
+    )
+    .unwrap()
+}
+
 fn target(pod: &str, addr: SocketAddr) -> Target {
     Target {
         namespace: "agents".into(),
@@ -354,15 +367,7 @@ async fn half_the_pods_gone_mid_scrape_fail_alone() {
         targets.push(target(&format!("pod-{i:02}"), addr));
         servers.push(task);
     }
-    let scraper = Scraper::new(
-        ScrapeConfig {
-            jitter: Duration::ZERO,
-            timeout: Duration::from_secs(10),
-            ..direct()
-        },
-        None,
-    )
-    .unwrap();
+    let scraper = patient_scraper();
     let round = {
         let (s, t) = (scraper.clone(), targets.clone());
         tokio::spawn(async move { s.round(&t).await })
@@ -484,15 +489,7 @@ async fn concurrency_is_bounded_starts_are_spread_and_one_scrape_per_pod_is_in_f
     // A second round while the first still waits on a pod: that pod is not scraped twice.
     let (addr, _, arrivals) = counting_endpoint(Duration::from_millis(1500)).await;
     let slow = vec![target("slow", addr)];
-    let scraper = Scraper::new(
-        ScrapeConfig {
-            jitter: Duration::ZERO,
-            timeout: Duration::from_secs(10),
-            ..direct()
-        },
-        None,
-    )
-    .unwrap();
+    let scraper = patient_scraper();
     let first = {
         let (s, t) = (scraper.clone(), slow.clone());
         tokio::spawn(async move { s.round(&t).await })
@@ -680,18 +677,9 @@ struct AgentProc {
 impl AgentProc {
     /// An agent on `queue` serving metrics at `addr` (on the default port 8080 of its own IP).
     fn start(name: &str, queue: &str, dir: &TempDir, addr: SocketAddr) -> Self {
-        let mut cmd = fleetctl();
-        for var in [
-            "TASK_QUEUE_URL",
-            "AGENT_INDEX",
-            "JOB_COMPLETION_INDEX",
-            "POD_NAME",
-        ] {
-            cmd.env_remove(var);
-        }
-        let mut child = cmd
+        let mut child = agent_cmd()
             .env("TASK_QUEUE_URL", amqp_url())
-            .args(["agent", "--queue", queue, "--index", name])
+            .args(["--queue", queue, "--index", name])
             .args(["--checkpoint-dir", dir.s(), "--idle-exit", "0"])
             .args(["--metrics-addr", &addr.to_string()])
             .stdin(Stdio::null())

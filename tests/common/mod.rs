@@ -116,6 +116,22 @@ pub fn fleetctl() -> Command {
     cmd
 }
 
+/// `fleetctl agent` without the identity and broker variables of the environment running the
+/// tests (each test says which it means).
+pub fn agent_cmd() -> Command {
+    let mut cmd = fleetctl();
+    for var in [
+        "TASK_QUEUE_URL",
+        "AGENT_INDEX",
+        "JOB_COMPLETION_INDEX",
+        "POD_NAME",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.arg("agent");
+    cmd
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,
