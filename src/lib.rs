@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod fleet;
+pub mod fsutil;
 pub mod manifests;
 pub mod metrics;
 pub mod queue;

@@ -14,14 +14,16 @@
 //! file is for operators to read and is not fsynced: a crash may lose its last counters, never
 //! a task's progress.
 
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+use crate::fsutil::{write_atomic, write_atomic_unsynced};
 
 /// Progress of one task.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -163,7 +165,7 @@ impl Store {
     /// Atomic but not fsynced (see the module's doc).
     pub fn save_agent(&self, a: &AgentRecord) -> io::Result<()> {
         let bytes = serde_json::to_vec_pretty(a).map_err(io::Error::other)?;
-        replace(&self.agent_path(&a.index), &bytes, false)
+        write_atomic_unsynced(&self.agent_path(&a.index), &bytes)
     }
 }
 
@@ -210,35 +212,6 @@ fn writable(dir: &Path) -> io::Result<()> {
     } else {
         Err(io::Error::last_os_error())
     }
-}
-
-/// Temp file in the same directory, fsync, rename over `path`, fsync the directory.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    replace(path, bytes, true)
-}
-
-/// Temp file in the same directory, renamed over `path`; with `durable`, the file is fsynced
-/// before the rename and the directory after it.
-fn replace(path: &Path, bytes: &[u8], durable: bool) -> io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.{}.tmp", Uuid::new_v4().simple()));
-    let result = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        if durable {
-            f.sync_all()?;
-        }
-        fs::rename(&tmp, path)?;
-        if durable {
-            File::open(dir)?.sync_all()?;
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]

@@ -80,7 +80,7 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
     }
     let state_file = match &opts.state_dir {
         Some(d) => {
-            std::fs::create_dir_all(d).map_err(|e| {
+            crate::fsutil::create_dir_private(d).map_err(|e| {
                 format!(
                     "cannot create --state-dir '{}': {e}; pass a writable directory",
                     d.display()
@@ -129,7 +129,7 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
                 Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
                 _ => {
                     let t = kubeconfig::new_token();
-                    crate::agent::checkpoint::write_atomic(&path, t.as_bytes())
+                    crate::fsutil::write_atomic(&path, t.as_bytes())
                         .map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
                     t
                 }
@@ -180,14 +180,14 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
     {
-        std::fs::create_dir_all(parent).map_err(|e| {
+        crate::fsutil::create_dir_private(parent).map_err(|e| {
             format!(
                 "cannot create the directory of --write-kubeconfig '{}': {e}",
                 opts.kubeconfig.display()
             )
         })?;
     }
-    crate::agent::checkpoint::write_atomic(&opts.kubeconfig, doc.as_bytes()).map_err(|e| {
+    crate::fsutil::write_atomic(&opts.kubeconfig, doc.as_bytes()).map_err(|e| {
         format!(
             "cannot write the kubeconfig '{}': {e}; pass a writable --write-kubeconfig path",
             opts.kubeconfig.display()

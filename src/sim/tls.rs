@@ -38,7 +38,7 @@ pub fn load_or_generate(state_dir: Option<&std::path::Path>) -> Result<Tls, Stri
     }
     let (tls, cert, key) = generate()?;
     let doc = serde_json::json!({"ca_pem": tls.ca_pem, "cert_der": b64.encode(&cert), "key_der": b64.encode(&key)});
-    crate::agent::checkpoint::write_atomic(&path, doc.to_string().as_bytes())
+    crate::fsutil::write_atomic(&path, doc.to_string().as_bytes())
         .map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
     Ok(tls)
 }

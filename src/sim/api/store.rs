@@ -381,7 +381,7 @@ impl Store {
             json!({"rv": inner.rv, "objects": objects})
         };
         let bytes = serde_json::to_vec(&snap).map_err(std::io::Error::other)?;
-        crate::agent::checkpoint::write_atomic(path, &bytes)
+        crate::fsutil::write_atomic(path, &bytes)
     }
 
     fn commit(

@@ -1,0 +1,103 @@
+//! Small file-system helpers shared by the agent and the local cluster: atomic replacement of a
+//! file, with owner-only permissions on what they create (the files hold tokens, keys and
+//! task state).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::Path;
+
+use uuid::Uuid;
+
+/// Mode of the files these helpers create.
+pub const FILE_MODE: u32 = 0o600;
+/// Mode of the directories these helpers create.
+pub const DIR_MODE: u32 = 0o700;
+
+/// Writes `bytes` to `path` atomically and durably: a temporary file in the same directory
+/// (mode 0600), fsynced, renamed over `path`, then the directory fsynced. A reader sees the old
+/// file or the new one, never a torn one. Missing parent directories are created (mode 0700).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    replace(path, bytes, true)
+}
+
+/// As [`write_atomic`], without the fsyncs: atomic, but a crash may lose the last write.
+pub fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    replace(path, bytes, false)
+}
+
+/// Creates `dir` and its missing parents with mode 0700 (existing ones are left as they are).
+pub fn create_dir_private(dir: &Path) -> io::Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(DIR_MODE)
+        .create(dir)
+}
+
+fn replace(path: &Path, bytes: &[u8], durable: bool) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.exists() {
+        create_dir_private(dir)?;
+    }
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.{}.tmp", Uuid::new_v4().simple()));
+    let result = (|| {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(FILE_MODE)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        if durable {
+            f.sync_all()?;
+        }
+        fs::rename(&tmp, path)?;
+        if durable {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn mode(p: &Path) -> u32 {
+        fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn replaces_atomically_with_private_modes() {
+        let root = std::env::temp_dir().join(format!("fleetctl-fsutil-{}", Uuid::new_v4()));
+        let path = root.join("a/b/file.json");
+        write_atomic(&path, b"one").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"one");
+        write_atomic_unsynced(&path, b"two").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        assert_eq!(mode(&path), FILE_MODE);
+        assert_eq!(mode(&root.join("a")), DIR_MODE);
+        assert_eq!(mode(&root.join("a/b")), DIR_MODE);
+        // No temporary file is left behind.
+        assert_eq!(fs::read_dir(root.join("a/b")).unwrap().count(), 1);
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn a_failed_write_leaves_no_temporary_file() {
+        let root = std::env::temp_dir().join(format!("fleetctl-fsutil-{}", Uuid::new_v4()));
+        fs::create_dir_all(root.join("target-is-a-dir")).unwrap();
+        fs::write(root.join("target-is-a-dir/x"), b"x").unwrap();
+        assert!(write_atomic(&root.join("target-is-a-dir"), b"y").is_err());
+        assert_eq!(fs::read_dir(&root).unwrap().count(), 1);
+        fs::remove_dir_all(&root).unwrap();
+    }
+}
