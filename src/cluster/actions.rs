@@ -91,6 +91,7 @@ fn api_err(what: impl Into<String>) -> impl FnOnce(kube::Error) -> ActionError {
     move |source| ActionError::Api { what, source }
 }
 
+use crate::fleet::duration::human_duration;
 pub use crate::fleet::model::FleetKind;
 use crate::fleet::model::ObjectKind;
 
@@ -773,22 +774,6 @@ async fn pdb_clause(client: &Client, ns: &str, pods: &[PodState]) -> Option<Stri
     (!parts.is_empty()).then(|| parts.join(", "))
 }
 
-/// `30s`, `2m`, `1m30s`, `250ms`.
-pub fn human(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms < 1000 {
-        return format!("{ms}ms");
-    }
-    let s = d.as_secs();
-    match (s / 3600, (s % 3600) / 60, s % 60) {
-        (0, 0, s) => format!("{s}s"),
-        (0, m, 0) => format!("{m}m"),
-        (0, m, s) => format!("{m}m{s}s"),
-        (h, 0, 0) => format!("{h}h"),
-        (h, m, s) => format!("{h}h{m}m{s}s"),
-    }
-}
-
 fn names(list: &[String]) -> String {
     const SHOWN: usize = 5;
     let mut s = list
@@ -922,7 +907,7 @@ async fn wait_drained(
             let mut reason = format!(
                 "drain of {} timed out after {}: {}",
                 fleet.name,
-                human(opts.timeout),
+                human_duration(opts.timeout),
                 left_line(&left, fleet.kind)
             );
             if opts.evict
@@ -1107,14 +1092,6 @@ mod tests {
             &json!({"matchExpressions": [{"key": "gone", "operator": "Exists"}]}),
             &l
         ));
-    }
-
-    #[test]
-    fn durations_read_like_flags() {
-        assert_eq!(human(Duration::from_secs(30)), "30s");
-        assert_eq!(human(Duration::from_secs(300)), "5m");
-        assert_eq!(human(Duration::from_secs(90)), "1m30s");
-        assert_eq!(human(Duration::from_millis(250)), "250ms");
     }
 
     #[test]

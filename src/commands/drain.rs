@@ -6,8 +6,9 @@ use std::time::Duration;
 use super::Outcome;
 use super::pause::print_report;
 use crate::cli::{DrainArgs, GlobalArgs};
-use crate::cluster::actions::{self, DrainEvent, DrainOptions, human};
+use crate::cluster::actions::{self, DrainEvent, DrainOptions};
 use crate::cluster::client::{connect, reachable};
+use crate::fleet::duration::human_duration;
 
 pub async fn run(global: &GlobalArgs, args: DrainArgs) -> Outcome {
     let (client, source) = connect(global.kubeconfig.as_deref(), global.context.as_deref()).await?;
@@ -44,7 +45,7 @@ pub async fn run(global: &GlobalArgs, args: DrainArgs) -> Outcome {
             attempt: 1,
         } => println!(
             "{who}: eviction of pod {pod} refused: {reason}; retrying in {}",
-            human(retry_in)
+            human_duration(retry_in)
         ),
         DrainEvent::Refused {
             pod,
@@ -53,7 +54,7 @@ pub async fn run(global: &GlobalArgs, args: DrainArgs) -> Outcome {
             ..
         } => println!(
             "{who}: eviction of pod {pod} refused again ({attempt} attempts); retrying in {}",
-            human(retry_in)
+            human_duration(retry_in)
         ),
         DrainEvent::Drained => println!("{who} drained"),
     };

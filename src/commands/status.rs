@@ -62,7 +62,7 @@ pub async fn run(global: &GlobalArgs, args: StatusArgs) -> Outcome {
                     "the API at {} did not list {} within {}; is it overloaded? (--timeout raises the wait)",
                     source.server,
                     kinds.join(", "),
-                    crate::cluster::actions::human(args.timeout)
+                    crate::fleet::duration::human_duration(args.timeout)
                 )
                 .into());
             }

@@ -5,10 +5,12 @@
 //! - [`objects`]: the slim cluster objects, read from wire JSON (`from_json`).
 //! - [`model`]: the fleets those objects make up, and their history (it re-exports `objects`).
 //! - [`delta`]: the changes watchers report, and how the model folds them in.
+//! - [`duration`]: durations as kubectl's AGE column writes them.
 //! - [`health`]: findings about a fleet.
 //! - [`status`]: the per-fleet summary `fleetctl status` prints (a stable JSON shape).
 
 pub mod delta;
+pub mod duration;
 pub mod health;
 pub mod model;
 pub mod objects;

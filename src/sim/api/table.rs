@@ -85,51 +85,16 @@ pub fn table_version(accept: &str) -> &'static str {
         .unwrap_or("meta.k8s.io/v1")
 }
 
-/// kubectl's `duration.HumanDuration`.
+/// kubectl's `duration.HumanDuration` of a signed span: more than a second in the future is
+/// `<invalid>`, a little is `0s` (clock skew).
 pub fn human_duration(d: SignedDuration) -> String {
-    let seconds = d.as_secs();
-    if seconds < -1 {
-        return "<invalid>".into();
-    } else if seconds < 0 {
-        return "0s".into();
-    } else if seconds < 60 * 2 {
-        return format!("{seconds}s");
+    if d.as_secs() < -1 {
+        "<invalid>".into()
+    } else if d.is_negative() {
+        "0s".into()
+    } else {
+        crate::fleet::duration::human_duration(d.unsigned_abs())
     }
-    let minutes = seconds / 60;
-    if minutes < 10 {
-        let s = seconds % 60;
-        if s == 0 {
-            return format!("{minutes}m");
-        }
-        return format!("{minutes}m{s}s");
-    } else if minutes < 60 * 3 {
-        return format!("{minutes}m");
-    }
-    let hours = seconds / 3600;
-    if hours < 8 {
-        let m = minutes % 60;
-        if m == 0 {
-            return format!("{hours}h");
-        }
-        return format!("{hours}h{m}m");
-    } else if hours < 48 {
-        return format!("{hours}h");
-    } else if hours < 24 * 8 {
-        let h = hours % 24;
-        if h == 0 {
-            return format!("{}d", hours / 24);
-        }
-        return format!("{}d{}h", hours / 24, h);
-    } else if hours < 24 * 365 * 2 {
-        return format!("{}d", hours / 24);
-    } else if hours < 24 * 365 * 8 {
-        let dy = (hours / 24) % 365;
-        if dy == 0 {
-            return format!("{}y", hours / 24 / 365);
-        }
-        return format!("{}y{}d", hours / 24 / 365, dy);
-    }
-    format!("{}y", hours / 24 / 365)
 }
 
 fn parse_time(v: &Value) -> Option<Timestamp> {
