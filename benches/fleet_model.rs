@@ -16,10 +16,12 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use jiff::{SignedDuration, Timestamp};
 
-use fleetctl::fleet::delta::{FleetDelta, Object};
-use fleetctl::fleet::model::{
-    AgentPod, JobSummary, Labels, Model, ObjectKind, PodPhase, PodTemplate, QueueStats,
-    ScaledJobSummary, Trigger,
+use fleetctl::fleet::delta::FleetDelta;
+use fleetctl::fleet::model::Model;
+use fleetctl::fleet::objects::Object;
+use fleetctl::fleet::objects::{
+    AgentPod, JobSummary, Labels, ObjectKind, PodPhase, PodTemplate, QueueStats, ScaledJobSummary,
+    Trigger,
 };
 
 /// Counts live heap bytes, to measure the model's footprint.

@@ -21,7 +21,8 @@ use tokio::sync::mpsc;
 
 use fleetctl::cluster::watch::{self, WatchSpec};
 use fleetctl::fleet::delta::FleetDelta;
-use fleetctl::fleet::model::{Labels, Model, ObjectKind};
+use fleetctl::fleet::model::Model;
+use fleetctl::fleet::objects::{Labels, ObjectKind};
 use fleetctl::sim::api::store::Part;
 use fleetctl::sim::runtime::{SimOptions, start};
 

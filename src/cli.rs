@@ -386,13 +386,13 @@ pub enum SimRuntime {
 }
 
 fn parse_cpu(s: &str) -> Result<u64, String> {
-    crate::fleet::model::parse_cpu_millis(s)
+    crate::fleet::objects::parse_cpu_millis(s)
         .filter(|m| *m > 0)
         .ok_or_else(|| format!("'{s}' is not a CPU quantity; write e.g. 8 or 500m"))
 }
 
 fn parse_memory(s: &str) -> Result<u64, String> {
-    crate::fleet::model::parse_quantity_bytes(s)
+    crate::fleet::objects::parse_quantity_bytes(s)
         .filter(|b| *b > 0)
         .ok_or_else(|| format!("'{s}' is not a memory quantity; write e.g. 32Gi or 512Mi"))
 }

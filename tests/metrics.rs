@@ -24,7 +24,7 @@ use tokio::task::JoinSet;
 
 use common::*;
 use fleetctl::agent::telemetry::{self, Metrics, Status};
-use fleetctl::fleet::model::AgentPod;
+use fleetctl::fleet::objects::AgentPod;
 use fleetctl::metrics::parse::Scrape;
 use fleetctl::metrics::scrape::{Route, ScrapeConfig, ScrapeError, Scraper, Skip, Target};
 use fleetctl::metrics::series::{

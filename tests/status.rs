@@ -23,7 +23,8 @@ use tokio::sync::mpsc;
 use common::TempDir;
 use fleetctl::cluster::watch::{self, WatchSpec};
 use fleetctl::fleet::delta::FleetDelta;
-use fleetctl::fleet::model::{Labels, Model, ObjectKind};
+use fleetctl::fleet::model::Model;
+use fleetctl::fleet::objects::{Labels, ObjectKind};
 use fleetctl::sim::api::store::WatchControl;
 
 const NS: &str = "agents";

@@ -92,8 +92,8 @@ fn api_err(what: impl Into<String>) -> impl FnOnce(kube::Error) -> ActionError {
 }
 
 use crate::fleet::duration::human_duration;
-pub use crate::fleet::model::FleetKind;
-use crate::fleet::model::ObjectKind;
+pub use crate::fleet::objects::FleetKind;
+use crate::fleet::objects::ObjectKind;
 
 /// The API resource a fleet kind lives at.
 pub fn resource(kind: FleetKind) -> ApiResource {

@@ -24,8 +24,10 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::fleet::delta::{FleetDelta, Object};
-use crate::fleet::model::{ClusterState, Labels, ObjectKind, selector_string};
+use crate::fleet::delta::FleetDelta;
+use crate::fleet::model::ClusterState;
+use crate::fleet::objects::Object;
+use crate::fleet::objects::{Labels, ObjectKind, selector_string};
 
 /// The API resource of each kind the model watches.
 pub fn object_resource(kind: ObjectKind) -> ApiResource {
@@ -332,7 +334,7 @@ mod tests {
             panic!("not a pod")
         };
         assert_eq!(p.name, "p");
-        assert_eq!(p.phase, crate::fleet::model::PodPhase::Running);
+        assert_eq!(p.phase, crate::fleet::objects::PodPhase::Running);
     }
 
     fn api_error(code: u16) -> watcher::Error {

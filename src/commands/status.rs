@@ -21,7 +21,8 @@ use crate::cluster::client::{connect, reachable};
 use crate::cluster::watch::{self, SyncTracker, WatchSpec};
 use crate::fleet::delta::FleetDelta;
 use crate::fleet::health::Severity;
-use crate::fleet::model::{Model, QueueStats};
+use crate::fleet::model::Model;
+use crate::fleet::objects::QueueStats;
 use crate::fleet::status::{FleetMetrics, Snapshot};
 use crate::metrics::scrape::{Round, Route, ScrapeConfig, Scraper, Target};
 use crate::metrics::series::MetricsStore;
@@ -449,8 +450,8 @@ pub fn table(snap: &Snapshot) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fleet::delta::Object;
-    use crate::fleet::model::{AgentPod, JobSummary, Labels, ObjectKind, PodPhase, Termination};
+    use crate::fleet::objects::Object;
+    use crate::fleet::objects::{AgentPod, JobSummary, Labels, ObjectKind, PodPhase, Termination};
 
     fn t(s: i64) -> Timestamp {
         Timestamp::from_second(1_700_000_000 + s).unwrap()

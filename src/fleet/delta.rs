@@ -14,80 +14,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::model::{
-    AgentPod, DeploymentSummary, EventSummary, FleetId, FleetKind, Index, JobSummary, JobTotals,
-    Model, NetworkPolicySummary, ObjectKind, PdbStatus, PodCounts, QueueStats, ScaledJobSummary,
-    Tally, job_fleet, pod_fleet, set_counts, set_pdbs,
+    Index, JobTotals, Model, PodCounts, Tally, job_fleet, pod_fleet, set_counts, set_pdbs,
 };
-
-/// One slim object.
-// The variants are all a few hundred bytes and a delta is moved once, from the watcher into the
-// model: boxing them would cost an allocation per watch event for nothing.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Object {
-    ScaledJob(ScaledJobSummary),
-    Job(JobSummary),
-    Deployment(DeploymentSummary),
-    Pod(AgentPod),
-    Pdb(PdbStatus),
-    NetworkPolicy(NetworkPolicySummary),
-    Event(EventSummary),
-}
-
-impl Object {
-    pub fn kind(&self) -> ObjectKind {
-        match self {
-            Object::ScaledJob(_) => ObjectKind::ScaledJob,
-            Object::Job(_) => ObjectKind::Job,
-            Object::Deployment(_) => ObjectKind::Deployment,
-            Object::Pod(_) => ObjectKind::Pod,
-            Object::Pdb(_) => ObjectKind::PodDisruptionBudget,
-            Object::NetworkPolicy(_) => ObjectKind::NetworkPolicy,
-            Object::Event(_) => ObjectKind::Event,
-        }
-    }
-
-    pub fn name(&self) -> &str {
-        match self {
-            Object::ScaledJob(x) => &x.name,
-            Object::Job(x) => &x.name,
-            Object::Deployment(x) => &x.name,
-            Object::Pod(x) => &x.name,
-            Object::Pdb(x) => &x.name,
-            Object::NetworkPolicy(x) => &x.name,
-            Object::Event(x) => &x.name,
-        }
-    }
-
-    pub fn namespace(&self) -> &str {
-        match self {
-            Object::ScaledJob(x) => &x.namespace,
-            Object::Job(x) => &x.namespace,
-            Object::Deployment(x) => &x.namespace,
-            Object::Pod(x) => &x.namespace,
-            Object::Pdb(x) => &x.namespace,
-            Object::NetworkPolicy(x) => &x.namespace,
-            Object::Event(x) => &x.namespace,
-        }
-    }
-
-    /// A wire object (with `kind`), made slim. None for other kinds or without a name.
-    pub fn from_json(v: &Value) -> Option<Object> {
-        Some(match v.get("kind")?.as_str()? {
-            "ScaledJob" => Object::ScaledJob(ScaledJobSummary::from_json(v)?),
-            "Job" => Object::Job(JobSummary::from_json(v)?),
-            "Deployment" => Object::Deployment(DeploymentSummary::from_json(v)?),
-            "Pod" => Object::Pod(AgentPod::from_json(v)?),
-            "PodDisruptionBudget" => Object::Pdb(PdbStatus::from_json(v)?),
-            "NetworkPolicy" => Object::NetworkPolicy(NetworkPolicySummary::from_json(v)?),
-            "Event" => Object::Event(EventSummary::from_json(v)?),
-            _ => return None,
-        })
-    }
-}
+use super::objects::{AgentPod, FleetId, FleetKind, JobSummary, Object, ObjectKind, QueueStats};
 
 /// A change to the model.
 // Upserts are nearly the whole stream, so the enum is as large as they are in any case.
@@ -477,9 +408,11 @@ fn unlink(job_pods: &mut HashMap<String, HashSet<String>>, job: &str, pod: &str)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fleet::model::{
-        ClusterState, DisruptionKind, DisruptionTarget, FleetState, JobConditions, LabelSelector,
-        Labels, PodPhase, PodTemplate, Termination, Trigger,
+    use crate::fleet::model::{ClusterState, DisruptionKind};
+    use crate::fleet::objects::{
+        DeploymentSummary, DisruptionTarget, EventSummary, FleetState, JobConditions,
+        LabelSelector, Labels, NetworkPolicySummary, PdbStatus, PodPhase, PodTemplate,
+        ScaledJobSummary, Termination, Trigger,
     };
 
     const NS: &str = "agents";

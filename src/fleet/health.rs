@@ -6,7 +6,8 @@
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use super::model::{DisruptionKind, Fleet, Model, NetworkPolicySummary};
+use super::model::{DisruptionKind, Fleet, Model};
+use super::objects::NetworkPolicySummary;
 
 /// Restarts plus Job retries per minute at which a fleet is in a restart storm.
 pub const RESTART_STORM_PER_MINUTE: f64 = 3.0;
@@ -237,8 +238,9 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fleet::delta::{FleetDelta, Object};
-    use crate::fleet::model::{
+    use crate::fleet::delta::FleetDelta;
+    use crate::fleet::objects::Object;
+    use crate::fleet::objects::{
         AgentPod, IngressRule, JobSummary, LabelSelector, Labels, NetworkPolicySummary, PdbStatus,
         PodPhase, PodTemplate, PolicyPort, Termination,
     };

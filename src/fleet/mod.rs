@@ -2,8 +2,9 @@
 //!
 //! - [`scaling`]: KEDA ScaledJob arithmetic (SPEC-k8s.md §1.2), shared by the local cluster's
 //!   scaler and the console's prediction of the next scale.
-//! - [`objects`]: the slim cluster objects, read from wire JSON (`from_json`).
-//! - [`model`]: the fleets those objects make up, and their history (it re-exports `objects`).
+//! - [`objects`]: the slim cluster objects and [`objects::Object`], read from wire JSON
+//!   (`from_json`).
+//! - [`model`]: the fleets those objects make up, and their history.
 //! - [`delta`]: the changes watchers report, and how the model folds them in.
 //! - [`duration`]: durations as kubectl's AGE column writes them.
 //! - [`health`]: findings about a fleet.

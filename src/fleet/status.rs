@@ -7,10 +7,8 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::health::{DISRUPTION_WINDOW, DisruptionCounts, Finding, Severity};
-use super::model::{
-    Disruption, FleetKind, FleetState, JobTotals, Model, ObjectKind, PdbStatus, PodCounts,
-    selector_string,
-};
+use super::model::{Disruption, JobTotals, Model, PodCounts};
+use super::objects::{FleetKind, FleetState, ObjectKind, PdbStatus, selector_string};
 
 /// At most this many disruptions of the last hour are listed per fleet (newest first).
 pub const DISRUPTIONS_LISTED: usize = 20;

@@ -9,7 +9,7 @@
 //! A one-shot caller scrapes twice, since rates need two scrapes of each pod:
 //!
 //! ```no_run
-//! # async fn status(pods: Vec<fleetctl::fleet::model::AgentPod>, kube: kube::Client) {
+//! # async fn status(pods: Vec<fleetctl::fleet::objects::AgentPod>, kube: kube::Client) {
 //! use std::time::Duration;
 //! use fleetctl::metrics::scrape::{ScrapeConfig, Scraper, Target};
 //! use fleetctl::metrics::series::MetricsStore;

@@ -21,7 +21,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Semaphore;
 
 use super::parse::{self, Scrape};
-use crate::fleet::model::{AgentPod, PodPhase};
+use crate::fleet::objects::{AgentPod, PodPhase};
 
 /// What scrapers send: the 0.0.4 text format first, as Prometheus does.
 const ACCEPT_TEXT: &str = "text/plain;version=0.0.4;q=1,*/*;q=0.1";

@@ -21,7 +21,7 @@ use tokio::task::JoinHandle;
 
 use super::events::{EventType, reference};
 use super::{Ctx, cache, condition, resource_of, same_status};
-use crate::fleet::model::{LabelSelector, Labels};
+use crate::fleet::objects::{LabelSelector, Labels};
 
 /// How long an eviction's entry in `disruptedPods` keeps the pod out of `currentHealthy`.
 pub const DELETION_TIMEOUT: SignedDuration = SignedDuration::from_mins(2);

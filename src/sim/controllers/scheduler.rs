@@ -65,12 +65,12 @@ impl Resources {
 
 fn q_millis(m: Option<&BTreeMap<String, Quantity>>, k: &str) -> Option<u64> {
     m.and_then(|m| m.get(k))
-        .and_then(|q| crate::fleet::model::parse_cpu_millis(&q.0))
+        .and_then(|q| crate::fleet::objects::parse_cpu_millis(&q.0))
 }
 
 fn q_bytes(m: Option<&BTreeMap<String, Quantity>>, k: &str) -> Option<u64> {
     m.and_then(|m| m.get(k))
-        .and_then(|q| crate::fleet::model::parse_quantity_bytes(&q.0))
+        .and_then(|q| crate::fleet::objects::parse_quantity_bytes(&q.0))
 }
 
 /// A pod's requests: the sum over its containers (a limit stands in for a missing request),

@@ -281,10 +281,10 @@ fn resource_field(c: &Container, resource: &str) -> String {
         .and_then(|m| m.get(name))
         .map(|q| q.0.clone());
     match (name, q) {
-        ("cpu", Some(q)) => crate::fleet::model::parse_cpu_millis(&q)
+        ("cpu", Some(q)) => crate::fleet::objects::parse_cpu_millis(&q)
             .map(|m| m.div_ceil(1000).to_string())
             .unwrap_or_default(),
-        (_, Some(q)) => crate::fleet::model::parse_quantity_bytes(&q)
+        (_, Some(q)) => crate::fleet::objects::parse_quantity_bytes(&q)
             .map(|b| b.to_string())
             .unwrap_or_default(),
         _ => String::new(),

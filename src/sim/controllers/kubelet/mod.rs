@@ -281,7 +281,7 @@ fn quantity_bytes(
     key: &str,
 ) -> Option<u64> {
     m.and_then(|m| m.get(key))
-        .and_then(|q| crate::fleet::model::parse_quantity_bytes(&q.0))
+        .and_then(|q| crate::fleet::objects::parse_quantity_bytes(&q.0))
 }
 
 /// Evicts the pod using most memory above its request on each node whose pods use more than

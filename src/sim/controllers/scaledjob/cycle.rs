@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use crate::fleet::model::{LABEL_SCALED_JOB, QueueStats, ScaledJobSummary};
+use crate::fleet::objects::{LABEL_SCALED_JOB, QueueStats, ScaledJobSummary};
 use crate::fleet::scaling::{self, Decision, JobCounts, TriggerReading};
 
 /// The KEDA release the sim's scaler behaves as (label `app.kubernetes.io/version`).

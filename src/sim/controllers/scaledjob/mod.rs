@@ -28,7 +28,7 @@ use tokio::task::JoinHandle;
 
 use super::Ctx;
 use super::events::{EventType, Recorder};
-use crate::fleet::model::{LABEL_SCALED_JOB, ScaledJobSummary, keda_paused};
+use crate::fleet::objects::{LABEL_SCALED_JOB, ScaledJobSummary, keda_paused};
 use crate::fleet::scaling::TriggerReading;
 use crate::queue::amqp::Broker;
 use crate::queue::error::QueueError;
@@ -686,7 +686,7 @@ async fn run_scaledjob(sh: Arc<Shared>, mut rx: watch::Receiver<Arc<Value>>) {
         let mut sj: Value = (*rx.borrow_and_update().clone()).clone();
         let key = trigger_key(&sj);
         let paused = keda_paused(
-            sj["metadata"]["annotations"][crate::fleet::model::ANN_KEDA_PAUSED].as_str(),
+            sj["metadata"]["annotations"][crate::fleet::objects::ANN_KEDA_PAUSED].as_str(),
         );
         let paused_in_status =
             condition(&sj["status"], "Paused").is_some_and(|c| c["status"] == "True");
