@@ -23,6 +23,7 @@ use fleetctl::cluster::watch::{self, WatchSpec};
 use fleetctl::fleet::delta::FleetDelta;
 use fleetctl::fleet::model::Model;
 use fleetctl::fleet::objects::{Labels, ObjectKind};
+use fleetctl::fleet::selector::Selector;
 use fleetctl::sim::api::store::Part;
 use fleetctl::sim::runtime::{SimOptions, start};
 
@@ -76,7 +77,10 @@ fn main() {
         }
         let rss_before = rss_mb();
 
-        let spec = WatchSpec::all(NS, Labels::from([("app".into(), "ai-agent".into())]));
+        let spec = WatchSpec::all(
+        NS,
+        Selector::from_labels(Labels::from([("app".into(), "ai-agent".into())])),
+    );
         let (tx, mut rx) = mpsc::channel(8192);
         let started = Instant::now();
         let _watchers = watch::spawn(client.clone(), &spec, tx);

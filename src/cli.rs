@@ -104,7 +104,7 @@ pub struct StatusArgs {
     #[arg(long, short = 'w')]
     pub watch: bool,
 
-    /// The label selector fleets carry (key=value[,key=value])
+    /// The label selector fleets carry, in kubectl's syntax (k=v, k!=v, k in (a,b), k notin (a), k, !k)
     #[arg(
         long,
         short = 'l',

@@ -25,6 +25,7 @@ use fleetctl::cluster::watch::{self, WatchSpec};
 use fleetctl::fleet::delta::FleetDelta;
 use fleetctl::fleet::model::Model;
 use fleetctl::fleet::objects::{Labels, ObjectKind};
+use fleetctl::fleet::selector::Selector;
 use fleetctl::sim::api::store::WatchControl;
 
 const NS: &str = "agents";
@@ -222,7 +223,7 @@ async fn status_json_counts_oomkilled_evicted_and_pending_pods() {
 async fn status_errors_are_one_line() {
     let dir = TempDir::new("status-err");
     let (sim, _client) = common::sim(&dir, |_| {}).await;
-    let run = fleetctl(&sim.kubeconfig, &["status", "-l", "app!=x"]).await;
+    let run = fleetctl(&sim.kubeconfig, &["status", "-l", "app in x"]).await;
     assert_eq!(run.code, 2, "{}", run.all());
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
     assert!(run.stderr.contains("-l app=ai-agent"), "{}", run.stderr);
@@ -323,7 +324,10 @@ async fn watched_model_equals_a_fresh_list_after_410s_and_dropped_connections() 
     common::put(&client, NS, &common::bundled_doc(NS, "NetworkPolicy")).await;
     churn(&client, 0).await;
 
-    let spec = WatchSpec::all(NS, Labels::from([("app".into(), "ai-agent".into())]));
+    let spec = WatchSpec::all(
+        NS,
+        Selector::from_labels(Labels::from([("app".into(), "ai-agent".into())])),
+    );
     let (tx, mut rx) = mpsc::channel(1024);
     let watchers = watch::spawn(client.clone(), &spec, tx);
     let mut model = Model::with_selector(NS, spec.selector.clone());

@@ -94,6 +94,7 @@ fn api_err(what: impl Into<String>) -> impl FnOnce(kube::Error) -> ActionError {
 use crate::fleet::duration::human_duration;
 pub use crate::fleet::objects::FleetKind;
 use crate::fleet::objects::ObjectKind;
+use crate::fleet::selector::Selector;
 
 /// The API resource a fleet kind lives at.
 pub fn resource(kind: FleetKind) -> ApiResource {
@@ -717,32 +718,6 @@ pub async fn remaining(
     Ok(out)
 }
 
-/// Whether a label selector (`matchLabels` and `matchExpressions`) selects these labels.
-pub fn selects(selector: &Value, labels: &BTreeMap<String, String>) -> bool {
-    let labels_ok = selector["matchLabels"].as_object().is_none_or(|m| {
-        m.iter()
-            .all(|(k, v)| labels.get(k).map(String::as_str) == v.as_str())
-    });
-    let exprs_ok = selector["matchExpressions"].as_array().is_none_or(|es| {
-        es.iter().all(|e| {
-            let key = e["key"].as_str().unwrap_or_default();
-            let values: Vec<&str> = e["values"]
-                .as_array()
-                .map(|vs| vs.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            let have = labels.get(key);
-            match e["operator"].as_str() {
-                Some("In") => have.is_some_and(|v| values.contains(&v.as_str())),
-                Some("NotIn") => have.is_none_or(|v| !values.contains(&v.as_str())),
-                Some("Exists") => have.is_some(),
-                Some("DoesNotExist") => have.is_none(),
-                _ => false,
-            }
-        })
-    });
-    labels_ok && exprs_ok
-}
-
 /// The PDBs covering these pods, as `the PDB x allows N disruptions`.
 async fn pdb_clause(client: &Client, ns: &str, pods: &[PodState]) -> Option<String> {
     let pdbs = Api::<PodDisruptionBudget>::namespaced(client.clone(), ns)
@@ -753,7 +728,10 @@ async fn pdb_clause(client: &Client, ns: &str, pods: &[PodState]) -> Option<Stri
     for pdb in pdbs.items {
         let sel = serde_json::to_value(pdb.spec.as_ref().and_then(|s| s.selector.clone()))
             .unwrap_or(Value::Null);
-        if sel.is_null() || !pods.iter().any(|p| selects(&sel, &p.labels)) {
+        let Ok(sel) = Selector::from_json(&sel) else {
+            continue;
+        };
+        if !pods.iter().any(|p| sel.matches(&p.labels)) {
             continue;
         }
         let allowed = pdb
@@ -1076,21 +1054,6 @@ mod tests {
         ));
         assert!(job_active(
             &json!({"status": {"conditions": [{"type": "FailureTarget", "status": "True"}]}})
-        ));
-    }
-
-    #[test]
-    fn selectors() {
-        let l = ann(&[("app", "ai-agent"), ("tier", "x")]);
-        assert!(selects(&json!({"matchLabels": {"app": "ai-agent"}}), &l));
-        assert!(!selects(&json!({"matchLabels": {"app": "other"}}), &l));
-        assert!(selects(
-            &json!({"matchExpressions": [{"key": "tier", "operator": "In", "values": ["x"]}]}),
-            &l
-        ));
-        assert!(!selects(
-            &json!({"matchExpressions": [{"key": "gone", "operator": "Exists"}]}),
-            &l
         ));
     }
 

@@ -27,7 +27,8 @@ use tokio::task::JoinHandle;
 use crate::fleet::delta::FleetDelta;
 use crate::fleet::model::ClusterState;
 use crate::fleet::objects::Object;
-use crate::fleet::objects::{Labels, ObjectKind, selector_string};
+use crate::fleet::objects::ObjectKind;
+use crate::fleet::selector::Selector;
 
 /// The API resource of each kind the model watches.
 pub fn object_resource(kind: ObjectKind) -> ApiResource {
@@ -58,26 +59,15 @@ fn label_selected(kind: ObjectKind) -> bool {
     kind != ObjectKind::Event
 }
 
-/// Parses `k=v,k2=v2` (equality only, as the model's selector is).
-pub fn parse_selector(s: &str) -> Result<Labels, String> {
-    let mut out = Labels::new();
-    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (k, v) = part.split_once('=').ok_or_else(|| {
-            format!("selector '{s}': '{part}' is not key=value; use e.g. -l app=ai-agent")
-        })?;
-        // `k==v` means `k=v`, as in kubectl.
-        let (k, v) = (k.trim(), v.strip_prefix('=').unwrap_or(v).trim());
-        if k.is_empty() || k.contains('!') {
-            return Err(format!(
-                "selector '{s}': only key=value terms are supported; use e.g. -l app=ai-agent"
-            ));
-        }
-        out.insert(k.to_string(), v.to_string());
-    }
-    if out.is_empty() {
+/// Parses a `-l` selector (kubectl's syntax: `k=v`, `k!=v`, `k in (a,b)`, `k notin (a)`, `k`,
+/// `!k`). An empty one is refused: every workload in the namespace would be a fleet.
+pub fn parse_selector(s: &str) -> Result<Selector, String> {
+    let selector =
+        Selector::parse(s).map_err(|e| format!("selector '{s}': {e}; use e.g. -l app=ai-agent"))?;
+    if selector.is_empty() {
         return Err(format!("selector '{s}' is empty; use e.g. -l app=ai-agent"));
     }
-    Ok(out)
+    Ok(selector)
 }
 
 /// A wire object made slim: `kind` set from the resource (list items carry none), managedFields
@@ -147,13 +137,13 @@ impl Drop for Watchers {
 #[derive(Debug, Clone)]
 pub struct WatchSpec {
     pub namespace: String,
-    pub selector: Labels,
+    pub selector: Selector,
     pub kinds: Vec<ObjectKind>,
 }
 
 impl WatchSpec {
     /// Every kind the model knows.
-    pub fn all(namespace: impl Into<String>, selector: Labels) -> Self {
+    pub fn all(namespace: impl Into<String>, selector: Selector) -> Self {
         WatchSpec {
             namespace: namespace.into(),
             selector,
@@ -165,7 +155,7 @@ impl WatchSpec {
 /// Starts one watcher per kind; their deltas go to `tx`. Each kind first sends a
 /// [`FleetDelta::Resync`] (or [`FleetDelta::KindUnavailable`]), then changes.
 pub fn spawn(client: Client, spec: &WatchSpec, tx: mpsc::Sender<FleetDelta>) -> Watchers {
-    let selector = selector_string(&spec.selector);
+    let selector = spec.selector.to_string();
     let tasks = spec
         .kinds
         .iter()
@@ -275,7 +265,7 @@ pub async fn list_state(
     client: &Client,
     spec: &WatchSpec,
 ) -> Result<(ClusterState, BTreeMap<ObjectKind, String>), KubeError> {
-    let selector = selector_string(&spec.selector);
+    let selector = spec.selector.to_string();
     let mut objects = Vec::new();
     let mut refused = BTreeMap::new();
     for &kind in &spec.kinds {
@@ -311,10 +301,15 @@ mod tests {
     #[test]
     fn selectors_round_trip() {
         let l = parse_selector("app=ai-agent, tier = gpu").unwrap();
-        assert_eq!(l.get("tier").map(String::as_str), Some("gpu"));
-        assert_eq!(selector_string(&l), "app=ai-agent,tier=gpu");
-        assert_eq!(parse_selector("app==x").unwrap().get("app").unwrap(), "x");
-        for bad in ["", "app", "app!=x", ","] {
+        assert_eq!(l.to_string(), "app=ai-agent,tier=gpu");
+        assert_eq!(parse_selector("app==x").unwrap().to_string(), "app=x");
+        assert_eq!(
+            parse_selector("app!=x,tier in (a, b),!gone")
+                .unwrap()
+                .to_string(),
+            "app!=x,!gone,tier in (a,b)"
+        );
+        for bad in ["", ",", "app in x", "a b"] {
             let e = parse_selector(bad).unwrap_err();
             assert!(e.contains("-l app=ai-agent"), "{e}");
         }

@@ -410,10 +410,11 @@ mod tests {
     use super::*;
     use crate::fleet::model::{ClusterState, DisruptionKind};
     use crate::fleet::objects::{
-        DeploymentSummary, DisruptionTarget, EventSummary, FleetState, JobConditions,
-        LabelSelector, Labels, NetworkPolicySummary, PdbStatus, PodPhase, PodTemplate,
-        ScaledJobSummary, Termination, Trigger,
+        DeploymentSummary, DisruptionTarget, EventSummary, FleetState, JobConditions, Labels,
+        NetworkPolicySummary, PdbStatus, PodPhase, PodTemplate, ScaledJobSummary, Termination,
+        Trigger,
     };
+    use crate::fleet::selector::Selector;
 
     const NS: &str = "agents";
 
@@ -909,7 +910,7 @@ mod tests {
         PdbStatus {
             name: name.into(),
             namespace: NS.into(),
-            selector: LabelSelector::from_labels(maybe_app(rng)),
+            selector: Selector::from_labels(maybe_app(rng)),
             min_available: Some("1".into()),
             disruptions_allowed: rng.i32(0..2),
             expected_pods: rng.i32(0..3),
@@ -976,7 +977,7 @@ mod tests {
             .collect();
         ClusterState {
             namespace: NS.into(),
-            selector: app(),
+            selector: Selector::from_labels(app()),
             objects,
             queues,
         }

@@ -241,9 +241,10 @@ mod tests {
     use crate::fleet::delta::FleetDelta;
     use crate::fleet::objects::Object;
     use crate::fleet::objects::{
-        AgentPod, IngressRule, JobSummary, LabelSelector, Labels, NetworkPolicySummary, PdbStatus,
-        PodPhase, PodTemplate, PolicyPort, Termination,
+        AgentPod, IngressRule, JobSummary, Labels, NetworkPolicySummary, PdbStatus, PodPhase,
+        PodTemplate, PolicyPort, Termination,
     };
+    use crate::fleet::selector::Selector;
 
     const NS: &str = "agents";
 
@@ -309,7 +310,7 @@ mod tests {
         let mut pdb = PdbStatus {
             name: "agent-pdb".into(),
             namespace: NS.into(),
-            selector: LabelSelector::from_labels(app()),
+            selector: Selector::from_labels(app()),
             max_unavailable: Some("10%".into()),
             sync_failed: true,
             expected_pods: 0,
@@ -346,7 +347,7 @@ mod tests {
         let mut np = NetworkPolicySummary {
             name: "agent-netpol".into(),
             namespace: NS.into(),
-            pod_selector: LabelSelector::from_labels(app()),
+            pod_selector: Selector::from_labels(app()),
             ingress_policy: true,
             egress_policy: true,
             ingress: vec![],

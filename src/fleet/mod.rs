@@ -7,6 +7,7 @@
 //! - [`model`]: the fleets those objects make up, and their history.
 //! - [`delta`]: the changes watchers report, and how the model folds them in.
 //! - [`duration`]: durations as kubectl's AGE column writes them.
+//! - [`selector`]: label selectors: kubectl's syntax, metav1 JSON, matching, canonical form.
 //! - [`health`]: findings about a fleet.
 //! - [`status`]: the per-fleet summary `fleetctl status` prints (a stable JSON shape).
 
@@ -16,4 +17,5 @@ pub mod health;
 pub mod model;
 pub mod objects;
 pub mod scaling;
+pub mod selector;
 pub mod status;

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::objects::*;
 use super::scaling::{self, TriggerReading};
+use super::selector::Selector;
 
 /// Disruptions kept per fleet.
 pub const DISRUPTION_HISTORY: usize = 500;
@@ -402,8 +403,8 @@ pub struct Fleet {
     pub queue_stats: Option<QueueStats>,
     /// The pod template's labels (what PDBs and NetworkPolicies select).
     pub pod_labels: Labels,
-    /// The labels that pick exactly this fleet's pods.
-    pub pod_selector: Labels,
+    /// The selector that picks exactly this fleet's pods.
+    pub pod_selector: Selector,
     pub metrics_port: Option<u16>,
     pub metrics_port_name: Option<String>,
     /// Containers of the pod template without a memory limit.
@@ -470,7 +471,7 @@ impl Index {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ClusterState {
     pub namespace: String,
-    pub selector: Labels,
+    pub selector: Selector,
     pub objects: Vec<Object>,
     pub queues: BTreeMap<String, QueueStats>,
 }
@@ -482,7 +483,7 @@ pub struct ClusterState {
 #[derive(Debug, Clone, Serialize)]
 pub struct Model {
     pub(super) namespace: String,
-    pub(super) selector: Labels,
+    pub(super) selector: Selector,
     pub(super) scaled_jobs: BTreeMap<String, ScaledJobSummary>,
     pub(super) jobs: BTreeMap<String, JobSummary>,
     pub(super) deployments: BTreeMap<String, DeploymentSummary>,
@@ -568,12 +569,15 @@ pub(super) fn pod_fleet(pod: &AgentPod, jobs: &BTreeMap<String, JobSummary>) -> 
 impl Model {
     /// An empty model of `namespace` with the default selector `app=ai-agent`.
     pub fn new(namespace: impl Into<String>) -> Self {
-        let selector = Labels::from([(DEFAULT_SELECTOR.0.into(), DEFAULT_SELECTOR.1.into())]);
+        let selector = Selector::from_labels(Labels::from([(
+            DEFAULT_SELECTOR.0.into(),
+            DEFAULT_SELECTOR.1.into(),
+        )]));
         Model::with_selector(namespace, selector)
     }
 
     /// An empty model of `namespace` whose fleets are the workloads carrying `selector`.
-    pub fn with_selector(namespace: impl Into<String>, selector: Labels) -> Self {
+    pub fn with_selector(namespace: impl Into<String>, selector: Selector) -> Self {
         Model {
             namespace: namespace.into(),
             selector,
@@ -685,7 +689,7 @@ impl Model {
         let (state, queue, template, pod_selector, created) = match id.kind {
             FleetKind::ScaledJob => {
                 let sj = self.scaled_jobs.get(name)?;
-                if !labels_match(&self.selector, &sj.labels) {
+                if !self.selector.matches(&sj.labels) {
                     return None;
                 }
                 let state = if sj.draining {
@@ -695,12 +699,15 @@ impl Model {
                 } else {
                     FleetState::Running
                 };
-                let sel = Labels::from([(LABEL_SCALED_JOB.to_owned(), name.clone())]);
+                let sel = Selector::from_labels(Labels::from([(
+                    LABEL_SCALED_JOB.to_owned(),
+                    name.clone(),
+                )]));
                 (state, sj.queue(), &sj.template, sel, sj.created)
             }
             FleetKind::Job => {
                 let job = self.jobs.get(name)?;
-                if job.scaled_job.is_some() || !labels_match(&self.selector, &job.labels) {
+                if job.scaled_job.is_some() || !self.selector.matches(&job.labels) {
                     return None;
                 }
                 let state = if job.draining {
@@ -710,12 +717,15 @@ impl Model {
                 } else {
                     FleetState::Running
                 };
-                let sel = Labels::from([(LABEL_JOB_NAME.to_owned(), name.clone())]);
+                let sel = Selector::from_labels(Labels::from([(
+                    LABEL_JOB_NAME.to_owned(),
+                    name.clone(),
+                )]));
                 (state, job.queue.as_deref(), &job.template, sel, job.created)
             }
             FleetKind::Deployment => {
                 let d = self.deployments.get(name)?;
-                if !labels_match(&self.selector, &d.labels) {
+                if !self.selector.matches(&d.labels) {
                     return None;
                 }
                 let state = if d.draining {
@@ -725,7 +735,7 @@ impl Model {
                 } else {
                     FleetState::Running
                 };
-                let sel = d.selector.match_labels.clone();
+                let sel = d.selector.clone();
                 (state, d.queue.as_deref(), &d.template, sel, d.created)
             }
         };
@@ -822,7 +832,7 @@ impl Model {
     pub fn namespace(&self) -> &str {
         &self.namespace
     }
-    pub fn selector(&self) -> &Labels {
+    pub fn selector(&self) -> &Selector {
         &self.selector
     }
     pub fn fleets(&self) -> impl Iterator<Item = &Fleet> {

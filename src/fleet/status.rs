@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::health::{DISRUPTION_WINDOW, DisruptionCounts, Finding, Severity};
 use super::model::{Disruption, JobTotals, Model, PodCounts};
-use super::objects::{FleetKind, FleetState, ObjectKind, PdbStatus, selector_string};
+use super::objects::{FleetKind, FleetState, ObjectKind, PdbStatus};
 
 /// At most this many disruptions of the last hour are listed per fleet (newest first).
 pub const DISRUPTIONS_LISTED: usize = 20;
@@ -189,7 +189,7 @@ impl Snapshot {
             .collect();
         Snapshot {
             namespace: model.namespace().to_string(),
-            selector: selector_string(model.selector()),
+            selector: model.selector().to_string(),
             at: now,
             degraded: model
                 .unavailable()

@@ -1,8 +1,8 @@
 //! The slim cluster objects the fleet model is made of, read from wire JSON (`from_json`
 //! constructors that read only what the console shows, never `managedFields`). Pure: no I/O.
 //!
-//! This file holds kinds and identities, [`Object`] (one slim object of any kind), label
-//! selectors, quantities and the JSON readers the kinds share; the kinds themselves are in
+//! This file holds kinds and identities, [`Object`] (one slim object of any kind),
+//! quantities and the JSON readers the kinds share; the kinds themselves are in
 //! [`pod`], [`workload`] (pod templates, ScaledJobs, Jobs, Deployments) and [`policy`] (PDBs,
 //! NetworkPolicies), re-exported here.
 
@@ -170,90 +170,6 @@ impl ObjectKind {
         ObjectKind::NetworkPolicy,
         ObjectKind::Event,
     ];
-}
-
-// ---------------------------------------------------------------------------------------------
-// Label selectors
-
-/// One `matchExpressions` requirement.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct LabelRequirement {
-    pub key: String,
-    /// `In`, `NotIn`, `Exists` or `DoesNotExist`; anything else matches nothing.
-    pub operator: String,
-    pub values: Vec<String>,
-}
-
-/// A `metav1.LabelSelector`. Empty selects everything.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct LabelSelector {
-    pub match_labels: Labels,
-    pub match_expressions: Vec<LabelRequirement>,
-}
-
-impl LabelSelector {
-    pub fn from_labels(labels: Labels) -> Self {
-        LabelSelector {
-            match_labels: labels,
-            match_expressions: Vec::new(),
-        }
-    }
-
-    pub fn from_json(v: &Value) -> Self {
-        let match_expressions = v
-            .get("matchExpressions")
-            .and_then(Value::as_array)
-            .map(|xs| {
-                xs.iter()
-                    .map(|x| LabelRequirement {
-                        key: str_at(x, &["key"]).unwrap_or_default(),
-                        operator: str_at(x, &["operator"]).unwrap_or_default(),
-                        values: x
-                            .get("values")
-                            .and_then(Value::as_array)
-                            .map(|vs| {
-                                vs.iter()
-                                    .filter_map(|v| v.as_str().map(str::to_owned))
-                                    .collect()
-                            })
-                            .unwrap_or_default(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        LabelSelector {
-            match_labels: labels_at(v, &["matchLabels"]),
-            match_expressions,
-        }
-    }
-
-    pub fn matches(&self, labels: &Labels) -> bool {
-        labels_match(&self.match_labels, labels)
-            && self.match_expressions.iter().all(|r| {
-                let value = labels.get(&r.key);
-                match r.operator.as_str() {
-                    "In" => value.is_some_and(|v| r.values.contains(v)),
-                    "NotIn" => value.is_none_or(|v| !r.values.contains(v)),
-                    "Exists" => value.is_some(),
-                    "DoesNotExist" => value.is_none(),
-                    _ => false,
-                }
-            })
-    }
-}
-
-/// `key=value,...`: a selector as the API's `labelSelector` and kubectl's `-l` write it.
-pub fn selector_string(selector: &Labels) -> String {
-    selector
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// Every label of `selector` is in `labels` with the same value.
-pub fn labels_match(selector: &Labels, labels: &Labels) -> bool {
-    selector.iter().all(|(k, v)| labels.get(k) == Some(v))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -650,24 +566,7 @@ mod tests {
     }
 
     #[test]
-    fn selectors() {
-        let labels = Labels::from([
-            ("app".into(), "ai-agent".into()),
-            ("tier".into(), "a".into()),
-        ]);
-        let sel = |op: &str, values: &[&str]| LabelSelector {
-            match_labels: Labels::new(),
-            match_expressions: vec![LabelRequirement {
-                key: "tier".into(),
-                operator: op.into(),
-                values: values.iter().map(|v| v.to_string()).collect(),
-            }],
-        };
-        assert!(sel("In", &["a", "b"]).matches(&labels));
-        assert!(!sel("NotIn", &["a"]).matches(&labels));
-        assert!(sel("Exists", &[]).matches(&labels));
-        assert!(!sel("DoesNotExist", &[]).matches(&labels));
-        assert!(LabelSelector::default().matches(&labels));
+    fn fleet_ids() {
         let id: FleetId = "ScaledJob/ai-agent".parse().unwrap();
         assert_eq!(id, FleetId::new(FleetKind::ScaledJob, "ai-agent"));
         assert_eq!(id.to_string(), "ScaledJob/ai-agent");

@@ -5,13 +5,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::*;
+use crate::fleet::selector::Selector;
 
 /// A policy/v1 PodDisruptionBudget and its status (SPEC-k8s.md §4).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PdbStatus {
     pub name: String,
     pub namespace: String,
-    pub selector: LabelSelector,
+    pub selector: Selector,
     pub min_available: Option<String>,
     pub max_unavailable: Option<String>,
     pub current_healthy: i32,
@@ -38,7 +39,7 @@ impl PdbStatus {
         Some(PdbStatus {
             name: meta.name,
             namespace: meta.namespace,
-            selector: LabelSelector::from_json(spec.get("selector").unwrap_or(&Value::Null)),
+            selector: Selector::from_json_field(spec.get("selector")),
             min_available: int_or_string(spec.get("minAvailable")),
             max_unavailable: int_or_string(spec.get("maxUnavailable")),
             current_healthy: i32_at(status, &["currentHealthy"]).unwrap_or(0),
@@ -83,7 +84,7 @@ pub struct IngressRule {
 pub struct NetworkPolicySummary {
     pub name: String,
     pub namespace: String,
-    pub pod_selector: LabelSelector,
+    pub pod_selector: Selector,
     /// Restricts ingress (`Ingress` in policyTypes, or policyTypes unset).
     pub ingress_policy: bool,
     pub egress_policy: bool,
@@ -122,7 +123,7 @@ impl NetworkPolicySummary {
         Some(NetworkPolicySummary {
             name: meta.name,
             namespace: meta.namespace,
-            pod_selector: LabelSelector::from_json(spec.get("podSelector").unwrap_or(&Value::Null)),
+            pod_selector: Selector::from_json_field(spec.get("podSelector")),
             ingress_policy: types.as_ref().is_none_or(|t| t.contains(&"Ingress")),
             egress_policy: match &types {
                 Some(t) => t.contains(&"Egress"),

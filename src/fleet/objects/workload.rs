@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::*;
+use crate::fleet::selector::Selector;
 
 /// What the model reads of a workload's pod template.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -320,7 +321,7 @@ pub struct DeploymentSummary {
     pub ready_replicas: i32,
     pub available_replicas: i32,
     pub updated_replicas: i32,
-    pub selector: LabelSelector,
+    pub selector: Selector,
     pub template: PodTemplate,
     pub created: Option<Timestamp>,
 }
@@ -338,7 +339,7 @@ impl DeploymentSummary {
             ready_replicas: i32_at(status, &["readyReplicas"]).unwrap_or(0),
             available_replicas: i32_at(status, &["availableReplicas"]).unwrap_or(0),
             updated_replicas: i32_at(status, &["updatedReplicas"]).unwrap_or(0),
-            selector: LabelSelector::from_json(spec.get("selector").unwrap_or(&Value::Null)),
+            selector: Selector::from_json_field(spec.get("selector")),
             template: PodTemplate::from_json(spec.get("template").unwrap_or(&Value::Null)),
             created: meta.created,
             name: meta.name,

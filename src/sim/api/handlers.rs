@@ -11,13 +11,14 @@ use super::defaults;
 use super::patch::{self, PatchError};
 use super::registry::ResourceType;
 use super::request::Target;
-use super::selector::{FieldSelector, LabelSelector};
+use super::selector::FieldSelector;
 use super::server::{ApiState, Req, Resp, json_response};
 use super::status::{ApiError, success_deleted};
 use super::store::{DeleteOptions, Deleted, Part, Propagation, timestamp};
 use super::table;
 use super::validate;
 use super::{subresources, watch};
+use crate::fleet::selector::Selector;
 
 pub async fn resource(state: &Arc<ApiState>, t: Target, r: Req) -> Result<Resp, ApiError> {
     let ns = t.namespace.clone().unwrap_or_default();
@@ -250,9 +251,9 @@ fn include(r: &Req) -> table::IncludeObject {
     table::IncludeObject::from_query(r.query.get("includeObject"))
 }
 
-pub fn selectors(r: &Req) -> Result<(LabelSelector, FieldSelector), ApiError> {
-    let labels = LabelSelector::parse(r.query.get("labelSelector").unwrap_or_default())
-        .map_err(ApiError::bad_request)?;
+pub fn selectors(r: &Req) -> Result<(Selector, FieldSelector), ApiError> {
+    let labels = Selector::parse(r.query.get("labelSelector").unwrap_or_default())
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let fields = FieldSelector::parse(r.query.get("fieldSelector").unwrap_or_default())
         .map_err(ApiError::bad_request)?;
     Ok((labels, fields))

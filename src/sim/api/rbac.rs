@@ -11,9 +11,10 @@ use serde_json::Value;
 
 use super::registry::{Registry, ResourceType};
 use super::request::{Route, Target};
-use super::selector::{FieldSelector, LabelSelector};
+use super::selector::FieldSelector;
 use super::status::ApiError;
 use super::store::Store;
+use crate::fleet::selector::Selector;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Identity {
@@ -43,7 +44,7 @@ pub fn identify(store: &Store, admin_token: &str, token: &str) -> Option<Identit
         .list(
             secrets,
             None,
-            &LabelSelector::default(),
+            &Selector::default(),
             &FieldSelector::default(),
             None,
             None,
@@ -138,7 +139,7 @@ pub fn authorize(
             .list(
                 rt,
                 Some(&ns),
-                &LabelSelector::default(),
+                &Selector::default(),
                 &FieldSelector::default(),
                 None,
                 None,

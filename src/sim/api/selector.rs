@@ -1,118 +1,11 @@
-//! Label and field selectors as list and watch requests carry them.
+//! Field selectors as list and watch requests carry them (label selectors are
+//! [`crate::fleet::selector::Selector`]).
 //!
-//! Labels: `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`, comma-separated.
 //! Fields: `path=value`, `path==value`, `path!=value` over the object's JSON, e.g.
 //! `metadata.name`, `status.phase`, `involvedObject.uid`, `spec.nodeName`. `status.successful`
 //! on Jobs reads `status.succeeded`, as the Job field selector does.
 
 use serde_json::Value;
-
-#[derive(Debug, Clone, PartialEq)]
-enum LabelReq {
-    Eq(String, String),
-    Ne(String, String),
-    In(String, Vec<String>),
-    NotIn(String, Vec<String>),
-    Exists(String),
-    NotExists(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct LabelSelector(Vec<LabelReq>);
-
-impl LabelSelector {
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let mut reqs = vec![];
-        for part in split_top(s) {
-            let p = part.trim();
-            if p.is_empty() {
-                continue;
-            }
-            let req = if let Some(rest) = p.strip_prefix('!') {
-                LabelReq::NotExists(key(rest)?)
-            } else if let Some((k, v)) = p.split_once("!=") {
-                LabelReq::Ne(key(k)?, v.trim().to_string())
-            } else if let Some((k, v)) = p.split_once("==") {
-                LabelReq::Eq(key(k)?, v.trim().to_string())
-            } else if let Some((k, v)) = p.split_once('=') {
-                LabelReq::Eq(key(k)?, v.trim().to_string())
-            } else if let Some((k, vs)) = set_op(p, " notin ") {
-                LabelReq::NotIn(key(k)?, vs?)
-            } else if let Some((k, vs)) = set_op(p, " in ") {
-                LabelReq::In(key(k)?, vs?)
-            } else {
-                LabelReq::Exists(key(p)?)
-            };
-            reqs.push(req);
-        }
-        Ok(Self(reqs))
-    }
-
-    /// Selects everything.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn matches(&self, obj: &Value) -> bool {
-        let labels = &obj["metadata"]["labels"];
-        let get = |k: &str| labels.get(k).and_then(Value::as_str);
-        self.0.iter().all(|r| match r {
-            LabelReq::Eq(k, v) => get(k) == Some(v.as_str()),
-            LabelReq::Ne(k, v) => get(k) != Some(v.as_str()),
-            LabelReq::In(k, vs) => get(k).is_some_and(|x| vs.iter().any(|v| v == x)),
-            LabelReq::NotIn(k, vs) => !get(k).is_some_and(|x| vs.iter().any(|v| v == x)),
-            LabelReq::Exists(k) => get(k).is_some(),
-            LabelReq::NotExists(k) => get(k).is_none(),
-        })
-    }
-}
-
-/// Splits on commas that are not inside parentheses.
-fn split_top(s: &str) -> Vec<&str> {
-    let mut parts = vec![];
-    let (mut depth, mut start) = (0, 0);
-    for (i, c) in s.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ',' if depth == 0 => {
-                parts.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&s[start..]);
-    parts
-}
-
-fn set_op<'a>(p: &'a str, op: &str) -> Option<(&'a str, Result<Vec<String>, String>)> {
-    let (k, rest) = p.split_once(op)?;
-    let rest = rest.trim();
-    let inner = rest
-        .strip_prefix('(')
-        .and_then(|r| r.strip_suffix(')'))
-        .ok_or_else(|| format!("unable to parse requirement: found '{rest}', expected: '('"));
-    Some((
-        k,
-        inner.map(|i| {
-            i.split(',')
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-                .collect()
-        }),
-    ))
-}
-
-fn key(k: &str) -> Result<String, String> {
-    let k = k.trim();
-    if k.is_empty() || k.contains(char::is_whitespace) {
-        return Err(format!(
-            "unable to parse requirement: invalid label key \"{k}\""
-        ));
-    }
-    Ok(k.to_string())
-}
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FieldSelector(Vec<(String, bool, String)>);
@@ -181,30 +74,6 @@ fn field_value(obj: &Value, path: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn labels() {
-        let o = json!({"metadata": {"labels": {"app": "ai-agent", "tier": "x"}}});
-        for (sel, want) in [
-            ("app=ai-agent", true),
-            ("app==ai-agent", true),
-            ("app!=ai-agent", false),
-            ("app in (a,ai-agent)", true),
-            ("app notin (ai-agent)", false),
-            ("tier", true),
-            ("!tier", false),
-            ("!missing,app=ai-agent", true),
-            ("app=ai-agent,tier in (y, z)", false),
-            ("", true),
-        ] {
-            assert_eq!(
-                LabelSelector::parse(sel).unwrap().matches(&o),
-                want,
-                "{sel}"
-            );
-        }
-        assert!(LabelSelector::parse("app in x").is_err());
-    }
 
     #[test]
     fn fields() {

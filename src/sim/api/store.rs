@@ -12,8 +12,9 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
 use super::registry::{Registry, ResourceType, TypeKey, types_of_crd};
-use super::selector::{FieldSelector, LabelSelector};
+use super::selector::FieldSelector;
 use super::status::ApiError;
+use crate::fleet::selector::Selector;
 
 /// How many past changes a watch can resume from before it gets 410 Expired.
 pub const DEFAULT_HISTORY: usize = 20_000;
@@ -495,7 +496,7 @@ impl Store {
         &self,
         rt: &ResourceType,
         ns: Option<&str>,
-        labels: &LabelSelector,
+        labels: &Selector,
         fields: &FieldSelector,
         limit: Option<usize>,
         continue_token: Option<&str>,
@@ -519,7 +520,7 @@ impl Store {
             {
                 continue;
             }
-            if !labels.matches(obj) || !fields.matches(obj) {
+            if !labels.matches_object(obj) || !fields.matches(obj) {
                 continue;
             }
             if let Some(l) = limit
@@ -1079,7 +1080,7 @@ mod tests {
             .create(&pods, "nope", pod("x"), false, |o| Ok(o.clone()))
             .unwrap_err();
         assert_eq!(err.message(), "namespaces \"nope\" not found");
-        let ls = LabelSelector::default();
+        let ls = Selector::default();
         let fs = FieldSelector::default();
         let page = s
             .list(&pods, Some("agents"), &ls, &fs, Some(2), None)

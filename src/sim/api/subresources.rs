@@ -11,41 +11,21 @@ use serde_json::{Value, json};
 
 use super::handlers::body_value;
 use super::registry::ResourceType;
-use super::selector::LabelSelector;
 use super::server::{ApiState, Req, Resp, json_response};
 use super::status::ApiError;
 use super::store::{DeleteOptions, Part, timestamp};
+use crate::fleet::selector::Selector;
 
 /// The largest body pods/proxy passes through.
 pub const MAX_PROXY_BODY: usize = 16 * 1024 * 1024;
 
 /// A PDB's `spec.selector` as a label selector; an empty selector matches nothing in policy/v1
 /// only when absent (null), everything when `{}`.
-pub fn pdb_selector(sel: &Value) -> Option<LabelSelector> {
+pub fn pdb_selector(sel: &Value) -> Option<Selector> {
     if sel.is_null() {
         return None;
     }
-    let mut parts: Vec<String> = vec![];
-    if let Some(m) = sel["matchLabels"].as_object() {
-        for (k, v) in m {
-            parts.push(format!("{k}={}", v.as_str().unwrap_or_default()));
-        }
-    }
-    for e in sel["matchExpressions"].as_array().into_iter().flatten() {
-        let key = e["key"].as_str().unwrap_or_default();
-        let values: Vec<&str> = e["values"]
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        parts.push(match e["operator"].as_str().unwrap_or_default() {
-            "In" => format!("{key} in ({})", values.join(",")),
-            "NotIn" => format!("{key} notin ({})", values.join(",")),
-            "Exists" => key.to_string(),
-            "DoesNotExist" => format!("!{key}"),
-            _ => return None,
-        });
-    }
-    LabelSelector::parse(&parts.join(",")).ok()
+    Selector::from_json(sel).ok()
 }
 
 fn is_ready(pod: &Value) -> bool {
@@ -117,7 +97,7 @@ pub async fn evict(
     let page = store.list(
         &pdb_rt,
         Some(ns),
-        &LabelSelector::default(),
+        &Selector::everything(),
         &Default::default(),
         None,
         None,
@@ -125,7 +105,7 @@ pub async fn evict(
     let matching: Vec<Value> = page
         .items
         .iter()
-        .filter(|p| pdb_selector(&p["spec"]["selector"]).is_some_and(|s| s.matches(&pod)))
+        .filter(|p| pdb_selector(&p["spec"]["selector"]).is_some_and(|s| s.matches_object(&pod)))
         .map(|p| (**p).clone())
         .collect();
     if matching.len() > 1 {
@@ -422,21 +402,21 @@ mod tests {
         assert!(
             pdb_selector(&json!({"matchLabels": {"app": "ai-agent"}}))
                 .unwrap()
-                .matches(&pod)
+                .matches_object(&pod)
         );
         assert!(
             pdb_selector(
                 &json!({"matchExpressions": [{"key": "tier", "operator": "In", "values": ["w"]}]})
             )
             .unwrap()
-            .matches(&pod)
+            .matches_object(&pod)
         );
         assert!(
             !pdb_selector(&json!({"matchLabels": {"app": "other"}}))
                 .unwrap()
-                .matches(&pod)
+                .matches_object(&pod)
         );
         assert!(pdb_selector(&Value::Null).is_none());
-        assert!(pdb_selector(&json!({})).unwrap().matches(&pod));
+        assert!(pdb_selector(&json!({})).unwrap().matches_object(&pod));
     }
 }

@@ -12,6 +12,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
 use super::registry::ResourceType;
+use crate::fleet::selector::Selector;
 
 /// What `rows[].object` carries (the `includeObject` query parameter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -342,38 +343,16 @@ fn columns(p: Printer) -> Vec<Col> {
     }
 }
 
-/// `metav1.FormatLabelSelector`: requirements sorted by key, `<none>` when empty or absent.
+/// `metav1.FormatLabelSelector`: requirements sorted by key, `<none>` when empty or absent,
+/// `<error>` when Kubernetes could not read it.
 pub fn format_label_selector(sel: &Value) -> String {
     if !sel.is_object() {
         return "<none>".into();
     }
-    let mut reqs: Vec<(String, String)> = Vec::new();
-    if let Some(m) = sel["matchLabels"].as_object() {
-        for (k, v) in m {
-            reqs.push((k.clone(), format!("{k}={}", s(v))));
-        }
+    match Selector::from_json(sel) {
+        Ok(s) => or_none(s.to_string()),
+        Err(_) => "<error>".into(),
     }
-    for e in arr(&sel["matchExpressions"]) {
-        let key = s(&e["key"]);
-        let mut values: Vec<String> = arr(&e["values"]).iter().map(s).collect();
-        values.sort();
-        values.dedup();
-        let r = match e["operator"].as_str().unwrap_or_default() {
-            "In" => format!("{key} in ({})", values.join(",")),
-            "NotIn" => format!("{key} notin ({})", values.join(",")),
-            "Exists" => key.clone(),
-            "DoesNotExist" => format!("!{key}"),
-            _ => return "<error>".into(),
-        };
-        reqs.push((key, r));
-    }
-    reqs.sort_by(|a, b| a.0.cmp(&b.0));
-    or_none(
-        reqs.into_iter()
-            .map(|(_, r)| r)
-            .collect::<Vec<_>>()
-            .join(","),
-    )
 }
 
 /// `labels.FormatLabels` of a plain map: `k=v` sorted, `<none>` when empty.

@@ -14,6 +14,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value, json};
 
 use super::registry::ResourceType;
+use crate::fleet::selector::Selector;
 
 /// One reason an object is invalid, as it appears in a Status's `details.causes`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -724,44 +725,16 @@ fn validate_label_selector(sel: &Value, path: &str, errs: &mut Errs) {
 
 /// Whether a selector is one `LabelSelectorAsSelector` accepts.
 fn selector_parses(sel: &Value) -> bool {
-    arr(sel, "matchExpressions").iter().all(|r| {
-        let n = arr(r, "values").len();
-        match str_at(r, "operator") {
-            "In" | "NotIn" => n > 0,
-            "Exists" | "DoesNotExist" => n == 0,
-            _ => false,
-        }
-    })
+    Selector::from_json(sel).is_ok()
 }
 
 /// `{}` selects everything; a null selector selects nothing.
 fn selector_is_empty(sel: &Value) -> bool {
-    sel.is_object()
-        && sel["matchLabels"].as_object().is_none_or(Map::is_empty)
-        && arr(sel, "matchExpressions").is_empty()
+    Selector::from_json(sel).is_ok_and(|s| s.is_empty())
 }
 
 fn selector_matches(sel: &Value, labels: &BTreeMap<String, String>) -> bool {
-    if sel.is_null() {
-        return false;
-    }
-    let labels_ok = sel["matchLabels"].as_object().is_none_or(|m| {
-        m.iter()
-            .all(|(k, v)| labels.get(k).map(String::as_str) == v.as_str())
-    });
-    labels_ok
-        && arr(sel, "matchExpressions").iter().all(|r| {
-            let key = str_at(r, "key");
-            let values: Vec<&str> = arr(r, "values").iter().filter_map(Value::as_str).collect();
-            let got = labels.get(key).map(String::as_str);
-            match str_at(r, "operator") {
-                "In" => got.is_some_and(|g| values.contains(&g)),
-                "NotIn" => got.is_none_or(|g| !values.contains(&g)),
-                "Exists" => got.is_some(),
-                "DoesNotExist" => got.is_none(),
-                _ => false,
-            }
-        })
+    Selector::from_json(sel).is_ok_and(|s| s.matches(labels))
 }
 
 fn string_map(v: &Value) -> BTreeMap<String, String> {

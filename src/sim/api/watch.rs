@@ -17,11 +17,12 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use super::handlers::selectors;
 use super::registry::ResourceType;
-use super::selector::{FieldSelector, LabelSelector};
+use super::selector::FieldSelector;
 use super::server::{ApiState, Req, Resp};
 use super::status::ApiError;
 use super::store::{Change, EventType, WatchControl};
 use super::table;
+use crate::fleet::selector::Selector;
 
 /// How often an idle watch that allows bookmarks gets one.
 pub const BOOKMARK_EVERY: Duration = Duration::from_secs(5);
@@ -29,14 +30,14 @@ pub const BOOKMARK_EVERY: Duration = Duration::from_secs(5);
 struct Filter {
     rt: ResourceType,
     ns: Option<String>,
-    labels: LabelSelector,
+    labels: Selector,
     fields: FieldSelector,
     table: Option<(&'static str, table::IncludeObject)>,
 }
 
 impl Filter {
     fn matches(&self, obj: &Value) -> bool {
-        self.labels.matches(obj) && self.fields.matches(obj)
+        self.labels.matches_object(obj) && self.fields.matches(obj)
     }
 
     fn selects_all(&self) -> bool {

@@ -21,7 +21,8 @@ use tokio::task::JoinHandle;
 
 use super::events::{EventType, reference};
 use super::{Ctx, cache, condition, resource_of, same_status};
-use crate::fleet::objects::{LabelSelector, Labels};
+use crate::fleet::objects::Labels;
+use crate::fleet::selector::Selector;
 
 /// How long an eviction's entry in `disruptedPods` keeps the pod out of `currentHealthy`.
 pub const DELETION_TIMEOUT: SignedDuration = SignedDuration::from_mins(2);
@@ -126,8 +127,9 @@ pub fn compute<P: std::borrow::Borrow<PodView>>(
     scale_of: &ScaleOf<'_>,
     now: Timestamp,
 ) -> Computed {
-    let selector = LabelSelector::from_json(&pdb["spec"]["selector"]);
-    // An empty selector matches every pod in policy/v1.
+    // An empty selector matches every pod in policy/v1 (and, here, an absent one too); one
+    // Kubernetes cannot read matches none.
+    let selector = Selector::from_json_field(pdb["spec"].get("selector"));
     let matching: Vec<&PodView> = pods
         .iter()
         .map(|p| p.borrow())
