@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod commands;
 pub mod fleet;
 pub mod fsutil;
+pub mod kubeclient;
 pub mod manifests;
 pub mod metrics;
 pub mod queue;

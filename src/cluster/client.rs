@@ -1,87 +1,10 @@
-//! A kube-rs client from `--kubeconfig` / `KUBECONFIG` / `~/.kube/config`, `--context`, or the
-//! in-cluster service account, with errors that name the kubeconfig and context tried.
+//! The Kubernetes side's connection: the client constructor ([`connect`], shared with the local
+//! cluster from [`crate::kubeclient`]) and a first request that tells an unreachable API from
+//! a working one ([`reachable`]).
 
-use std::path::{Path, PathBuf};
+use kube::Client;
 
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::{Client, Config};
-
-/// Where the cluster came from, for messages.
-#[derive(Debug, Clone)]
-pub struct Source {
-    pub kubeconfig: Option<PathBuf>,
-    pub context: Option<String>,
-    pub server: String,
-}
-
-impl Source {
-    pub fn describe(&self) -> String {
-        let kc = self
-            .kubeconfig
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| "in-cluster service account".into());
-        match &self.context {
-            Some(c) => format!("kubeconfig {kc}, context {c}"),
-            None => format!("kubeconfig {kc}"),
-        }
-    }
-}
-
-/// The kubeconfig path kubectl would read: the flag, else the first of `KUBECONFIG`, else
-/// `~/.kube/config` if it exists.
-pub fn kubeconfig_path(flag: Option<&Path>) -> Option<PathBuf> {
-    if let Some(p) = flag {
-        return Some(p.to_path_buf());
-    }
-    if let Ok(v) = std::env::var("KUBECONFIG")
-        && let Some(first) = std::env::split_paths(&v).find(|p| !p.as_os_str().is_empty())
-    {
-        return Some(first);
-    }
-    let home = std::env::var_os("HOME").map(PathBuf::from)?;
-    let p = home.join(".kube").join("config");
-    p.exists().then_some(p)
-}
-
-/// Builds a client. `default_retry` is off: callers see 429 and 503 answers themselves (kube
-/// would otherwise retry them up to 15 times with growing back-off, hiding a PDB's refusal).
-pub async fn connect(
-    kubeconfig: Option<&Path>,
-    context: Option<&str>,
-) -> Result<(Client, Source), String> {
-    let path = kubeconfig_path(kubeconfig);
-    let mut config = match &path {
-        Some(p) => {
-            let kc = Kubeconfig::read_from(p).map_err(|e| {
-                format!("cannot read kubeconfig '{}': {e}; pass --kubeconfig PATH or set KUBECONFIG", p.display())
-            })?;
-            let opts = KubeConfigOptions {
-                context: context.map(String::from),
-                ..Default::default()
-            };
-            Config::from_custom_kubeconfig(kc, &opts).await.map_err(|e| {
-                format!(
-                    "kubeconfig '{}'{}: {e}; check --context (kubectl config get-contexts)",
-                    p.display(),
-                    context.map(|c| format!(", context '{c}'")).unwrap_or_default()
-                )
-            })?
-        }
-        None => Config::incluster().map_err(|_| {
-            "no kubeconfig found (--kubeconfig, KUBECONFIG, ~/.kube/config) and not running in a cluster; start one with `fleetctl sim` or pass --kubeconfig".to_string()
-        })?,
-    };
-    config.default_retry = false;
-    let source = Source {
-        kubeconfig: path,
-        context: context.map(String::from),
-        server: config.cluster_url.to_string(),
-    };
-    let client = Client::try_from(config)
-        .map_err(|e| format!("cannot build a client for {}: {e}", source.describe()))?;
-    Ok((client, source))
-}
+pub use crate::kubeclient::{Source, connect, kubeconfig_path};
 
 /// Checks that the API server answers; the error names the kubeconfig and context tried.
 pub async fn reachable(client: &Client, source: &Source) -> Result<(), String> {

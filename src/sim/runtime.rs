@@ -196,7 +196,7 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
     if let Some(copts) = opts.controllers {
         store.enable_garbage_collection();
         // The controllers are clients of this very API, with the admin token.
-        let (client, _) = crate::cluster::client::connect(Some(&opts.kubeconfig), None)
+        let (client, _) = crate::kubeclient::connect(Some(&opts.kubeconfig), None)
             .await
             .map_err(|e| format!("the controllers cannot reach the sim's API: {e}"))?;
         tasks.extend(controllers::start(Ctx {
