@@ -5,6 +5,7 @@ pub mod apply;
 pub mod defaults;
 pub mod discovery;
 pub mod handlers;
+pub mod jsonpath;
 pub mod logs;
 pub mod openapi;
 pub mod patch;
