@@ -10,7 +10,8 @@ use tokio::sync::watch;
 use tracing::warn;
 
 use super::api::registry::{Registry, keda_crd_objects};
-use super::api::server::{self, ApiState};
+use super::api::request::ApiState;
+use super::api::server;
 use super::api::store::{DEFAULT_HISTORY, Store};
 use super::controllers::{self, ControllerOptions, Ctx};
 use super::{kubeconfig, tls};

@@ -11,14 +11,12 @@ use super::defaults;
 use super::patch::{self, PatchError};
 use super::registry::ResourceType;
 use super::request::Target;
-use super::selector::FieldSelector;
-use super::server::{ApiState, Req, Resp, json_response};
+use super::request::{ApiState, Req, Resp, body_value, json_response, selectors};
 use super::status::{ApiError, success_deleted};
 use super::store::{DeleteOptions, Deleted, Part, Propagation, timestamp};
 use super::table;
 use super::validate;
 use super::{subresources, watch};
-use crate::fleet::selector::Selector;
 
 pub async fn resource(state: &Arc<ApiState>, t: Target, r: Req) -> Result<Resp, ApiError> {
     let ns = t.namespace.clone().unwrap_or_default();
@@ -85,34 +83,6 @@ fn manager(r: &Req) -> String {
             .unwrap_or("unknown")
             .to_string(),
     }
-}
-
-/// The request body as JSON; YAML is accepted where the content type says so.
-pub fn body_value(r: &Req) -> Result<Value, ApiError> {
-    if super::proto::is_protobuf(&r.content_type) {
-        return super::proto::decode(&r.body)
-            .map_err(|e| ApiError::bad_request(format!("error decoding protobuf body: {e}")));
-    }
-    if r.content_type.contains("cbor") {
-        return Err(ApiError::unsupported_media_type(&r.content_type));
-    }
-    if r.body.is_empty() {
-        return Err(ApiError::bad_request(
-            "the request body is empty; send the object as JSON",
-        ));
-    }
-    let ct = r.content_type.split(';').next().unwrap_or_default().trim();
-    let v: Value = if ct.ends_with("yaml") {
-        let text = std::str::from_utf8(&r.body)
-            .map_err(|_| ApiError::bad_request("the body is not UTF-8"))?;
-        serde_saphyr::from_str(text)
-            .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?
-    } else {
-        serde_json::from_slice(&r.body).map_err(|e| {
-            ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
-        })?
-    };
-    Ok(v)
 }
 
 /// Checks that a body object is of the type addressed, and fills apiVersion and kind.
@@ -249,14 +219,6 @@ fn get(
 
 fn include(r: &Req) -> table::IncludeObject {
     table::IncludeObject::from_query(r.query.get("includeObject"))
-}
-
-pub fn selectors(r: &Req) -> Result<(Selector, FieldSelector), ApiError> {
-    let labels = Selector::parse(r.query.get("labelSelector").unwrap_or_default())
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let fields = FieldSelector::parse(r.query.get("fieldSelector").unwrap_or_default())
-        .map_err(ApiError::bad_request)?;
-    Ok((labels, fields))
 }
 
 fn list(

@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::registry::ResourceType;
-use super::server::{ApiState, Req, Resp};
+use super::request::{ApiState, Req, Resp};
 use super::status::ApiError;
 
 /// Where the kubelet writes the output of one container instance.

@@ -1,10 +1,105 @@
-//! What a request asks for: the path resolved against the registry, and the query parameters
-//! kubectl and kube-rs send (empty pairs such as kube-rs' `?&watch=true` tolerated).
+//! The request plumbing every handler shares: the server state ([`ApiState`]), a request as the
+//! handlers see it ([`Req`]) and the response type, what a request asks for (the path resolved
+//! against the registry, and the query parameters kubectl and kube-rs send, empty pairs such as
+//! kube-rs' `?&watch=true` tolerated), and the body and selectors it carries.
 
 use std::collections::HashMap;
 
+use std::sync::Arc;
+
+use axum::body::Body;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::{Method, Response, StatusCode};
+use serde_json::Value;
+
 use super::registry::{Registry, ResourceType};
+use super::selector::FieldSelector;
 use super::status::ApiError;
+use super::store::Store;
+use crate::fleet::selector::Selector;
+
+/// The largest request body accepted (kube-apiserver's limit is 3 MiB for most writes).
+pub const MAX_BODY: usize = 3 * 1024 * 1024;
+
+/// What every request handler shares.
+pub struct ApiState {
+    pub store: Arc<Store>,
+    pub token: String,
+    /// Check Roles for ServiceAccount tokens (`--enforce-rbac`).
+    pub enforce_rbac: bool,
+    /// For pods/proxy.
+    pub http: reqwest::Client,
+    /// Where the kubelet writes container logs (`pods/log`); None when no kubelet runs.
+    pub logs: Option<std::path::PathBuf>,
+}
+
+/// A request as the handlers see it.
+pub struct Req {
+    pub method: Method,
+    pub path: String,
+    pub query: Query,
+    pub accept: String,
+    pub content_type: String,
+    pub user_agent: String,
+    pub body: bytes::Bytes,
+}
+
+pub type Resp = Response<Body>;
+
+pub fn json_response(code: u16, v: &Value) -> Resp {
+    let mut r = Response::new(Body::from(serde_json::to_vec(v).expect("JSON serialises")));
+    *r.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::OK);
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+pub fn error_response(e: &ApiError) -> Resp {
+    let mut r = json_response(e.code, &e.body);
+    if e.code == 429
+        && let Some(s) = e.body["details"]["retryAfterSeconds"].as_u64()
+    {
+        r.headers_mut().insert("Retry-After", HeaderValue::from(s));
+    }
+    r
+}
+
+/// The request body as JSON; YAML is accepted where the content type says so.
+pub fn body_value(r: &Req) -> Result<Value, ApiError> {
+    if super::proto::is_protobuf(&r.content_type) {
+        return super::proto::decode(&r.body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding protobuf body: {e}")));
+    }
+    if r.content_type.contains("cbor") {
+        return Err(ApiError::unsupported_media_type(&r.content_type));
+    }
+    if r.body.is_empty() {
+        return Err(ApiError::bad_request(
+            "the request body is empty; send the object as JSON",
+        ));
+    }
+    let ct = r.content_type.split(';').next().unwrap_or_default().trim();
+    let v: Value = if ct.ends_with("yaml") {
+        let text = std::str::from_utf8(&r.body)
+            .map_err(|_| ApiError::bad_request("the body is not UTF-8"))?;
+        serde_saphyr::from_str(text)
+            .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?
+    } else {
+        serde_json::from_slice(&r.body).map_err(|e| {
+            ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
+        })?
+    };
+    Ok(v)
+}
+
+/// The label and field selectors of a list or watch.
+pub fn selectors(r: &Req) -> Result<(Selector, FieldSelector), ApiError> {
+    let labels = Selector::parse(r.query.get("labelSelector").unwrap_or_default())
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let fields = FieldSelector::parse(r.query.get("fieldSelector").unwrap_or_default())
+        .map_err(ApiError::bad_request)?;
+    Ok((labels, fields))
+}
 
 /// A path that is not a resource.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{Method, Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -15,56 +15,11 @@ use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 use tracing::{debug, warn};
 
-use super::request::{Endpoint, Query, Route, route};
+use super::request::{
+    ApiState, Endpoint, MAX_BODY, Query, Req, Resp, Route, error_response, json_response, route,
+};
 use super::status::ApiError;
-use super::store::Store;
 use super::{discovery, handlers, openapi, rbac};
-
-/// The largest request body accepted (kube-apiserver's limit is 3 MiB for most writes).
-pub const MAX_BODY: usize = 3 * 1024 * 1024;
-
-/// What every request handler shares.
-pub struct ApiState {
-    pub store: Arc<Store>,
-    pub token: String,
-    /// Check Roles for ServiceAccount tokens (`--enforce-rbac`).
-    pub enforce_rbac: bool,
-    /// For pods/proxy.
-    pub http: reqwest::Client,
-    /// Where the kubelet writes container logs (`pods/log`); None when no kubelet runs.
-    pub logs: Option<std::path::PathBuf>,
-}
-
-/// A request as the handlers see it.
-pub struct Req {
-    pub method: Method,
-    pub path: String,
-    pub query: Query,
-    pub accept: String,
-    pub content_type: String,
-    pub user_agent: String,
-    pub body: bytes::Bytes,
-}
-
-pub type Resp = Response<Body>;
-
-pub fn json_response(code: u16, v: &Value) -> Resp {
-    let mut r = Response::new(Body::from(serde_json::to_vec(v).expect("JSON serialises")));
-    *r.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::OK);
-    r.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    r
-}
-
-pub fn error_response(e: &ApiError) -> Resp {
-    let mut r = json_response(e.code, &e.body);
-    if e.code == 429
-        && let Some(s) = e.body["details"]["retryAfterSeconds"].as_u64()
-    {
-        r.headers_mut().insert("Retry-After", HeaderValue::from(s));
-    }
-    r
-}
 
 /// Serves HTTPS on `listener` until `shutdown` turns true.
 pub async fn serve(

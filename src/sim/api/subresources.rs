@@ -9,9 +9,8 @@ use hyper::Response;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use serde_json::{Value, json};
 
-use super::handlers::body_value;
 use super::registry::ResourceType;
-use super::server::{ApiState, Req, Resp, json_response};
+use super::request::{ApiState, Req, Resp, body_value, json_response};
 use super::status::ApiError;
 use super::store::{DeleteOptions, Part, timestamp};
 use crate::fleet::selector::Selector;

@@ -15,10 +15,9 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
-use super::handlers::selectors;
 use super::registry::ResourceType;
+use super::request::{ApiState, Req, Resp, selectors};
 use super::selector::FieldSelector;
-use super::server::{ApiState, Req, Resp};
 use super::status::ApiError;
 use super::store::{Change, EventType, WatchControl};
 use super::table;
