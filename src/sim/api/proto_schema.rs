@@ -1,6 +1,31 @@
+//! Generated data: a table derived mechanically from the Kubernetes API's protobuf definitions.
+//! Change it only by the procedure at the end of this comment.
+//!
 //! Field numbers, names and types of the Kubernetes API protobuf messages that clients send
-//! (kubectl's typed clients send Secrets, Jobs, Evictions ... as protobuf). Taken from the
-//! published API schema: every message reachable from the kinds kubectl creates with typed clients.
+//! (kubectl's typed clients send Secrets, Jobs, Evictions ... as protobuf), read by
+//! [`super::proto`] to turn a protobuf request body into JSON.
+//!
+//! Derived from: the `generated.proto` files of k8s.io/api (`core/v1`, `apps/v1`, `batch/v1`,
+//! `policy/v1`, `rbac/v1`) and k8s.io/apimachinery (`pkg/apis/meta/v1`), as of Kubernetes'
+//! development branch after v1.34 (the newest field it holds is `PodSpec` field 44,
+//! `evictionResponders`). It holds every message reachable from the kinds kubectl creates with
+//! typed clients: 216 messages, sorted by their full proto name. The repository has no generator
+//! script for it.
+//!
+//! Each `Field` is one proto field: `num` is its field number, `name` its JSON name (the Go
+//! struct's `json:` tag, which is also the proto field name), `repeated` whether it is a list.
+//! Types map as follows: `string` -> `T::Str`, `bytes` -> `T::Bytes`, `bool` -> `T::Bool`, every
+//! integer type -> `T::Int`, `double` -> `T::Float`, `map<string, X>` -> `T::Map(&X)`, another
+//! message -> `T::Msg("full.proto.Name")`; and the apimachinery wrappers `meta.v1.Time` and
+//! `MicroTime` -> `T::Time`, `meta.v1.Duration` -> `T::Duration`, `resource.Quantity` ->
+//! `T::Quantity`, `intstr.IntOrString` -> `T::IntOrString`, `runtime.RawExtension` -> `T::Raw`.
+//!
+//! To update it (a new API field, or a new kind kubectl sends as protobuf): take the message
+//! from that Kubernetes release's `generated.proto`, add or change its `Message` entry here with
+//! the mapping above, add an entry for every message it newly references, keep the entries
+//! sorted by name, and add a decoding test in `proto.rs` with a body kubectl actually sends
+//! (`kubectl create ... -v=9` prints it). Fields a message's entry lacks are skipped when
+//! decoding (an old table drops new fields silently); a message it lacks fails the request.
 
 use super::proto::{Field, Message, T};
 
