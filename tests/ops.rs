@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -22,36 +21,18 @@ use kube::core::{ApiResource, GroupVersionKind};
 use kube::{Client, ResourceExt};
 use serde_json::json;
 
+use common::TempDir;
 use fleetctl::cluster::apply::{Object, load_bundled, prepare};
-use fleetctl::sim::runtime::{RunningSim, SimOptions, start};
+use fleetctl::sim::runtime::RunningSim;
 
 const NS: &str = "agents";
 
-fn temp_dir(prefix: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "fleetctl-{prefix}-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-async fn sim_with(opts: SimOptions) -> (RunningSim, Client) {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let sim = start(opts).await.expect("the sim starts");
-    // The same client the commands build: default_retry off, so 429 and 503 reach the test.
-    let (client, _) = fleetctl::cluster::client::connect(Some(&sim.kubeconfig), None)
-        .await
-        .unwrap();
-    (sim, client)
-}
-
-fn options() -> SimOptions {
-    SimOptions::new(temp_dir("ops").join("kubeconfig"))
-}
-
-async fn sim() -> (RunningSim, Client) {
-    sim_with(options()).await
+/// A sim with the API only, the client the commands build, and its directory (removed when
+/// the test ends).
+async fn sim() -> (RunningSim, Client, TempDir) {
+    let dir = TempDir::new("ops");
+    let (sim, client) = common::sim(&dir, |_| {}).await;
+    (sim, client, dir)
 }
 
 /// What a run of the binary printed, and its exit code.
@@ -141,7 +122,7 @@ fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn apply_creates_everything_then_reports_unchanged() {
-    let (sim, client) = sim().await;
+    let (sim, client, _dir) = sim().await;
     create_secret(&client).await;
     let first = fleetctl(&sim, &["apply"]).await;
     assert_eq!(first.code, 0, "{first:?}");
@@ -229,7 +210,7 @@ async fn apply_creates_everything_then_reports_unchanged() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn apply_dry_run_changes_nothing() {
-    let (sim, client) = sim().await;
+    let (sim, client, _dir) = sim().await;
     create_secret(&client).await;
     let run = fleetctl(&sim, &["apply", "--dry-run"]).await;
     assert_eq!(run.code, 0, "{run:?}");
@@ -274,9 +255,8 @@ async fn apply_dry_run_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn apply_without_keda_names_the_problem() {
-    let mut opts = options();
-    opts.without_keda = true;
-    let (sim, client) = sim_with(opts).await;
+    let dir = TempDir::new("ops");
+    let (sim, client) = common::sim(&dir, |o| o.without_keda = true).await;
     create_secret(&client).await;
     let run = fleetctl(&sim, &["apply"]).await;
     assert_eq!(run.code, 1, "{run:?}");
@@ -290,7 +270,7 @@ async fn apply_without_keda_names_the_problem() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn apply_without_the_secret_names_it() {
-    let (sim, client) = sim().await;
+    let (sim, client, _dir) = sim().await;
     let run = fleetctl(&sim, &["apply"]).await;
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
@@ -310,17 +290,17 @@ async fn apply_without_the_secret_names_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn apply_refuses_the_example_secret() {
-    let (sim, client) = sim().await;
-    let dir = temp_dir("from");
+    let (sim, client, _dir) = sim().await;
+    let dir = TempDir::new("from");
     let example = fleetctl::manifests::get(fleetctl::manifests::EXAMPLE_SECRET).unwrap();
-    std::fs::write(dir.join(example.file), example.yaml).unwrap();
-    let run = fleetctl(&sim, &["apply", "--from", dir.to_str().unwrap()]).await;
+    std::fs::write(dir.path().join(example.file), example.yaml).unwrap();
+    let run = fleetctl(&sim, &["apply", "--from", dir.s()]).await;
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
         run.stderr.contains("refusing to apply the example secret"),
         "{run:?}"
     );
-    let file = dir.join(example.file);
+    let file = dir.path().join(example.file);
     let run = fleetctl(&sim, &["apply", "--from", file.to_str().unwrap()]).await;
     assert_eq!(run.code, 1, "{run:?}");
     let secrets: Api<Secret> = Api::namespaced(client.clone(), NS);
@@ -333,7 +313,7 @@ async fn apply_refuses_the_example_secret() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pause_and_resume_a_scaledjob() {
-    let (sim, client) = sim().await;
+    let (sim, client, _dir) = sim().await;
     common::put(&client, NS, &common::bundled_doc(NS, "ScaledJob")).await;
     let sjs = scaledjobs(&client);
 
@@ -393,7 +373,7 @@ async fn pause_and_resume_a_scaledjob() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pause_and_resume_a_job() {
-    let (sim, client) = sim().await;
+    let (sim, client, _dir) = sim().await;
     common::put(&client, NS, &common::bundled_doc(NS, "Job")).await;
     let jobs: Api<Job> = Api::namespaced(client.clone(), NS);
     let before = annotations(&jobs.get("ai-agent-batch").await.unwrap());
@@ -426,7 +406,7 @@ async fn pause_and_resume_a_job() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_job_suspended_before_the_pause_stays_suspended_after_the_resume() {
-    let (sim, client) = sim().await;
+    let (sim, client, _dir) = sim().await;
     let mut doc = common::bundled_doc(NS, "Job");
     doc["spec"]["suspend"] = json!(true);
     common::put(&client, NS, &doc).await;
@@ -462,7 +442,7 @@ fn deployment(replicas: i32) -> Deployment {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pause_and_resume_a_deployment_restores_its_replicas() {
-    let (sim, client) = sim().await;
+    let (sim, client, _dir) = sim().await;
     let deps: Api<Deployment> = Api::namespaced(client.clone(), NS);
     deps.create(&PostParams::default(), &deployment(7))
         .await
@@ -501,7 +481,7 @@ async fn pause_and_resume_a_deployment_restores_its_replicas() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unknown_fleet_lists_the_known_ones() {
-    let (sim, client) = sim().await;
+    let (sim, client, _dir) = sim().await;
     common::put(&client, NS, &common::bundled_doc(NS, "ScaledJob")).await;
     common::put(&client, NS, &common::bundled_doc(NS, "Job")).await;
     for cmd in ["pause", "resume", "drain"] {
@@ -520,7 +500,7 @@ async fn an_unknown_fleet_lists_the_known_ones() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn drain_of_a_deployment_without_pods_finishes() {
-    let (sim, client) = sim().await;
+    let (sim, client, _dir) = sim().await;
     let deps: Api<Deployment> = Api::namespaced(client.clone(), NS);
     deps.create(&PostParams::default(), &deployment(3))
         .await
@@ -606,7 +586,7 @@ fn kubelet(client: &Client) -> tokio::task::JoinHandle<()> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn drain_evict_retries_while_the_pdb_refuses_then_finishes() {
-    let (sim, client) = sim().await;
+    let (sim, client, _dir) = sim().await;
     job_with_two_pods_under_a_pdb(&client, 0).await;
     let kubelet = kubelet(&client);
     let args = ["drain", "ai-agent-batch", "--evict", "--timeout", "60s"];
@@ -659,7 +639,7 @@ async fn drain_evict_retries_while_the_pdb_refuses_then_finishes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn drain_times_out_with_the_reason_while_the_pdb_refuses() {
-    let (sim, client) = sim().await;
+    let (sim, client, _dir) = sim().await;
     job_with_two_pods_under_a_pdb(&client, 0).await;
     let run = fleetctl(
         &sim,
@@ -703,7 +683,7 @@ async fn complete(client: &Client, job: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn drain_of_a_scaledjob_waits_for_its_active_jobs() {
-    let (sim, client) = sim().await;
+    let (sim, client, _dir) = sim().await;
     common::put(&client, NS, &common::bundled_doc(NS, "ScaledJob")).await;
     let uid = scaledjobs(&client)
         .get("ai-agent")
@@ -756,13 +736,13 @@ async fn drain_of_a_scaledjob_waits_for_its_active_jobs() {
 /// the `fleetctl` ServiceAccount on a sim that enforces RBAC.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_bundled_role_is_enough_for_pause_resume_and_drain() {
-    let mut opts = options();
-    opts.enforce_rbac = true;
-    let (sim, client) = sim_with(opts).await;
+    let dir = TempDir::new("ops");
+    let (sim, client) = common::sim(&dir, |o| o.enforce_rbac = true).await;
     create_secret(&client).await;
     assert_eq!(fleetctl(&sim, &["apply"]).await.code, 0);
     let token = "fleetctl-sa-token-for-tests";
-    let path = temp_dir("sa").join("kubeconfig");
+    let sa_dir = TempDir::new("sa");
+    let path = sa_dir.path().join("kubeconfig");
     common::service_account_kubeconfig(&client, &sim, NS, "fleetctl", token, &path).await;
     let as_sa = |args: &'static [&'static str]| {
         let path = path.clone();

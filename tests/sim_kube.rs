@@ -2,8 +2,9 @@
 //! apply, eviction against a PDB, a kube-runtime reflector that survives a forced 410 and a
 //! dropped connection, discovery, and persistence across a restart.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
@@ -17,30 +18,16 @@ use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Client, Discovery};
 use serde_json::json;
 
+use common::TempDir;
 use fleetctl::sim::api::store::WatchControl;
-use fleetctl::sim::runtime::{RunningSim, SimOptions, start};
+use fleetctl::sim::runtime::RunningSim;
 
-fn temp_dir(prefix: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "fleetctl-{prefix}-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-async fn sim_with(opts: SimOptions) -> (RunningSim, Client) {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let sim = start(opts).await.expect("the sim starts");
-    // The same client the commands build: default_retry off, so 429 and 503 reach the test.
-    let (client, _) = fleetctl::cluster::client::connect(Some(&sim.kubeconfig), None)
-        .await
-        .unwrap();
-    (sim, client)
-}
-
-async fn sim() -> (RunningSim, Client) {
-    sim_with(SimOptions::new(temp_dir("sim").join("kubeconfig"))).await
+/// A sim with the API only, the client the commands build, and its directory (removed when
+/// the test ends).
+async fn sim() -> (RunningSim, Client, TempDir) {
+    let dir = TempDir::new("sim");
+    let (sim, client) = common::sim(&dir, |_| {}).await;
+    (sim, client, dir)
 }
 
 fn pod(name: &str) -> Pod {
@@ -61,7 +48,7 @@ fn api_code(e: &kube::Error) -> u16 {
 
 #[tokio::test]
 async fn typed_crud_list_and_server_side_apply() {
-    let (sim, client) = sim().await;
+    let (sim, client, _dir) = sim().await;
     let pods: Api<Pod> = Api::namespaced(client.clone(), "agents");
     let created = pods
         .create(&PostParams::default(), &pod("p1"))
@@ -160,7 +147,7 @@ async fn typed_crud_list_and_server_side_apply() {
 
 #[tokio::test]
 async fn watch_from_zero_then_live() {
-    let (sim, client) = sim().await;
+    let (sim, client, _dir) = sim().await;
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "agents");
     let mk = |n: &str| -> ConfigMap {
         serde_json::from_value(json!({"metadata": {"name": n}})).unwrap()
@@ -211,7 +198,7 @@ async fn watch_from_zero_then_live() {
 
 #[tokio::test]
 async fn eviction_honours_the_pdb() {
-    let (sim, client) = sim().await;
+    let (sim, client, _dir) = sim().await;
     let pods: Api<Pod> = Api::namespaced(client.clone(), "agents");
     let pdbs: Api<PodDisruptionBudget> = Api::namespaced(client.clone(), "agents");
     // A pending pod is evicted without a PDB check.
@@ -363,7 +350,7 @@ async fn converge(store: &reflector::Store<ConfigMap>, cms: &Api<ConfigMap>) {
 
 #[tokio::test]
 async fn a_reflector_survives_a_forced_410_and_a_dropped_connection() {
-    let (sim, client) = sim().await;
+    let (sim, client, _dir) = sim().await;
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "agents");
     let mk = |n: String| -> ConfigMap {
         serde_json::from_value(json!({"metadata": {"name": n}})).unwrap()
@@ -430,7 +417,7 @@ async fn a_reflector_survives_a_forced_410_and_a_dropped_connection() {
 
 #[tokio::test]
 async fn discovery_lists_builtin_and_keda_kinds() {
-    let (sim, client) = sim().await;
+    let (sim, client, _dir) = sim().await;
     let d = Discovery::new(client.clone()).run().await.unwrap();
     let mut found = vec![];
     for group in d.groups() {
@@ -455,7 +442,7 @@ async fn discovery_lists_builtin_and_keda_kinds() {
 
 #[tokio::test]
 async fn errors_are_status_objects() {
-    let (sim, client) = sim().await;
+    let (sim, client, _dir) = sim().await;
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "agents");
     let bad: ConfigMap = serde_json::from_value(json!({"metadata": {"name": "Bad_Name"}})).unwrap();
     let err = cms.create(&PostParams::default(), &bad).await.unwrap_err();
@@ -515,10 +502,9 @@ async fn errors_are_status_objects() {
 
 #[tokio::test]
 async fn state_dir_keeps_objects_token_and_certificate_across_restarts() {
-    let dir = temp_dir("state");
-    let mut opts = SimOptions::new(dir.join("kubeconfig"));
-    opts.state_dir = Some(dir.clone());
-    let (sim, client) = sim_with(opts.clone()).await;
+    let dir = TempDir::new("state");
+    let state_dir = dir.path().to_path_buf();
+    let (sim, client) = common::sim(&dir, |o| o.state_dir = Some(state_dir.clone())).await;
     let cms: Api<ConfigMap> = Api::namespaced(client, "agents");
     let cm: ConfigMap =
         serde_json::from_value(json!({"metadata": {"name": "kept"}, "data": {"a": "1"}})).unwrap();
@@ -533,8 +519,11 @@ async fn state_dir_keeps_objects_token_and_certificate_across_restarts() {
     let rv_before = sim.store.current_rv();
     sim.stop().await;
 
-    opts.listen = format!("127.0.0.1:{port}").parse().unwrap();
-    let (sim2, client2) = sim_with(opts).await;
+    let (sim2, client2) = common::sim(&dir, |o| {
+        o.state_dir = Some(state_dir.clone());
+        o.listen = format!("127.0.0.1:{port}").parse().unwrap();
+    })
+    .await;
     let cms2: Api<ConfigMap> = Api::namespaced(client2, "agents");
     assert_eq!(cms2.get("kept").await.unwrap().data.unwrap()["a"], "1");
     assert!(
@@ -561,9 +550,8 @@ async fn client_with_token(sim: &RunningSim, token: &str) -> Client {
 
 #[tokio::test]
 async fn enforced_rbac_refuses_what_the_role_does_not_grant() {
-    let mut opts = SimOptions::new(temp_dir("rbac").join("kubeconfig"));
-    opts.enforce_rbac = true;
-    let (sim, admin) = sim_with(opts).await;
+    let dir = TempDir::new("rbac");
+    let (sim, admin) = common::sim(&dir, |o| o.enforce_rbac = true).await;
     let post = |kind: &str, body: serde_json::Value| {
         let admin = admin.clone();
         let (group, version, plural) = match kind {
@@ -639,7 +627,7 @@ async fn enforced_rbac_refuses_what_the_role_does_not_grant() {
 
 #[tokio::test]
 async fn pod_proxy_reaches_the_pod_ip_and_reports_unreachable_pods() {
-    let (sim, client) = sim().await;
+    let (sim, client, _dir) = sim().await;
     // A pod's "metrics endpoint": a plain HTTP server on loopback.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -707,7 +695,7 @@ async fn pod_proxy_reaches_the_pod_ip_and_reports_unreachable_pods() {
 async fn writes_are_defaulted_like_the_real_api_server() {
     use k8s_openapi::api::batch::v1::Job;
     use k8s_openapi::api::core::v1::Secret;
-    let (sim, client) = sim().await;
+    let (sim, client, _dir) = sim().await;
     let secrets: Api<Secret> = Api::namespaced(client.clone(), "agents");
     let s: Secret = serde_json::from_value(serde_json::json!({
         "metadata": {"name": "s"}, "stringData": {"url": "amqp://u:p@h/"}, "data": {"k": "dg=="}
