@@ -46,33 +46,61 @@ pub fn kubeconfig_path(flag: Option<&Path>) -> Option<PathBuf> {
     p.exists().then_some(p)
 }
 
+/// Why no client could be built. Each message names the kubeconfig (and context) tried and
+/// what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("cannot read kubeconfig '{}': {source}; pass --kubeconfig PATH or set KUBECONFIG", .path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: kube::config::KubeconfigError,
+    },
+    #[error("kubeconfig '{}'{}: {source}; check --context (kubectl config get-contexts)", .path.display(), .context.as_ref().map(|c| format!(", context '{c}'")).unwrap_or_default())]
+    Context {
+        path: PathBuf,
+        context: Option<String>,
+        #[source]
+        source: kube::config::KubeconfigError,
+    },
+    #[error(
+        "no kubeconfig found (--kubeconfig, KUBECONFIG, ~/.kube/config) and not running in a cluster; start one with `fleetctl sim` or pass --kubeconfig"
+    )]
+    NoConfig,
+    #[error("cannot build a client for {describe}: {source}")]
+    Client {
+        describe: String,
+        #[source]
+        source: kube::Error,
+    },
+}
+
 /// Builds a client. `default_retry` is off: callers see 429 and 503 answers themselves (kube
 /// would otherwise retry them up to 15 times with growing back-off, hiding a PDB's refusal).
 pub async fn connect(
     kubeconfig: Option<&Path>,
     context: Option<&str>,
-) -> Result<(Client, Source), String> {
+) -> Result<(Client, Source), ConnectError> {
     let path = kubeconfig_path(kubeconfig);
     let mut config = match &path {
         Some(p) => {
-            let kc = Kubeconfig::read_from(p).map_err(|e| {
-                format!("cannot read kubeconfig '{}': {e}; pass --kubeconfig PATH or set KUBECONFIG", p.display())
+            let kc = Kubeconfig::read_from(p).map_err(|source| ConnectError::Read {
+                path: p.clone(),
+                source,
             })?;
             let opts = KubeConfigOptions {
                 context: context.map(String::from),
                 ..Default::default()
             };
-            Config::from_custom_kubeconfig(kc, &opts).await.map_err(|e| {
-                format!(
-                    "kubeconfig '{}'{}: {e}; check --context (kubectl config get-contexts)",
-                    p.display(),
-                    context.map(|c| format!(", context '{c}'")).unwrap_or_default()
-                )
-            })?
+            Config::from_custom_kubeconfig(kc, &opts)
+                .await
+                .map_err(|source| ConnectError::Context {
+                    path: p.clone(),
+                    context: context.map(String::from),
+                    source,
+                })?
         }
-        None => Config::incluster().map_err(|_| {
-            "no kubeconfig found (--kubeconfig, KUBECONFIG, ~/.kube/config) and not running in a cluster; start one with `fleetctl sim` or pass --kubeconfig".to_string()
-        })?,
+        None => Config::incluster().map_err(|_| ConnectError::NoConfig)?,
     };
     config.default_retry = false;
     let source = Source {
@@ -80,7 +108,9 @@ pub async fn connect(
         context: context.map(String::from),
         server: config.cluster_url.to_string(),
     };
-    let client = Client::try_from(config)
-        .map_err(|e| format!("cannot build a client for {}: {e}", source.describe()))?;
+    let client = Client::try_from(config).map_err(|source_err| ConnectError::Client {
+        describe: source.describe(),
+        source: source_err,
+    })?;
     Ok((client, source))
 }

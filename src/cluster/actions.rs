@@ -53,7 +53,7 @@ pub enum ActionError {
     },
     #[error("{0}")]
     Refused(String),
-    #[error("{what}: {}", brief(.source))]
+    #[error("{what}: {}", KubeFailure::classify(.source))]
     Api {
         what: String,
         #[source]
@@ -61,18 +61,6 @@ pub enum ActionError {
     },
     #[error("{0}")]
     TimedOut(String),
-}
-
-/// A kube error in one line: the API server's message, not the whole Status.
-pub fn brief(e: &kube::Error) -> String {
-    match e {
-        kube::Error::Api(s) if s.code == 403 => format!(
-            "{}; ask for that permission (manifests/rbac.yaml lists what fleetctl needs)",
-            s.message
-        ),
-        kube::Error::Api(s) => format!("{} ({} {})", s.message, s.code, s.reason),
-        other => other.to_string(),
-    }
 }
 
 fn known_fleets(namespace: &str, known: &[FleetRef]) -> String {
@@ -91,6 +79,7 @@ fn api_err(what: impl Into<String>) -> impl FnOnce(kube::Error) -> ActionError {
     move |source| ActionError::Api { what, source }
 }
 
+use crate::cluster::error::KubeFailure;
 use crate::fleet::duration::human_duration;
 pub use crate::fleet::objects::FleetKind;
 use crate::fleet::objects::ObjectKind;

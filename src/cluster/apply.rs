@@ -19,6 +19,7 @@ use kube::discovery::{ApiCapabilities, Scope};
 use kube::{Client, ResourceExt};
 use serde_json::Value;
 
+use crate::cluster::error::KubeFailure;
 use crate::manifests::{self, EXAMPLE_SECRET, KUSTOMIZATION};
 
 /// The Secret the agents and KEDA read; created by the operator, never by fleetctl.
@@ -48,7 +49,7 @@ pub enum ApplyError {
         .0
     )]
     KedaMissing(String),
-    #[error("{what}: {}", crate::cluster::actions::brief(.source))]
+    #[error("{what}: {}", KubeFailure::classify(.source))]
     Api {
         what: String,
         #[source]
@@ -307,28 +308,84 @@ impl Change {
 #[derive(Debug)]
 pub struct Applied {
     pub object: String,
-    pub result: Result<Change, String>,
+    pub result: Result<Change, ObjectFailure>,
 }
 
-fn object_error(o: &Object, e: &kube::Error) -> String {
+/// Why one object was not applied; each message starts with the object (`job/x: ...`).
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectFailure {
+    #[error("{object}: the cluster does not serve {api_version} {kind}: {failure}")]
+    NotServed {
+        object: String,
+        api_version: String,
+        kind: String,
+        failure: KubeFailure,
+    },
+    #[error(
+        "{object}: {message}; another field manager owns these fields: change them with that tool, or remove its ownership, then apply again"
+    )]
+    Conflict { object: String, message: String },
+    #[error(
+        "{object}: the pod template of an existing Job cannot change (field is immutable); delete the Job (kubectl delete job {name} -n {namespace}) and apply again"
+    )]
+    JobTemplateImmutable {
+        object: String,
+        name: String,
+        namespace: String,
+    },
+    #[error("{object}: {message} ({code})")]
+    Refused {
+        object: String,
+        message: String,
+        code: u16,
+    },
+    #[error("{object}: {failure}")]
+    Failed {
+        object: String,
+        failure: KubeFailure,
+    },
+}
+
+impl ObjectFailure {
+    /// The kube failure behind it, classified.
+    pub fn kube(&self) -> Option<&KubeFailure> {
+        match self {
+            ObjectFailure::NotServed { failure, .. } | ObjectFailure::Failed { failure, .. } => {
+                Some(failure)
+            }
+            _ => None,
+        }
+    }
+}
+
+fn object_error(o: &Object, e: &kube::Error) -> ObjectFailure {
+    let object = o.display();
     match e {
-        kube::Error::Api(s) if s.code == 409 => format!(
-            "{}: {}; another field manager owns these fields: change them with that tool, or remove its ownership, then apply again",
-            o.display(),
-            s.message
-        ),
+        kube::Error::Api(s) if s.code == 409 => ObjectFailure::Conflict {
+            object,
+            message: s.message.clone(),
+        },
         kube::Error::Api(s)
             if s.code == 422 && o.kind() == "Job" && s.message.contains("field is immutable") =>
         {
-            format!(
-                "{}: the pod template of an existing Job cannot change (field is immutable); delete the Job (kubectl delete job {} -n {}) and apply again",
-                o.display(),
-                o.name(),
-                o.doc["metadata"]["namespace"].as_str().unwrap_or("agents")
-            )
+            ObjectFailure::JobTemplateImmutable {
+                object,
+                name: o.name().to_string(),
+                namespace: o.doc["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or("agents")
+                    .to_string(),
+            }
         }
-        kube::Error::Api(s) => format!("{}: {} ({})", o.display(), s.message, s.code),
-        other => format!("{}: {}", o.display(), crate::cluster::actions::brief(other)),
+        kube::Error::Api(s) => ObjectFailure::Refused {
+            object,
+            message: s.message.clone(),
+            code: s.code,
+        },
+        other => ObjectFailure::Failed {
+            object,
+            failure: KubeFailure::classify(other),
+        },
     }
 }
 
@@ -375,16 +432,16 @@ async fn apply_one(
     ns: &str,
     dry_run: bool,
     namespace_absent: bool,
-) -> Result<Change, String> {
-    let (api, namespaced) = resolver.api(o, ns).await.map_err(|e| {
-        format!(
-            "{}: the cluster does not serve {} {}: {}",
-            o.display(),
-            o.api_version(),
-            o.kind(),
-            crate::cluster::actions::brief(&e)
-        )
-    })?;
+) -> Result<Change, ObjectFailure> {
+    let (api, namespaced) = resolver
+        .api(o, ns)
+        .await
+        .map_err(|e| ObjectFailure::NotServed {
+            object: o.display(),
+            api_version: o.api_version().to_string(),
+            kind: o.kind().to_string(),
+            failure: KubeFailure::classify(&e),
+        })?;
     // A dry run in a namespace that does not exist yet: everything in it would be created.
     if dry_run && namespaced && namespace_absent {
         return Ok(Change::Created);
