@@ -369,14 +369,23 @@ pub async fn publish_durably(
     queue: &str,
     body: &[u8],
     props: BasicProperties,
-) -> Result<(), String> {
+) -> Result<(), PublishError> {
     match publish_confirmed(channel, queue.into(), body, props).await {
         Published::Acked => Ok(()),
-        Published::Nacked => Err(format!("the broker nacked the publish to '{queue}'")),
+        Published::Nacked => Err(PublishError::Nacked(queue.to_string())),
         Published::Unconfirmed(e) | Published::NotSent(e) => {
-            Err(format!("publishing to '{queue}' failed: {e}"))
+            Err(PublishError::Failed(queue.to_string(), e.to_string()))
         }
     }
+}
+
+/// Why a durable publish did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PublishError {
+    #[error("the broker nacked the publish to '{0}'")]
+    Nacked(String),
+    #[error("publishing to '{0}' failed: {1}")]
+    Failed(String, String),
 }
 
 /// What a seeding is asked to do.

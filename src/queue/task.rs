@@ -54,26 +54,19 @@ impl Template {
 
     /// This template with the fields of one payload object laid over it. Fails with a message
     /// naming the field when a known field has the wrong type or the payload sets `id`.
-    pub fn overlay(&self, payload: &Value) -> Result<Self, String> {
+    pub fn overlay(&self, payload: &Value) -> Result<Self, PayloadError> {
         let Value::Object(fields) = payload else {
-            return Err(format!(
-                "expected a JSON object or an array of objects, found {}",
-                kind_of(payload)
-            ));
+            return Err(PayloadError::NotAnObject(kind_of(payload)));
         };
         let mut t = self.clone();
         for (key, value) in fields {
             match key.as_str() {
-                "id" | "created_at" => {
-                    return Err(format!(
-                        "sets \"{key}\", which is generated for every task; remove it"
-                    ));
-                }
+                "id" | "created_at" => return Err(PayloadError::Generated(key.clone())),
                 "kind" => t.kind = as_str(key, value)?,
                 "prompt" => t.prompt = as_str(key, value)?,
                 "steps" => {
                     t.steps = u32::try_from(as_u64(key, value)?)
-                        .map_err(|_| format!("\"steps\" is too large: {value}"))?
+                        .map_err(|_| PayloadError::TooLarge(value.to_string()))?
                 }
                 "step_ms" => t.step_ms = as_u64(key, value)?,
                 _ => {
@@ -98,28 +91,50 @@ impl Template {
     }
 }
 
+/// Why a payload document cannot make task templates; the message names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadError {
+    #[error("expected a JSON object or an array of objects, found {0}")]
+    NotAnObject(&'static str),
+    #[error("sets \"{0}\", which is generated for every task; remove it")]
+    Generated(String),
+    #[error("\"{0}\" must be a string, found {1}")]
+    NotAString(String, &'static str),
+    #[error("\"{0}\" must be a whole number ≥ 0, found {1}")]
+    NotACount(String, String),
+    #[error("\"steps\" is too large: {0}")]
+    TooLarge(String),
+    #[error("the array is empty")]
+    EmptyArray,
+    #[error("element {0}: {1}")]
+    Element(usize, Box<PayloadError>),
+}
+
 /// The templates a payload document yields: one for an object, one per element for an array.
-pub fn templates_from_payload(base: &Template, doc: &Value) -> Result<Vec<Template>, String> {
+pub fn templates_from_payload(base: &Template, doc: &Value) -> Result<Vec<Template>, PayloadError> {
     match doc {
-        Value::Array(items) if items.is_empty() => Err("the array is empty".into()),
+        Value::Array(items) if items.is_empty() => Err(PayloadError::EmptyArray),
         Value::Array(items) => items
             .iter()
             .enumerate()
-            .map(|(i, v)| base.overlay(v).map_err(|e| format!("element {i}: {e}")))
+            .map(|(i, v)| {
+                base.overlay(v)
+                    .map_err(|e| PayloadError::Element(i, Box::new(e)))
+            })
             .collect(),
         other => Ok(vec![base.overlay(other)?]),
     }
 }
 
-fn as_str(key: &str, v: &Value) -> Result<String, String> {
+fn as_str(key: &str, v: &Value) -> Result<String, PayloadError> {
     v.as_str()
         .map(str::to_string)
-        .ok_or_else(|| format!("\"{key}\" must be a string, found {}", kind_of(v)))
+        .ok_or_else(|| PayloadError::NotAString(key.to_string(), kind_of(v)))
 }
 
-fn as_u64(key: &str, v: &Value) -> Result<u64, String> {
+fn as_u64(key: &str, v: &Value) -> Result<u64, PayloadError> {
     v.as_u64()
-        .ok_or_else(|| format!("\"{key}\" must be a whole number ≥ 0, found {v}"))
+        .ok_or_else(|| PayloadError::NotACount(key.to_string(), v.to_string()))
 }
 
 fn kind_of(v: &Value) -> &'static str {
@@ -180,11 +195,11 @@ mod tests {
     fn payload_errors_name_the_field() {
         let base = Template::new("demo", 3, 250);
         let e = templates_from_payload(&base, &json!({"steps": -1})).unwrap_err();
-        assert!(e.contains("\"steps\""), "{e}");
+        assert!(e.to_string().contains("\"steps\""), "{e}");
         let e = templates_from_payload(&base, &json!({"id": "x"})).unwrap_err();
-        assert!(e.contains("generated"), "{e}");
+        assert!(e.to_string().contains("generated"), "{e}");
         let e = templates_from_payload(&base, &json!([1])).unwrap_err();
-        assert!(e.contains("element 0"), "{e}");
+        assert!(e.to_string().contains("element 0"), "{e}");
         assert!(templates_from_payload(&base, &json!([])).is_err());
         assert!(templates_from_payload(&base, &json!("x")).is_err());
     }

@@ -30,6 +30,19 @@ pub struct QueueArg {
     pub value: String,
 }
 
+/// Why a queue name cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueueNameError {
+    #[error("the queue name is empty; pass --queue NAME")]
+    Empty,
+    #[error(
+        "the queue name is {0} bytes long; AMQP allows {MAX_QUEUE_NAME} here (the DLQ adds '{DLQ_SUFFIX}')"
+    )]
+    TooLong(usize),
+    #[error("'{0}' starts with 'amq.', which RabbitMQ reserves; choose another --queue")]
+    Reserved(String),
+}
+
 /// A task queue and its dead-letter queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topology {
@@ -39,20 +52,15 @@ pub struct Topology {
 
 impl Topology {
     /// The layout for `queue`, after checking that both names fit on the wire.
-    pub fn new(queue: &str) -> Result<Self, String> {
+    pub fn new(queue: &str) -> Result<Self, QueueNameError> {
         if queue.is_empty() {
-            return Err("the queue name is empty; pass --queue NAME".into());
+            return Err(QueueNameError::Empty);
         }
         if queue.len() > MAX_QUEUE_NAME {
-            return Err(format!(
-                "the queue name is {} bytes long; AMQP allows {MAX_QUEUE_NAME} here (the DLQ adds '{DLQ_SUFFIX}')",
-                queue.len()
-            ));
+            return Err(QueueNameError::TooLong(queue.len()));
         }
         if queue.starts_with("amq.") {
-            return Err(format!(
-                "'{queue}' starts with 'amq.', which RabbitMQ reserves; choose another --queue"
-            ));
+            return Err(QueueNameError::Reserved(queue.to_string()));
         }
         Ok(Self {
             queue: queue.to_string(),
@@ -115,7 +123,12 @@ mod tests {
     #[test]
     fn rejects_names_that_cannot_be_declared() {
         assert!(Topology::new("").is_err());
-        assert!(Topology::new("amq.x").unwrap_err().contains("reserves"));
+        assert!(
+            Topology::new("amq.x")
+                .unwrap_err()
+                .to_string()
+                .contains("reserves")
+        );
         assert!(Topology::new(&"q".repeat(MAX_QUEUE_NAME)).is_ok());
         assert!(Topology::new(&"q".repeat(MAX_QUEUE_NAME + 1)).is_err());
     }
