@@ -677,18 +677,12 @@ pub async fn remaining(
         }
         FleetKind::Deployment => {
             let dep = get(client, ns, fleet).await?;
-            let labels = dep.data["spec"]["selector"]["matchLabels"]
-                .as_object()
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-                        .collect::<Vec<_>>()
-                        .join(",")
-                })
+            let labels = Selector::from_json(&dep.data["spec"]["selector"])
+                .map(|s| s.to_string())
                 .unwrap_or_default();
             if labels.is_empty() {
                 return Err(ActionError::Refused(format!(
-                    "{} has no spec.selector.matchLabels to find its pods by",
+                    "{} has no spec.selector to find its pods by",
                     fleet.display()
                 )));
             }

@@ -194,11 +194,7 @@ fn strings(v: &[String]) -> Value {
 /// `GET /api/v1` or `/apis/{group}/{version}`: the legacy resource list, None for an unknown
 /// group/version.
 pub fn api_resource_list(reg: &Registry, group: &str, version: &str) -> Option<Value> {
-    let types: Vec<&ResourceType> = reg
-        .all()
-        .iter()
-        .filter(|t| t.group == group && t.version == version)
-        .collect();
+    let types = reg.types_in(group, version);
     if types.is_empty() {
         return None;
     }

@@ -424,6 +424,14 @@ impl Registry {
         &self.types
     }
 
+    /// The types served under one group/version.
+    pub fn types_in(&self, group: &str, version: &str) -> Vec<&ResourceType> {
+        self.types
+            .iter()
+            .filter(|t| t.group == group && t.version == version)
+            .collect()
+    }
+
     /// The type served at `group/version` under `plural`.
     pub fn find(&self, group: &str, version: &str, plural: &str) -> Option<&ResourceType> {
         self.types

@@ -206,6 +206,17 @@ struct Inner {
     dirty: bool,
 }
 
+impl Inner {
+    /// The stored object `name` of `rt` in `ns` (ignored for cluster-scoped types), or 404.
+    fn existing(&self, rt: &ResourceType, ns: &str, name: &str) -> Result<Arc<Value>, ApiError> {
+        self.objects
+            .get(&rt.key())
+            .and_then(|m| m.get(&(ns_of(rt, ns), name.to_string())))
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(rt, name))
+    }
+}
+
 /// What the store tells open watches to do (an operator's or a test's lever).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WatchControl {
@@ -633,12 +644,7 @@ impl Store {
         f: impl FnOnce(&Value) -> Result<Value, ApiError>,
     ) -> Result<Value, ApiError> {
         let mut inner = self.lock();
-        let old = inner
-            .objects
-            .get(&rt.key())
-            .and_then(|m| m.get(&(ns_of(rt, ns), name.to_string())))
-            .cloned()
-            .ok_or_else(|| ApiError::not_found(rt, name))?;
+        let old = inner.existing(rt, ns, name)?;
         let proposed = f(&old)?;
         let new = merge_update(rt, &old, proposed, part)?;
         if comparable(&new) == comparable(&old) {
@@ -698,12 +704,7 @@ impl Store {
         opts: &DeleteOptions,
     ) -> Result<Deleted, ApiError> {
         let mut inner = self.lock();
-        let old = inner
-            .objects
-            .get(&rt.key())
-            .and_then(|m| m.get(&(ns_of(rt, ns), name.to_string())))
-            .cloned()
-            .ok_or_else(|| ApiError::not_found(rt, name))?;
+        let old = inner.existing(rt, ns, name)?;
         if let Some(uid) = &opts.uid
             && meta_str(&old, "uid") != uid
         {

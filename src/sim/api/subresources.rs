@@ -341,14 +341,8 @@ pub fn scale(
     r: &Req,
 ) -> Result<Resp, ApiError> {
     let to_scale = |o: &Value| {
-        let sel = o["spec"]["selector"]["matchLabels"]
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
+        let sel = Selector::from_json(&o["spec"]["selector"])
+            .map(|s| s.to_string())
             .unwrap_or_default();
         json!({
             "kind": "Scale", "apiVersion": "autoscaling/v1",

@@ -108,11 +108,7 @@ pub fn v3_group_version_with(
     version: &str,
     crd_schema: &dyn Fn(&ResourceType) -> Option<Value>,
 ) -> Option<Value> {
-    let types: Vec<&ResourceType> = reg
-        .all()
-        .iter()
-        .filter(|t| t.group == group && t.version == version)
-        .collect();
+    let types = reg.types_in(group, version);
     if types.is_empty() {
         return None;
     }
