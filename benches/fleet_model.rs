@@ -18,10 +18,9 @@ use jiff::{SignedDuration, Timestamp};
 
 use fleetctl::fleet::delta::FleetDelta;
 use fleetctl::fleet::model::Model;
-use fleetctl::fleet::objects::Object;
 use fleetctl::fleet::objects::{
-    AgentPod, JobSummary, Labels, ObjectKind, PodPhase, PodTemplate, QueueStats, ScaledJobSummary,
-    Trigger,
+    AgentPod, JobSummary, Labels, Object, ObjectKind, PodPhase, PodTemplate, QueueStats,
+    ScaledJobSummary, Trigger,
 };
 
 /// Counts live heap bytes, to measure the model's footprint.

@@ -26,8 +26,7 @@ use tokio::task::JoinHandle;
 
 use crate::fleet::delta::FleetDelta;
 use crate::fleet::model::ClusterState;
-use crate::fleet::objects::Object;
-use crate::fleet::objects::ObjectKind;
+use crate::fleet::objects::{Object, ObjectKind};
 use crate::fleet::selector::Selector;
 
 /// The API resource of each kind the model watches.

@@ -450,8 +450,9 @@ pub fn table(snap: &Snapshot) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fleet::objects::Object;
-    use crate::fleet::objects::{AgentPod, JobSummary, Labels, ObjectKind, PodPhase, Termination};
+    use crate::fleet::objects::{
+        AgentPod, JobSummary, Labels, Object, ObjectKind, PodPhase, Termination,
+    };
 
     fn t(s: i64) -> Timestamp {
         Timestamp::from_second(1_700_000_000 + s).unwrap()

@@ -239,10 +239,9 @@ impl Model {
 mod tests {
     use super::*;
     use crate::fleet::delta::FleetDelta;
-    use crate::fleet::objects::Object;
     use crate::fleet::objects::{
-        AgentPod, IngressRule, JobSummary, Labels, NetworkPolicySummary, PdbStatus, PodPhase,
-        PodTemplate, PolicyPort, Termination,
+        AgentPod, IngressRule, JobSummary, Labels, NetworkPolicySummary, Object, PdbStatus,
+        PodPhase, PodTemplate, PolicyPort, Termination,
     };
     use crate::fleet::selector::Selector;
 
