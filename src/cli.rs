@@ -84,6 +84,8 @@ pub enum Command {
     Drain(DrainArgs),
     /// One line per fleet (state, queue, Jobs, pods, disruptions) and its findings
     Status(StatusArgs),
+    /// The fleet console: live fleets, queues, pods, disruptions and metrics, with actions
+    Tui(TuiArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -139,6 +141,49 @@ pub struct StatusArgs {
     #[arg(long, default_value_t = 64, value_name = "N",
           value_parser = clap::value_parser!(u16).range(1..=4096))]
     pub scrape_concurrency: u16,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TuiArgs {
+    /// The label selector fleets carry (key=value[,key=value])
+    #[arg(
+        long,
+        short = 'l',
+        default_value = "app=ai-agent",
+        value_name = "SELECTOR"
+    )]
+    pub selector: String,
+
+    /// How agents' /metrics are read: through the API server's pod proxy (works from a
+    /// laptop), straight at the pod IPs (in the cluster), or not at all
+    #[arg(long, value_enum, default_value_t = ScrapeMode::Proxy)]
+    pub scrape: ScrapeMode,
+
+    /// Time between two scrapes of a pod
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = parse_duration)]
+    pub scrape_interval: Duration,
+
+    /// Per-pod scrape timeout (connect, headers and body)
+    #[arg(long, default_value = "2s", value_name = "DURATION", value_parser = parse_duration)]
+    pub scrape_timeout: Duration,
+
+    /// Scrapes in flight at once
+    #[arg(long, default_value_t = 64, value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub scrape_concurrency: u16,
+
+    /// RabbitMQ's management API, for unacked messages, dead-letter depth and rates
+    /// (default: the AMQP URL's host on port 15672, with its credentials)
+    #[arg(long, value_name = "URL")]
+    pub rabbitmq_api: Option<String>,
+
+    /// How long a drain started from the console may take
+    #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = parse_duration)]
+    pub drain_timeout: Duration,
+
+    /// Write the console's own log here (nothing is logged to the screen)
+    #[arg(long, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

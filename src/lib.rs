@@ -14,3 +14,4 @@ pub mod metrics;
 pub mod queue;
 pub mod redact;
 pub mod sim;
+pub mod tui;
