@@ -7,9 +7,12 @@
 
 pub mod app;
 pub mod cmd;
+pub mod fixture;
 pub mod keymap;
 pub mod model;
 pub mod msg;
 pub mod terminal;
+#[cfg(test)]
+mod tests;
 pub mod update;
 pub mod view;

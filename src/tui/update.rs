@@ -442,6 +442,18 @@ fn evict_plan(m: &Model, pod: &str) -> (Vec<String>, Option<String>) {
     let mut lines = vec![format!(
         "Evict pod {pod} through the Eviction API: the agent gets SIGTERM, checkpoints its task and requeues it."
     )];
+    let running = m
+        .fleet
+        .pods()
+        .get(pod)
+        .is_some_and(|p| p.phase == crate::fleet::model::PodPhase::Running && !p.deletion);
+    if !running {
+        lines.push(
+            "The pod is not running: the API server deletes it without asking its PodDisruptionBudget."
+                .into(),
+        );
+        return (lines, None);
+    }
     let pdb = m
         .current_fleet()
         .or_else(|| {
@@ -794,6 +806,7 @@ fn find_fleet(m: &Model, name: &str) -> Option<FleetId> {
     ids.iter()
         .find(|id| id.name == name)
         .or_else(|| ids.iter().find(|id| id.name.starts_with(name)))
+        .or_else(|| ids.iter().find(|id| id.name.contains(name)))
         .cloned()
 }
 

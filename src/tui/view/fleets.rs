@@ -71,7 +71,7 @@ const COLUMNS: &[(&str, u16, u16)] = &[
     ("P99", 6, 110),
     ("TOKENS/s", 8, 160),
     ("MEM", 5, 110),
-    ("FINDINGS", 7, 0),
+    ("FINDINGS", 8, 0),
 ];
 
 pub fn draw(m: &Model, f: &mut Frame, body: Rect, p: &Palette) {

@@ -70,10 +70,11 @@ pub fn health_lines(m: &Model) -> Vec<String> {
     help::health_lines(m)
 }
 
-fn link_span<'a>(name: &'a str, link: Option<&Link>, p: &Palette) -> Vec<Span<'a>> {
+fn link_span<'a>(name: &'a str, link: Option<&Link>, p: &Palette, wide: bool) -> Vec<Span<'a>> {
     let (mark, style, text) = match link {
         Some(Link::Up) => ("●", p.good(), "up".to_string()),
-        Some(Link::Down { reason, .. }) => ("✗", p.bad(), widgets::first_words(reason, 40)),
+        Some(Link::Down { reason, .. }) if wide => ("✗", p.bad(), widgets::first_words(reason, 40)),
+        Some(Link::Down { .. }) => ("✗", p.bad(), "down (i)".to_string()),
         Some(Link::Off) => ("-", p.dim(), "off".to_string()),
         _ => ("…", p.dim(), "connecting".to_string()),
     };
@@ -99,9 +100,10 @@ fn draw_header(m: &Model, f: &mut Frame, area: Rect, p: &Palette) {
     if let Some(local) = &i.local {
         first.push(Span::styled(format!("[{local}]"), p.accent()));
     }
-    let mut second = link_span("api", m.links.get(&LinkKind::Api), p);
-    second.extend(link_span("broker", m.links.get(&LinkKind::Broker), p));
-    second.extend(link_span("mgmt", m.links.get(&LinkKind::Mgmt), p));
+    let wide = area.width >= 120;
+    let mut second = link_span("api", m.links.get(&LinkKind::Api), p, wide);
+    second.extend(link_span("broker", m.links.get(&LinkKind::Broker), p, wide));
+    second.extend(link_span("mgmt", m.links.get(&LinkKind::Mgmt), p, wide));
     let (scraped, not) = m
         .snapshot
         .fleets
