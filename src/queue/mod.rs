@@ -1,7 +1,9 @@
 //! The task queue: what a task message is ([`task`]), how the queue and its dead-letter queue
-//! are declared ([`topology`]), and the RabbitMQ client ([`amqp`]) that seeds and measures it.
+//! are declared ([`topology`]), the RabbitMQ client ([`amqp`]) that seeds and measures it,
+//! and queue-depth readings for `status` and the console ([`depth`]).
 
 pub mod amqp;
+pub mod depth;
 pub mod error;
 pub mod task;
 pub mod topology;

@@ -17,6 +17,11 @@ pub const MAX_QUEUE_NAME: usize = 255 - DLQ_SUFFIX.len();
 /// Appended to a queue's name to name its dead-letter queue.
 pub const DLQ_SUFFIX: &str = ".dlq";
 
+/// The dead-letter queue of `queue`: `<queue>.dlq`.
+pub fn dlq_name(queue: &str) -> String {
+    format!("{queue}{DLQ_SUFFIX}")
+}
+
 /// Header the agent sets on a task it dead-letters, saying why.
 pub const REASON_HEADER: &str = "x-fleetctl-reason";
 
@@ -56,7 +61,7 @@ impl Topology {
         }
         Ok(Self {
             queue: queue.to_string(),
-            dlq: format!("{queue}{DLQ_SUFFIX}"),
+            dlq: dlq_name(queue),
         })
     }
 
@@ -104,6 +109,7 @@ mod tests {
     fn dead_letters_route_to_the_dlq() {
         let t = Topology::new("agent-tasks").unwrap();
         assert_eq!(t.dlq, "agent-tasks.dlq");
+        assert_eq!(dlq_name("agent-tasks"), t.dlq);
         let args = t.queue_args();
         assert_eq!(args[0].key, "x-dead-letter-exchange");
         assert_eq!(args[0].value, "");
