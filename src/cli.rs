@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::metrics::scrape::{Route, ScrapeSettings};
 use crate::queue::task::{DEFAULT_STEP_MS, DEFAULT_STEPS};
 use crate::queue::topology::DEFAULT_QUEUE;
 
@@ -146,6 +147,29 @@ pub enum ScrapeMode {
     Proxy,
     Direct,
     Off,
+}
+
+impl ScrapeMode {
+    /// The route this mode scrapes by; `None` for off.
+    pub fn route(self) -> Option<Route> {
+        match self {
+            ScrapeMode::Off => None,
+            ScrapeMode::Proxy => Some(Route::Proxy),
+            ScrapeMode::Direct => Some(Route::Direct),
+        }
+    }
+}
+
+impl StatusArgs {
+    /// The scrape flags as plain settings.
+    pub fn scrape_settings(&self) -> ScrapeSettings {
+        ScrapeSettings {
+            route: self.scrape.route(),
+            interval: self.scrape_interval,
+            timeout: self.scrape_timeout,
+            concurrency: usize::from(self.scrape_concurrency),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
