@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::metrics::scrape::{Route, ScrapeSettings};
+use crate::queue::mgmt::{MgmtClient, MgmtError};
 use crate::queue::task::{DEFAULT_STEP_MS, DEFAULT_STEPS};
 use crate::queue::topology::DEFAULT_QUEUE;
 
@@ -63,6 +64,28 @@ pub struct GlobalArgs {
         value_name = "URL"
     )]
     pub amqp_url: String,
+}
+
+/// Where RabbitMQ's management HTTP API is, for commands that read it (flatten into their args).
+#[derive(Debug, Clone, Default, Args)]
+pub struct MgmtArgs {
+    /// Base URL of RabbitMQ's management API [env: FLEETCTL_RABBITMQ_API] [default: the host
+    /// and credentials of --amqp-url, http, port 15672]
+    #[arg(
+        long,
+        env = "FLEETCTL_RABBITMQ_API",
+        hide_env = true,
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub rabbitmq_api: Option<String>,
+}
+
+impl MgmtArgs {
+    /// A client of the API these flags name, for the broker at `amqp_url`.
+    pub fn client(&self, amqp_url: &str) -> Result<MgmtClient, MgmtError> {
+        MgmtClient::new(self.rabbitmq_api.as_deref(), amqp_url)
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,10 +1,12 @@
 //! The task queue: what a task message is ([`task`]), how the queue and its dead-letter queue
 //! are declared ([`topology`]), the RabbitMQ client ([`amqp`]) that seeds and measures it,
-//! and queue-depth readings for `status` and the console ([`depth`]).
+//! queue-depth readings for `status` and the console ([`depth`]), and the management HTTP API
+//! reader ([`mgmt`]): ready and unacked messages, consumers and rates.
 
 pub mod amqp;
 pub mod depth;
 pub mod error;
+pub mod mgmt;
 pub mod task;
 pub mod topology;
 
