@@ -108,6 +108,8 @@ pub enum Command {
     Drain(DrainArgs),
     /// One line per fleet (state, queue, Jobs, pods, disruptions) and its findings
     Status(StatusArgs),
+    /// Move dead-lettered tasks from `<queue>.dlq` back to the queue, with fresh retries
+    Redrive(RedriveArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -273,6 +275,21 @@ pub struct SeedArgs {
     /// Publishes awaiting a broker confirm at once
     #[arg(long, default_value_t = 4096, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub window: u32,
+
+    /// Output format of the summary
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RedriveArgs {
+    /// The task queue; its dead letters are taken from `<queue>.dlq`
+    #[arg(long, short = 'q', default_value = DEFAULT_QUEUE, value_name = "NAME")]
+    pub queue: String,
+
+    /// Move at most this many messages [default: all]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max: Option<u64>,
 
     /// Output format of the summary
     #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
@@ -534,6 +551,28 @@ mod tests {
         let b = Cli::try_parse_from(["fleetctl", "seed", "--count", "3", "-n", "x"]).unwrap();
         assert_eq!(a.global.namespace, "x");
         assert_eq!(b.global.namespace, "x");
+    }
+
+    #[test]
+    fn redrive_defaults_to_the_agents_queue_and_refuses_max_0() {
+        let Command::Redrive(a) = Cli::try_parse_from(["fleetctl", "redrive"])
+            .unwrap()
+            .command
+        else {
+            panic!("redrive parses as Redrive");
+        };
+        assert_eq!((a.queue.as_str(), a.max), (DEFAULT_QUEUE, None));
+        assert_eq!(a.output, OutputFormat::Text);
+        let Command::Redrive(a) =
+            Cli::try_parse_from(["fleetctl", "redrive", "-q", "x", "--max", "2", "-o", "json"])
+                .unwrap()
+                .command
+        else {
+            panic!("redrive parses as Redrive");
+        };
+        assert_eq!((a.queue.as_str(), a.max), ("x", Some(2)));
+        assert_eq!(a.output, OutputFormat::Json);
+        assert!(Cli::try_parse_from(["fleetctl", "redrive", "--max", "0"]).is_err());
     }
 
     #[test]

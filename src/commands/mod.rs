@@ -6,6 +6,7 @@ pub mod apply;
 pub mod completions;
 pub mod drain;
 pub mod pause;
+pub mod redrive;
 pub mod seed;
 pub mod sim;
 pub mod status;
@@ -95,6 +96,7 @@ async fn run(cli: Cli) -> Outcome {
         Command::Resume(args) => pause::resume(&cli.global, args).await,
         Command::Drain(args) => drain::run(&cli.global, args).await,
         Command::Status(args) => status::run(&cli.global, args).await,
+        Command::Redrive(args) => redrive::run(&cli.global, args).await,
     }
 }
 

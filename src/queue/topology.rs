@@ -28,6 +28,10 @@ pub const REASON_HEADER: &str = "x-fleetctl-reason";
 /// Header counting delivery attempts of a task; the agent increments it on each retry.
 pub const ATTEMPTS_HEADER: &str = "x-fleetctl-attempts";
 
+/// Header counting how often a task was moved from the DLQ back to its queue (`fleetctl
+/// redrive`), which also drops [`ATTEMPTS_HEADER`] so that the task gets fresh retries.
+pub const REDRIVEN_HEADER: &str = "x-fleetctl-redriven";
+
 /// One argument of a queue declaration, as plain data so that it can be compared and printed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueArg {
@@ -130,10 +134,16 @@ mod tests {
 /// Reads the attempt counter of a delivery: 0 when absent. Accepts any integer type, or a
 /// numeric string, since other tools may have set it.
 pub fn attempts(props: &lapin::BasicProperties) -> u32 {
+    header_count(props, ATTEMPTS_HEADER)
+}
+
+/// Reads a counting header such as [`ATTEMPTS_HEADER`] or [`REDRIVEN_HEADER`]: 0 when absent,
+/// negative or not a number; any integer type or a numeric string is accepted.
+pub fn header_count(props: &lapin::BasicProperties, key: &str) -> u32 {
     let Some(headers) = props.headers() else {
         return 0;
     };
-    let Some(v) = headers.inner().get(ATTEMPTS_HEADER) else {
+    let Some(v) = headers.inner().get(key) else {
         return 0;
     };
     let n: i128 = match v {
