@@ -6,6 +6,7 @@ pub mod apply;
 pub mod completions;
 pub mod drain;
 pub mod pause;
+pub mod redrive;
 pub mod seed;
 pub mod sim;
 pub mod status;
@@ -105,6 +106,7 @@ async fn run(cli: Cli) -> Outcome {
         Command::Drain(args) => drain::run(&cli.global, args).await,
         Command::Status(args) => status::run(&cli.global, args).await,
         Command::Tui(args) => tui::run(&cli.global, args).await,
+        Command::Redrive(args) => redrive::run(&cli.global, args).await,
     }
 }
 

@@ -4,10 +4,9 @@
 use std::io::IsTerminal;
 
 use super::{Failure, Outcome};
-use crate::cli::{GlobalArgs, ScrapeMode, TuiArgs};
+use crate::cli::{GlobalArgs, TuiArgs};
 use crate::cluster::client::{connect, kubeconfig_path, reachable};
 use crate::cluster::watch;
-use crate::metrics::scrape::{Route, ScrapeConfig, Scraper};
 use crate::redact::mask_url;
 use crate::tui::app::{self, Options};
 use crate::tui::model::Info;
@@ -26,24 +25,15 @@ pub async fn run(global: &GlobalArgs, args: TuiArgs) -> Outcome {
         .clone()
         .or_else(|| current_context(global))
         .unwrap_or_else(|| "in-cluster".into());
-    let route = match args.scrape {
-        ScrapeMode::Off => None,
-        ScrapeMode::Proxy => Some(Route::Proxy),
-        ScrapeMode::Direct => Some(Route::Direct),
-    };
-    let scraper = match route {
-        None => None,
-        Some(route) => {
-            let cfg = ScrapeConfig {
-                interval: args.scrape_interval,
-                timeout: args.scrape_timeout,
-                concurrency: usize::from(args.scrape_concurrency),
-                route,
-                ..ScrapeConfig::default()
-            };
-            Some(Scraper::new(cfg, Some(client.clone())).map_err(|e| e.to_string())?)
-        }
-    };
+    let scraper = args
+        .scrape
+        .scrape_settings()
+        .scraper(Some(client.clone()))
+        .map_err(|e| e.to_string())?;
+    let mgmt = args
+        .mgmt
+        .client(&global.amqp_url)
+        .map_err(|e| Failure::usage(e.to_string()))?;
     let info = Info {
         context,
         server: source.server.trim_end_matches('/').to_string(),
@@ -59,6 +49,7 @@ pub async fn run(global: &GlobalArgs, args: TuiArgs) -> Outcome {
         selector,
         amqp_url: global.amqp_url.clone(),
         scraper,
+        mgmt,
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         drain_timeout: args.drain_timeout,
     };

@@ -15,17 +15,18 @@ use tokio::time::Instant;
 
 use super::cmd::{Action, Cmd};
 use super::model::{Info, Model};
-use super::msg::{LinkKind, LogLine, Msg, Proposal, QueueReadings};
+use super::msg::{LinkKind, LogLine, Msg, Proposal, QueueDetail, QueueReadings};
 use super::terminal;
 use super::update::update;
 use super::view::view;
 use crate::cluster::actions::{self, DrainEvent, DrainOptions, human};
 use crate::cluster::apply::{self, ApplyOptions, Change};
 use crate::cluster::watch::{self, WatchSpec};
-use crate::fleet::model::{Labels, QueueStats};
+use crate::fleet::model::Labels;
 use crate::metrics::scrape::Scraper;
 use crate::queue::amqp::{Broker, SeedPlan};
-use crate::queue::error::QueueError;
+use crate::queue::depth::QueueReader;
+use crate::queue::mgmt::{MgmtClient, MgmtError, MgmtQueue};
 use crate::queue::task::{DEFAULT_STEP_MS, DEFAULT_STEPS, Template};
 use crate::queue::topology::Topology;
 
@@ -44,7 +45,9 @@ pub struct Options {
     pub info: Info,
     pub selector: Labels,
     pub amqp_url: String,
-    pub scraper: Option<Scraper>,
+    pub scraper: Option<Arc<Scraper>>,
+    /// RabbitMQ's management API.
+    pub mgmt: MgmtClient,
     pub color: bool,
     /// How long a drain started from the console may take.
     pub drain_timeout: Duration,
@@ -189,12 +192,13 @@ struct Executor {
     namespace: String,
     selector: Labels,
     amqp_url: String,
-    scraper: Option<Scraper>,
+    scraper: Option<Arc<Scraper>>,
+    mgmt: Arc<MgmtClient>,
     drain_timeout: Duration,
     tx: mpsc::Sender<Msg>,
     watchers: Option<(watch::Watchers, JoinHandle<()>)>,
-    /// The broker connection of the queue reader, kept between reads.
-    broker: Arc<tokio::sync::Mutex<Option<Broker>>>,
+    /// The queue reader keeps its broker connection between reads.
+    queues: Arc<tokio::sync::Mutex<QueueReader>>,
     running: HashMap<u64, Running>,
     logs: Option<JoinHandle<()>>,
 }
@@ -213,10 +217,13 @@ impl Executor {
             selector: opts.selector.clone(),
             amqp_url: opts.amqp_url.clone(),
             scraper: opts.scraper.clone(),
+            mgmt: Arc::new(opts.mgmt.clone()),
             drain_timeout: opts.drain_timeout,
             tx,
             watchers: None,
-            broker: Arc::new(tokio::sync::Mutex::new(None)),
+            queues: Arc::new(tokio::sync::Mutex::new(
+                QueueReader::new(&opts.amqp_url, true).named("fleetctl-console"),
+            )),
             running: HashMap::new(),
             logs: None,
         }
@@ -254,27 +261,30 @@ impl Executor {
         self.watchers = Some((watchers, forward));
     }
 
-    fn send(&self, msg: Msg) {
-        let tx = self.tx.clone();
-        tokio::spawn(async move {
-            let _ = tx.send(msg).await;
-        });
-    }
-
     fn run(&mut self, cmd: Cmd) {
         match cmd {
             Cmd::ReadQueues(names) => {
-                let (tx, url, broker) =
-                    (self.tx.clone(), self.amqp_url.clone(), self.broker.clone());
+                let (tx, reader) = (self.tx.clone(), self.queues.clone());
                 tokio::spawn(async move {
-                    let r = read_queues(&url, &broker, &names).await;
-                    let _ = tx.send(Msg::Queues(r)).await;
+                    let r = reader.lock().await.read(&names).await;
+                    let readings = QueueReadings {
+                        at: r.at,
+                        stats: r.stats,
+                        errors: r.errors,
+                    };
+                    let _ = tx.send(Msg::Queues(readings)).await;
                 });
             }
-            Cmd::ReadMgmt(_names) => {
-                self.send(Msg::Mgmt {
-                    at: Timestamp::now(),
-                    queues: Err("the management API is not read yet".into()),
+            Cmd::ReadMgmt(names) => {
+                let (tx, mgmt) = (self.tx.clone(), self.mgmt.clone());
+                tokio::spawn(async move {
+                    let answers = mgmt.queues(&names).await;
+                    let _ = tx
+                        .send(Msg::Mgmt {
+                            at: Timestamp::now(),
+                            queues: mgmt_readings(answers),
+                        })
+                        .await;
                 });
             }
             Cmd::Scrape(targets) => {
@@ -378,57 +388,35 @@ impl Executor {
     }
 }
 
-/// Reads the depth of `names` by passive declare on one kept connection; a connection-level
-/// failure drops it so the next read reconnects.
-async fn read_queues(
-    url: &str,
-    broker: &tokio::sync::Mutex<Option<Broker>>,
-    names: &[String],
-) -> QueueReadings {
-    let at = Timestamp::now();
-    let mut out = QueueReadings {
-        at,
-        ..Default::default()
-    };
-    let mut slot = broker.lock().await;
-    if slot.is_none() {
-        match Broker::connect(url, "fleetctl-console").await {
-            Ok(b) => *slot = Some(b),
-            Err(e) => {
-                for n in names {
-                    out.errors.insert(n.clone(), e.to_string());
-                }
-                return out;
-            }
+/// The management API's answers as the console keeps them: per queue, or one reason for all
+/// when the API itself does not answer (unreachable, refused login).
+fn mgmt_readings(
+    answers: std::collections::BTreeMap<String, Result<MgmtQueue, MgmtError>>,
+) -> Result<std::collections::BTreeMap<String, Result<QueueDetail, String>>, String> {
+    let api_down = answers.values().find_map(|r| match r {
+        Err(e @ (MgmtError::Unreachable { .. } | MgmtError::Unauthorized { .. })) => {
+            Some(e.to_string())
         }
+        _ => None,
+    });
+    if let Some(why) = api_down {
+        return Err(why);
     }
-    let Some(b) = slot.as_ref() else { return out };
-    let mut lost = false;
-    for name in names {
-        match b.depth(name).await {
-            Ok(d) => {
-                out.stats.insert(
-                    name.clone(),
-                    QueueStats {
-                        ready: u64::from(d.ready),
-                        consumers: u64::from(d.consumers),
-                        at,
-                    },
-                );
-            }
-            Err(e) => {
-                lost |= !matches!(
-                    e,
-                    QueueError::QueueNotFound { .. } | QueueError::Forbidden { .. }
-                );
-                out.errors.insert(name.clone(), e.to_string());
-            }
-        }
-    }
-    if lost && let Some(b) = slot.take() {
-        b.close().await;
-    }
-    out
+    Ok(answers
+        .into_iter()
+        .map(|(q, r)| {
+            let r = r
+                .map(|d| QueueDetail {
+                    ready: d.ready,
+                    unacked: d.unacked,
+                    consumers: d.consumers,
+                    publish_rate: d.publish_rate,
+                    deliver_rate: d.deliver_rate,
+                })
+                .map_err(|e| e.to_string());
+            (q, r)
+        })
+        .collect())
 }
 
 /// The confirm dialog's content for `action`.
@@ -662,7 +650,24 @@ async fn execute(
             }
         }
         Action::Redrive { from, to } => {
-            Err(format!("redrive of {from} into {to} is not available yet"))
+            let broker = Broker::connect(url, "fleetctl-console-redrive")
+                .await
+                .map_err(|e| e.to_string())?;
+            let stop = async {
+                let _ = stop.await;
+            };
+            let r = crate::queue::redrive::redrive_until(&broker, from, to, None, stop).await;
+            broker.close().await;
+            let r = r.map_err(|e| e.to_string())?;
+            let line = format!(
+                "{} moved from {} into {}, {} left",
+                r.moved, r.from, r.to, r.left
+            );
+            if r.interrupted {
+                Err(format!("cancelled: {line}"))
+            } else {
+                Ok(line)
+            }
         }
     }
 }

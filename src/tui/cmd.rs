@@ -51,7 +51,10 @@ impl Action {
 
     /// Actions that run on after they are started and can be cancelled.
     pub fn long_running(&self) -> bool {
-        matches!(self, Action::Drain { .. } | Action::Seed { .. })
+        matches!(
+            self,
+            Action::Drain { .. } | Action::Seed { .. } | Action::Redrive { .. }
+        )
     }
 }
 

@@ -323,7 +323,7 @@ pub fn feed(m: &mut Model) {
             at: at(-5),
         },
     );
-    let targets = super::update::targets(&m.fleet, &mut m.owners, &mut m.metrics);
+    let targets = m.agents.targets(&m.fleet);
     for (i, t_at) in [at(-30), at(-15)].into_iter().enumerate() {
         let results = targets
             .iter()

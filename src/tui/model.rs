@@ -2,7 +2,7 @@
 //! derived when data changes ([`Model::refresh`]), never while drawing: `view` reads rows that
 //! are already sorted and filtered.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 use jiff::Timestamp;
 
@@ -10,7 +10,7 @@ use super::cmd::Action;
 use super::msg::{LinkKind, LogLine, QueueDetail};
 use crate::fleet::model::{AgentPod, FleetId, Model as FleetModel, PodPhase};
 use crate::fleet::status::{FleetStatus, Snapshot};
-use crate::metrics::series::MetricsStore;
+use crate::metrics::agents::AgentSeries;
 
 /// Lines of a followed log kept in memory.
 pub const LOG_LINES: usize = 2_000;
@@ -292,9 +292,8 @@ pub struct Model {
     pub height: u16,
     pub color: bool,
     pub fleet: FleetModel,
-    pub metrics: MetricsStore,
-    /// Scrape target key (`namespace/pod`) → its fleet key and memory limit.
-    pub owners: HashMap<String, (String, Option<u64>)>,
+    /// The agents' scraped series, and which fleet each scraped pod is of.
+    pub agents: AgentSeries,
     pub queue_errors: BTreeMap<String, String>,
     pub mgmt: BTreeMap<String, Result<QueueDetail, String>>,
     pub links: BTreeMap<LinkKind, Link>,
@@ -351,8 +350,7 @@ impl Model {
             height,
             color: true,
             fleet,
-            metrics: MetricsStore::default(),
-            owners: HashMap::new(),
+            agents: AgentSeries::default(),
             queue_errors: BTreeMap::new(),
             mgmt: BTreeMap::new(),
             links,
@@ -433,7 +431,7 @@ impl Model {
         }
         self.stale = false;
         let metrics = if self.info.scrape {
-            self.metrics.summary(self.now)
+            self.agents.summary(self.now)
         } else {
             BTreeMap::new()
         };
@@ -483,7 +481,8 @@ impl Model {
             .filter(|p| needle.is_empty() || pod_matches(p, &needle))
             .collect();
         let mem = |p: &AgentPod| -> u64 {
-            self.metrics
+            self.agents
+                .store()
                 .pod(&format!("{}/{}", p.namespace, p.name))
                 .and_then(|s| s.memory())
                 .map_or(0, |(rss, _)| rss)

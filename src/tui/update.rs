@@ -17,8 +17,7 @@ use crate::cli::MAX_SEED_COUNT;
 use crate::cluster::actions::FleetRef;
 use crate::fleet::delta::FleetDelta;
 use crate::fleet::model::{FleetId, Model as FleetModel};
-use crate::metrics::scrape::Target;
-use crate::metrics::series::MetricsStore;
+use crate::metrics::agents::AgentSeries;
 use crate::queue::topology::DEFAULT_QUEUE;
 
 /// The seed dialog's starting value.
@@ -70,15 +69,9 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
                 }
             }
         }
-        Msg::Scraped((at, results)) => {
+        Msg::Scraped(round) => {
             m.polls.scrape_busy = false;
-            for (t, r) in &results {
-                let key = t.key();
-                if let Some((fleet, limit)) = m.owners.get(&key) {
-                    m.metrics.ingest(&key, fleet, at, r, *limit);
-                }
-            }
-            m.metrics.record_round(at);
+            m.agents.ingest(round);
             m.stale = true;
         }
         Msg::Link { kind, up, at } => {
@@ -210,7 +203,7 @@ fn poll(m: &mut Model, cmds: &mut Vec<Cmd>) {
         cmds.push(Cmd::ReadMgmt(with_dlq));
     }
     if m.info.scrape && !m.polls.scrape_busy && due(m.polls.scrape_at, now, m.intervals.scrape) {
-        let targets = targets(&m.fleet, &mut m.owners, &mut m.metrics);
+        let targets = m.agents.targets(&m.fleet);
         m.polls.scrape_at = Some(now);
         if !targets.is_empty() {
             m.polls.scrape_busy = true;
@@ -219,32 +212,7 @@ fn poll(m: &mut Model, cmds: &mut Vec<Cmd>) {
     }
 }
 
-/// The dead-letter queue of `queue` (the agents' topology).
-pub fn dlq(queue: &str) -> String {
-    format!("{queue}.dlq")
-}
-
-/// Every running agent pod of a fleet that may be scraped; remembers whose it is and forgets
-/// the series of pods that are gone.
-pub fn targets(
-    fleet: &FleetModel,
-    owners: &mut std::collections::HashMap<String, (String, Option<u64>)>,
-    store: &mut MetricsStore,
-) -> Vec<Target> {
-    owners.clear();
-    let mut out = Vec::new();
-    for f in fleet.fleets() {
-        let id = f.id();
-        for pod in fleet.pods_of(&id) {
-            if let Some(t) = Target::from_pod(pod) {
-                owners.insert(t.key(), (id.to_string(), pod.memory_limit_bytes));
-                out.push(t);
-            }
-        }
-    }
-    store.retain_pods(|k| owners.contains_key(k));
-    out
-}
+pub use crate::queue::topology::dlq_name as dlq;
 
 fn refit(m: &mut Model) {
     let page = m.page();
@@ -823,8 +791,7 @@ fn switch_namespace(m: &mut Model, ns: &str) {
     m.info.namespace = ns.to_string();
     let selector = m.fleet.selector().clone();
     m.fleet = FleetModel::with_selector(ns.to_string(), selector);
-    m.metrics = MetricsStore::default();
-    m.owners.clear();
+    m.agents = AgentSeries::default();
     m.queue_errors.clear();
     m.mgmt.clear();
     m.polls = Default::default();

@@ -44,6 +44,25 @@ pub fn broker_up() -> bool {
     TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok()
 }
 
+/// The management API's address, as the plugin serves it by default.
+pub const MGMT_ADDR: &str = "127.0.0.1:15672";
+
+/// True when something accepts TCP connections on the management API's port.
+pub fn mgmt_up() -> bool {
+    let addr: SocketAddr = MGMT_ADDR.parse().unwrap();
+    TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok()
+}
+
+/// The broker and its management API (or the test is skipped / fails in CI).
+pub fn require_mgmt(test: &str) -> bool {
+    require_broker(test)
+        && require(
+            mgmt_up(),
+            test,
+            "the RabbitMQ management API on 127.0.0.1:15672 (rabbitmq-plugins enable rabbitmq_management)",
+        )
+}
+
 pub fn rabbitmqctl_available() -> bool {
     Command::new("rabbitmqctl").arg("--help").output().is_ok()
 }

@@ -379,7 +379,8 @@ fn draw_pods(m: &Model, _id: &FleetId, f: &mut Frame, area: Rect, p: &Palette) {
                 _ => Style::default(),
             };
             let mem = m
-                .metrics
+                .agents
+                .store()
                 .pod(&format!("{}/{}", pod.namespace, pod.name))
                 .and_then(|s| s.memory())
                 .map_or_else(

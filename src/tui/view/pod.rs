@@ -39,7 +39,10 @@ pub fn draw(m: &Model, name: &str, f: &mut Frame, body: Rect, p: &Palette) {
         Layout::vertical([Constraint::Length(top_h), Constraint::Min(0)]).areas(body);
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
-    let series = m.metrics.pod(&format!("{}/{}", pod.namespace, pod.name));
+    let series = m
+        .agents
+        .store()
+        .pod(&format!("{}/{}", pod.namespace, pod.name));
 
     let mut lines = vec![
         kv("status", pod_status(pod), p),
@@ -153,7 +156,7 @@ fn draw_metrics(m: &Model, series: Option<&PodSeries>, f: &mut Frame, area: Rect
         f.render_widget(Paragraph::new(why).style(p.dim()), inner);
         return;
     };
-    let window = m.metrics.config().window;
+    let window = m.agents.store().config().window;
     let tasks = s.rate_points(TASKS, &[("status", "success")]);
     let tokens = s.rate_points(TOKENS, &[]);
     let inflight = s.gauge_points(INFLIGHT, &[]);
