@@ -244,10 +244,10 @@ fn draw_findings(m: &Model, f: &mut Frame, area: Rect, p: &Palette) {
         .collect();
     if all.is_empty() {
         lines.push(Line::styled(" no findings", p.good()));
-    } else if all.len() > room {
-        if let Some(last) = lines.last_mut() {
-            *last = Line::styled(format!(" … and {} more", all.len() + 1 - room), p.dim());
-        }
+    } else if all.len() > room
+        && let Some(last) = lines.last_mut()
+    {
+        *last = Line::styled(format!(" … and {} more", all.len() + 1 - room), p.dim());
     }
     let block = Block::default()
         .borders(Borders::ALL)

@@ -11,6 +11,9 @@ use super::widgets::{self, Palette};
 use crate::metrics::series::PodSeries;
 use crate::tui::model::{Model, ShownLine, pod_status};
 
+/// A metric's points over time, oldest first.
+type Points = Vec<(jiff::Timestamp, f64)>;
+
 const TASKS: &str = "agent_tasks_completed_total";
 const INFLIGHT: &str = "agent_inflight_tasks";
 const RSS: &str = "agent_resident_memory_bytes";
@@ -159,7 +162,7 @@ fn draw_metrics(m: &Model, series: Option<&PodSeries>, f: &mut Frame, area: Rect
     let inflight = s.gauge_points(INFLIGHT, &[]);
     let rss = s.gauge_points(RSS, &[]);
     let last = |v: &[(jiff::Timestamp, f64)]| v.last().map(|x| x.1);
-    let rows: Vec<(&str, String, Vec<(jiff::Timestamp, f64)>)> = vec![
+    let rows: Vec<(&str, String, Points)> = vec![
         ("tasks/s", widgets::rate(last(&tasks)), tasks),
         ("tokens/s", widgets::rate(last(&tokens)), tokens),
         (
@@ -230,7 +233,7 @@ fn draw_events(m: &Model, pod: &str, f: &mut Frame, area: Rect, p: &Palette) {
         .values()
         .filter(|e| e.involved_kind == "Pod" && e.involved_name == pod)
         .collect();
-    evs.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
+    evs.sort_by_key(|e| std::cmp::Reverse(e.last_seen));
     let lines: Vec<Line> = evs
         .iter()
         .take(usize::from(area.height.saturating_sub(2)))

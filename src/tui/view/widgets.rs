@@ -85,7 +85,7 @@ pub fn human_secs(s: u64) -> String {
     if s < 120 {
         format!("{s}s")
     } else if s < 600 {
-        if s % 60 == 0 {
+        if s.is_multiple_of(60) {
             format!("{m}m")
         } else {
             format!("{m}m{}s", s % 60)
@@ -93,7 +93,7 @@ pub fn human_secs(s: u64) -> String {
     } else if h < 3 {
         format!("{m}m")
     } else if h < 8 {
-        if m % 60 == 0 {
+        if m.is_multiple_of(60) {
             format!("{h}h")
         } else {
             format!("{h}h{}m", m % 60)
@@ -101,7 +101,7 @@ pub fn human_secs(s: u64) -> String {
     } else if h < 48 {
         format!("{h}h")
     } else if d < 8 {
-        if h % 24 == 0 {
+        if h.is_multiple_of(24) {
             format!("{d}d")
         } else {
             format!("{d}d{}h", h % 24)
