@@ -1009,10 +1009,18 @@ pub async fn evict_pod(client: &Client, ns: &str, pod: &str) -> Result<String, A
         Err(kube::Error::Api(s)) if s.code == 404 => {
             Err(ActionError::Refused(format!("pod {pod} is gone from {ns}")))
         }
-        Err(e @ kube::Error::Api(_)) => {
-            let (why, _) = refusal(&e);
+        Err(kube::Error::Api(s)) => {
+            // The budget's own words first: they name it and say what it needs.
+            let why = s
+                .details
+                .as_ref()
+                .and_then(|d| d.causes.first())
+                .map(|c| c.message.clone())
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| s.message.clone());
             Err(ActionError::Refused(format!(
-                "eviction of pod {pod} refused: {why}"
+                "eviction of pod {pod} refused ({}): {why}",
+                s.code
             )))
         }
         Err(source) => Err(ActionError::Api {
