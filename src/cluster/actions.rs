@@ -1018,10 +1018,8 @@ pub async fn evict_pod(client: &Client, ns: &str, pod: &str) -> Result<String, A
                 .map(|c| c.message.clone())
                 .filter(|m| !m.is_empty())
                 .unwrap_or_else(|| s.message.clone());
-            Err(ActionError::Refused(format!(
-                "eviction of pod {pod} refused ({}): {why}",
-                s.code
-            )))
+            // The caller names the pod; the reason comes first so a short line still shows it.
+            Err(ActionError::Refused(format!("refused ({}): {why}", s.code)))
         }
         Err(source) => Err(ActionError::Api {
             what: format!("cannot evict pod {pod}"),

@@ -9,6 +9,8 @@ use std::time::Duration;
 use futures::StreamExt;
 use jiff::Timestamp;
 use kube::Client;
+use ratatui::Terminal;
+use ratatui::backend::Backend;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -55,12 +57,29 @@ pub struct Options {
 
 /// Runs the console until the operator quits.
 pub async fn run(opts: Options) -> Result<(), String> {
-    let (tx, mut rx) = mpsc::channel::<Msg>(INBOX);
+    let (tx, rx) = mpsc::channel::<Msg>(INBOX);
     let mut guard = terminal::enter().map_err(|e| {
         format!("cannot take over the terminal ({e}); run fleetctl tui in an interactive terminal, or use fleetctl status")
     })?;
-    let size = guard
-        .term
+    let _input = spawn_input(tx.clone());
+    let _signals = spawn_signals(tx.clone());
+    let result = drive(&mut guard.term, &opts, tx, rx, |_| {}).await;
+    drop(guard);
+    result
+}
+
+/// The loop itself, on any terminal backend: the sources start, messages are folded in bursts,
+/// commands run, and a frame is drawn when something changed (at most every [`FRAME`]).
+/// `on_frame` sees the model after each frame (benchmarks time the screen with it). Ends when
+/// the model quits or every sender is gone.
+pub async fn drive<B: Backend>(
+    term: &mut Terminal<B>,
+    opts: &Options,
+    tx: mpsc::Sender<Msg>,
+    mut rx: mpsc::Receiver<Msg>,
+    mut on_frame: impl FnMut(&Model),
+) -> Result<(), String> {
+    let size = term
         .size()
         .map_err(|e| format!("cannot read the terminal size: {e}"))?;
     let mut model = Model::new(opts.info.clone(), Timestamp::now(), size.width, size.height);
@@ -69,12 +88,10 @@ pub async fn run(opts: Options) -> Result<(), String> {
         opts.info.namespace.clone(),
         opts.selector.clone(),
     );
-
-    let _input = spawn_input(tx.clone());
     let _ticks = spawn_ticks(tx.clone());
-    let _signals = spawn_signals(tx.clone());
     let _ping = spawn_ping(opts.client.clone(), tx.clone());
-    let mut exec = Executor::new(&opts, tx.clone());
+    let mut exec = Executor::new(opts, tx.clone());
+    drop(tx);
     exec.watch(&opts.info.namespace);
 
     let mut last_draw: Option<Instant> = None;
@@ -102,16 +119,14 @@ pub async fn run(opts: Options) -> Result<(), String> {
         }
         if model.dirty && last_draw.is_none_or(|t| t.elapsed() >= FRAME) {
             model.refresh();
-            guard
-                .term
-                .draw(|f| view(&model, f))
+            term.draw(|f| view(&model, f))
                 .map_err(|e| format!("cannot draw: {e}"))?;
             model.dirty = false;
             last_draw = Some(Instant::now());
+            on_frame(&model);
         }
     }
     exec.shutdown().await;
-    drop(guard);
     Ok(())
 }
 

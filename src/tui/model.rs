@@ -321,6 +321,8 @@ pub struct Model {
     pub pods_filter: String,
     pub pod_sort: PodSort,
     pub pod_sort_desc: bool,
+    /// Jobs of the open fleet, newest first, with their Indexed completion bars.
+    pub job_rows: Vec<JobRow>,
     /// Events, newest first: keys into `fleet.events()`.
     pub event_rows: Vec<String>,
     pub events_cursor: Cursor,
@@ -369,6 +371,7 @@ impl Model {
             fleets_cursor: Cursor::default(),
             fleets_filter: String::new(),
             pod_rows: vec![],
+            job_rows: vec![],
             pods_cursor: Cursor::default(),
             pods_filter: String::new(),
             pod_sort: PodSort::default(),
@@ -472,8 +475,10 @@ impl Model {
             .cloned()
         else {
             self.pod_rows.clear();
+            self.job_rows.clear();
             return;
         };
+        self.derive_jobs(&id);
         let needle = self.pods_filter.to_lowercase();
         let mut rows: Vec<&AgentPod> = self
             .fleet
@@ -511,6 +516,31 @@ impl Model {
             rows.reverse();
         }
         self.pod_rows = rows.into_iter().map(|p| p.name.clone()).collect();
+    }
+
+    /// The open fleet's Jobs and, for Indexed ones, what each index is doing.
+    fn derive_jobs(&mut self, id: &FleetId) {
+        let mut by_job: std::collections::HashMap<&str, Vec<&AgentPod>> = Default::default();
+        for pod in self.fleet.pods_of(id) {
+            if let Some(j) = pod.job_name.as_deref() {
+                by_job.entry(j).or_default().push(pod);
+            }
+        }
+        let mut jobs: Vec<&crate::fleet::model::JobSummary> = self.fleet.jobs_of(id).collect();
+        jobs.sort_by(|a, b| b.created.cmp(&a.created).then(a.name.cmp(&b.name)));
+        self.job_rows = jobs
+            .into_iter()
+            .map(|j| JobRow {
+                name: j.name.clone(),
+                bar: j.indexed.then(|| {
+                    index_cells(
+                        j,
+                        by_job.get(j.name.as_str()).map_or(&[], Vec::as_slice),
+                        BAR_CELLS,
+                    )
+                }),
+            })
+            .collect();
     }
 
     fn derive_events(&mut self) {
@@ -587,4 +617,109 @@ fn pod_matches(p: &AgentPod, needle: &str) -> bool {
     p.name.to_lowercase().contains(needle)
         || p.node.as_deref().is_some_and(|n| n.contains(needle))
         || pod_status(p).to_lowercase().contains(needle)
+}
+
+/// The finest an index bar is kept: wider bars than this show the same cells stretched.
+pub const BAR_CELLS: usize = 240;
+
+/// What the indexes of one cell of a bar are doing, worst first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexCell {
+    /// A pod of an index that is not done failed.
+    Failed,
+    /// Every index done.
+    Done,
+    /// An index has a pod pending or running.
+    Running,
+    Todo,
+}
+
+impl IndexCell {
+    /// One cell for several: a failure shows, done only when all are, else running if any is.
+    pub fn combine(cells: &[IndexCell]) -> IndexCell {
+        if cells.contains(&IndexCell::Failed) {
+            IndexCell::Failed
+        } else if !cells.is_empty() && cells.iter().all(|c| *c == IndexCell::Done) {
+            IndexCell::Done
+        } else if cells.contains(&IndexCell::Running) {
+            IndexCell::Running
+        } else {
+            IndexCell::Todo
+        }
+    }
+
+    pub fn symbol(self) -> char {
+        match self {
+            IndexCell::Failed => '✗',
+            IndexCell::Done => '█',
+            IndexCell::Running => '▒',
+            IndexCell::Todo => '·',
+        }
+    }
+}
+
+/// A Job of the open fleet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRow {
+    pub name: String,
+    /// Indexed Jobs: at most [`BAR_CELLS`] cells over its completions.
+    pub bar: Option<Vec<IndexCell>>,
+}
+
+/// The completions of `job` in at most `cells` cells, from `completedIndexes` and its pods.
+pub fn index_cells(
+    job: &crate::fleet::model::JobSummary,
+    pods: &[&AgentPod],
+    cells: usize,
+) -> Vec<IndexCell> {
+    use crate::fleet::model::{in_intervals, index_intervals};
+    let total = i64::from(job.completions.unwrap_or(job.parallelism).max(0));
+    if total == 0 || cells == 0 {
+        return vec![];
+    }
+    let done = index_intervals(job.completed_indexes.as_deref().unwrap_or(""));
+    let mut running = std::collections::HashSet::new();
+    let mut failed = std::collections::HashSet::new();
+    for pod in pods {
+        let Some(i) = pod.completion_index else {
+            continue;
+        };
+        match pod.phase {
+            PodPhase::Running | PodPhase::Pending => {
+                running.insert(i64::from(i));
+            }
+            PodPhase::Failed => {
+                failed.insert(i64::from(i));
+            }
+            _ => {}
+        }
+    }
+    let n = (total as usize).min(cells);
+    (0..n)
+        .map(|c| {
+            let from = c as i64 * total / n as i64;
+            let to = ((c as i64 + 1) * total / n as i64).max(from + 1);
+            if (from..to).any(|i| failed.contains(&i) && !in_intervals(&done, i)) {
+                IndexCell::Failed
+            } else if (from..to).all(|i| in_intervals(&done, i)) {
+                IndexCell::Done
+            } else if (from..to).any(|i| running.contains(&i)) {
+                IndexCell::Running
+            } else {
+                IndexCell::Todo
+            }
+        })
+        .collect()
+}
+
+/// `cells` drawn in `width` characters.
+pub fn bar_text(cells: &[IndexCell], width: usize) -> String {
+    let n = cells.len().min(width);
+    (0..n)
+        .map(|c| {
+            let from = c * cells.len() / n;
+            let to = ((c + 1) * cells.len() / n).max(from + 1);
+            IndexCell::combine(&cells[from..to]).symbol()
+        })
+        .collect()
 }

@@ -1,8 +1,6 @@
 //! A fleet's detail: queue depth against running pods over time with KEDA's next scale, its
 //! Jobs (Indexed completion as a bar), PDB and findings, the disruption timeline, and its pods.
 
-use std::collections::HashMap;
-
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -11,11 +9,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Borders, Cell, Chart, Dataset, GraphType, Paragraph, Row};
 
 use super::widgets::{self, Palette};
-use crate::fleet::model::{
-    DisruptionKind, FleetId, JobSummary, PodPhase, in_intervals, index_intervals,
-};
+use crate::fleet::model::{DisruptionKind, FleetId, PodPhase};
 use crate::fleet::status::FleetStatus;
-use crate::tui::model::{Model, pod_status};
+use crate::tui::model::{Model, bar_text, pod_status};
 
 pub struct FleetLayout {
     pub chart: Rect,
@@ -51,7 +47,7 @@ pub fn draw(m: &Model, id: &FleetId, f: &mut Frame, body: Rect, p: &Palette) {
         .iter()
         .find(|s| s.kind == id.kind && s.name == id.name);
     draw_chart(m, id, status, f, l.chart, p);
-    draw_jobs(m, id, status, f, l.jobs, p);
+    draw_jobs(m, status, f, l.jobs, p);
     draw_disruptions(m, id, f, l.disruptions, p);
     draw_pods(m, id, f, l.pods, p);
 }
@@ -146,60 +142,7 @@ fn draw_chart(
     f.render_widget(chart, area);
 }
 
-/// Per index bucket: `█` done, `▒` running, `✗` failed, `·` not yet.
-pub fn index_bar(
-    job: &JobSummary,
-    pods: &[&crate::fleet::model::AgentPod],
-    width: usize,
-) -> String {
-    let total = i64::from(job.completions.unwrap_or(job.parallelism).max(0));
-    if total == 0 || width == 0 {
-        return String::new();
-    }
-    let done = index_intervals(job.completed_indexes.as_deref().unwrap_or(""));
-    let mut running = std::collections::HashSet::new();
-    let mut failed = std::collections::HashSet::new();
-    for pod in pods {
-        let Some(i) = pod.completion_index else {
-            continue;
-        };
-        match pod.phase {
-            PodPhase::Running | PodPhase::Pending => {
-                running.insert(i64::from(i));
-            }
-            PodPhase::Failed => {
-                failed.insert(i64::from(i));
-            }
-            _ => {}
-        }
-    }
-    let cells = (total as usize).min(width);
-    (0..cells)
-        .map(|c| {
-            let from = c as i64 * total / cells as i64;
-            let to = ((c as i64 + 1) * total / cells as i64).max(from + 1);
-            let all_done = (from..to).all(|i| in_intervals(&done, i));
-            if (from..to).any(|i| failed.contains(&i) && !in_intervals(&done, i)) {
-                '✗'
-            } else if all_done {
-                '█'
-            } else if (from..to).any(|i| running.contains(&i)) {
-                '▒'
-            } else {
-                '·'
-            }
-        })
-        .collect()
-}
-
-fn draw_jobs(
-    m: &Model,
-    id: &FleetId,
-    st: Option<&FleetStatus>,
-    f: &mut Frame,
-    area: Rect,
-    p: &Palette,
-) {
+fn draw_jobs(m: &Model, st: Option<&FleetStatus>, f: &mut Frame, area: Rect, p: &Palette) {
     let inner_w = usize::from(area.width.saturating_sub(2));
     let mut lines: Vec<Line> = Vec::new();
     if let Some(s) = st {
@@ -231,20 +174,12 @@ fn draw_jobs(
             ));
         }
     }
-    let mut by_job: HashMap<&str, Vec<&crate::fleet::model::AgentPod>> = HashMap::new();
-    let pods: Vec<_> = m.fleet.pods_of(id).collect();
-    for pod in &pods {
-        if let Some(j) = pod.job_name.as_deref() {
-            by_job.entry(j).or_default().push(pod);
-        }
-    }
-    let mut jobs: Vec<&JobSummary> = m.fleet.jobs_of(id).collect();
-    jobs.sort_by(|a, b| b.created.cmp(&a.created).then(a.name.cmp(&b.name)));
-    let count = jobs.len();
-    for j in jobs
-        .iter()
-        .take(usize::from(area.height.saturating_sub(2)).saturating_sub(lines.len()))
-    {
+    let count = m.job_rows.len();
+    let room = usize::from(area.height.saturating_sub(2)).saturating_sub(lines.len());
+    for row in m.job_rows.iter().take(room) {
+        let Some(j) = m.fleet.jobs().get(&row.name) else {
+            continue;
+        };
         let state = if j.conditions.complete {
             Span::styled("complete", p.good())
         } else if j.conditions.failed {
@@ -259,15 +194,12 @@ fn draw_jobs(
             state,
             Span::styled(format!(" {}✓ {}✗ ", j.succeeded, j.failed), p.dim()),
         ];
-        if j.indexed {
+        if let Some(cells) = &row.bar {
             let used: usize = spans.iter().map(|s| s.width()).sum();
-            let empty = vec![];
-            let bar = index_bar(
-                j,
-                by_job.get(j.name.as_str()).unwrap_or(&empty),
-                inner_w.saturating_sub(used),
-            );
-            spans.push(Span::styled(bar, p.accent()));
+            spans.push(Span::styled(
+                bar_text(cells, inner_w.saturating_sub(used)),
+                p.accent(),
+            ));
         }
         lines.push(Line::from(spans));
     }
