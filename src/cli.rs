@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::metrics::scrape::{Route, ScrapeSettings};
+use crate::queue::mgmt::{MgmtClient, MgmtError};
 use crate::queue::task::{DEFAULT_STEP_MS, DEFAULT_STEPS};
 use crate::queue::topology::DEFAULT_QUEUE;
 
@@ -64,6 +66,28 @@ pub struct GlobalArgs {
     pub amqp_url: String,
 }
 
+/// Where RabbitMQ's management HTTP API is, for commands that read it (flatten into their args).
+#[derive(Debug, Clone, Default, Args)]
+pub struct MgmtArgs {
+    /// Base URL of RabbitMQ's management API [env: FLEETCTL_RABBITMQ_API] [default: the host
+    /// and credentials of --amqp-url, http, port 15672]
+    #[arg(
+        long,
+        env = "FLEETCTL_RABBITMQ_API",
+        hide_env = true,
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub rabbitmq_api: Option<String>,
+}
+
+impl MgmtArgs {
+    /// A client of the API these flags name, for the broker at `amqp_url`.
+    pub fn client(&self, amqp_url: &str) -> Result<MgmtClient, MgmtError> {
+        MgmtClient::new(self.rabbitmq_api.as_deref(), amqp_url)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Publish test tasks to the queue, with publisher confirms
@@ -84,6 +108,10 @@ pub enum Command {
     Drain(DrainArgs),
     /// One line per fleet (state, queue, Jobs, pods, disruptions) and its findings
     Status(StatusArgs),
+    /// The fleet console: live fleets, queues, pods, disruptions and metrics, with actions
+    Tui(TuiArgs),
+    /// Move dead-lettered tasks from `<queue>.dlq` back to the queue, with fresh retries
+    Redrive(RedriveArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -121,6 +149,13 @@ pub struct StatusArgs {
     #[arg(long, default_value = "20s", value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Duration,
 
+    #[command(flatten)]
+    pub scrape: ScrapeArgs,
+}
+
+/// How agents' /metrics are read: the flags `status` and `tui` share.
+#[derive(Debug, Clone, Args)]
+pub struct ScrapeArgs {
     /// How agents' /metrics are read: through the API server's pod proxy (works from a
     /// laptop), straight at the pod IPs (in the cluster), or not at all
     #[arg(long, value_enum, default_value_t = ScrapeMode::Proxy)]
@@ -141,11 +176,60 @@ pub struct StatusArgs {
     pub scrape_concurrency: u16,
 }
 
+#[derive(Debug, Clone, Args)]
+pub struct TuiArgs {
+    /// The label selector fleets carry, in kubectl's syntax (k=v, k!=v, k in (a,b), k notin (a), k, !k)
+    #[arg(
+        long,
+        short = 'l',
+        default_value = "app=ai-agent",
+        value_name = "SELECTOR"
+    )]
+    pub selector: String,
+
+    #[command(flatten)]
+    pub scrape: ScrapeArgs,
+
+    #[command(flatten)]
+    pub mgmt: MgmtArgs,
+
+    /// How long a drain started from the console may take
+    #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = parse_duration)]
+    pub drain_timeout: Duration,
+
+    /// Write the console's own log here (nothing is logged to the screen)
+    #[arg(long, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ScrapeMode {
     Proxy,
     Direct,
     Off,
+}
+
+impl ScrapeMode {
+    /// The route this mode scrapes by; `None` for off.
+    pub fn route(self) -> Option<Route> {
+        match self {
+            ScrapeMode::Off => None,
+            ScrapeMode::Proxy => Some(Route::Proxy),
+            ScrapeMode::Direct => Some(Route::Direct),
+        }
+    }
+}
+
+impl ScrapeArgs {
+    /// The scrape flags as plain settings.
+    pub fn scrape_settings(&self) -> ScrapeSettings {
+        ScrapeSettings {
+            route: self.scrape.route(),
+            interval: self.scrape_interval,
+            timeout: self.scrape_timeout,
+            concurrency: usize::from(self.scrape_concurrency),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -226,6 +310,21 @@ pub struct SeedArgs {
     /// Publishes awaiting a broker confirm at once
     #[arg(long, default_value_t = 4096, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub window: u32,
+
+    /// Output format of the summary
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RedriveArgs {
+    /// The task queue; its dead letters are taken from `<queue>.dlq`
+    #[arg(long, short = 'q', default_value = DEFAULT_QUEUE, value_name = "NAME")]
+    pub queue: String,
+
+    /// Move at most this many messages [default: all]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max: Option<u64>,
 
     /// Output format of the summary
     #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
@@ -487,6 +586,28 @@ mod tests {
         let b = Cli::try_parse_from(["fleetctl", "seed", "--count", "3", "-n", "x"]).unwrap();
         assert_eq!(a.global.namespace, "x");
         assert_eq!(b.global.namespace, "x");
+    }
+
+    #[test]
+    fn redrive_defaults_to_the_agents_queue_and_refuses_max_0() {
+        let Command::Redrive(a) = Cli::try_parse_from(["fleetctl", "redrive"])
+            .unwrap()
+            .command
+        else {
+            panic!("redrive parses as Redrive");
+        };
+        assert_eq!((a.queue.as_str(), a.max), (DEFAULT_QUEUE, None));
+        assert_eq!(a.output, OutputFormat::Text);
+        let Command::Redrive(a) =
+            Cli::try_parse_from(["fleetctl", "redrive", "-q", "x", "--max", "2", "-o", "json"])
+                .unwrap()
+                .command
+        else {
+            panic!("redrive parses as Redrive");
+        };
+        assert_eq!((a.queue.as_str(), a.max), ("x", Some(2)));
+        assert_eq!(a.output, OutputFormat::Json);
+        assert!(Cli::try_parse_from(["fleetctl", "redrive", "--max", "0"]).is_err());
     }
 
     #[test]

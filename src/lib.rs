@@ -16,3 +16,4 @@ pub mod metrics;
 pub mod queue;
 pub mod redact;
 pub mod sim;
+pub mod tui;

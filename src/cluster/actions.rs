@@ -919,6 +919,61 @@ async fn wait_drained(
     }
 }
 
+/// What pausing (`pause`) or resuming the fleet would do now, without doing it: the console's
+/// confirm dialog shows this before the operator commits.
+pub async fn plan_for(
+    client: &Client,
+    ns: &str,
+    fleet: &FleetRef,
+    pause: bool,
+) -> Result<Plan, ActionError> {
+    if pause {
+        let obj = get_for_pause(client, ns, fleet).await?;
+        Ok(plan_pause(fleet, obj.annotations(), &obj.data))
+    } else {
+        let obj = get(client, ns, fleet).await?;
+        plan_resume(fleet, obj.annotations(), &obj.data, ns)
+    }
+}
+
+/// Removes the draining mark of a drain that was stopped before it ended; the fleet stays
+/// paused, as after a drain that timed out.
+pub async fn end_drain(client: &Client, ns: &str, fleet: &FleetRef) -> Result<(), ActionError> {
+    patch(client, ns, fleet, &annotations_patch(&[(DRAINING, None)]))
+        .await
+        .map(|_| ())
+}
+
+/// Evicts one pod through the Eviction API. A refusal (429 from a PodDisruptionBudget) says
+/// which budget and why.
+pub async fn evict_pod(client: &Client, ns: &str, pod: &str) -> Result<String, ActionError> {
+    let pods = Api::<Pod>::namespaced(client.clone(), ns);
+    match pods.evict(pod, &EvictParams::default()).await {
+        Ok(_) => Ok(format!(
+            "pod {pod} evicted: its agent gets SIGTERM and checkpoints its task"
+        )),
+        Err(kube::Error::Api(s)) if s.code == 404 => {
+            Err(ActionError::Refused(format!("pod {pod} is gone from {ns}")))
+        }
+        Err(kube::Error::Api(s)) => {
+            // The budget's own words first: they name it and say what it needs.
+            let why = s
+                .details
+                .as_ref()
+                .and_then(|d| d.causes.first())
+                .map(|c| c.message.clone())
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| s.message.clone());
+            // The caller names the pod; the reason comes first so a short line still shows it.
+            Err(ActionError::Refused(format!("refused ({}): {why}", s.code)))
+        }
+        Err(source) => Err(ActionError::Api {
+            what: format!("cannot evict pod {pod}"),
+            source,
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

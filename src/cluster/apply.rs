@@ -505,7 +505,7 @@ pub async fn apply(
     client: &Client,
     objects: &[Object],
     opts: &ApplyOptions,
-    report: &mut dyn FnMut(&Applied),
+    report: &mut (dyn FnMut(&Applied) + Send),
 ) -> Result<usize, ApplyError> {
     let ns = opts.namespace.as_str();
     let mut resolver = Resolver {

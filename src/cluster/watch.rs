@@ -13,8 +13,10 @@
 //!   retrying and its next successful list clears the state.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use futures::StreamExt;
+use jiff::Timestamp;
 use kube::api::{Api, DynamicObject, ListParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use kube::runtime::WatchStreamExt;
@@ -25,7 +27,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::fleet::delta::FleetDelta;
-use crate::fleet::model::ClusterState;
+use crate::fleet::duration::human_duration;
+use crate::fleet::model::{ClusterState, Model};
 use crate::fleet::objects::{Object, ObjectKind};
 use crate::fleet::selector::Selector;
 
@@ -258,6 +261,62 @@ impl SyncTracker {
     }
 }
 
+/// Why [`first_sync`] gave up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FirstSyncError {
+    /// Every sender of the channel is gone: the watchers stopped.
+    #[error("the watchers stopped before the first list")]
+    Stopped,
+    /// `pending` kinds had neither listed nor been refused when the wait ended.
+    #[error("no first list of {} within {}", kind_list(.pending), human_duration(*.waited))]
+    TimedOut {
+        pending: Vec<ObjectKind>,
+        waited: Duration,
+    },
+}
+
+fn kind_list(kinds: &[ObjectKind]) -> String {
+    kinds
+        .iter()
+        .map(|k| format!("{k:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Applies the deltas of `rx` to `model` until every kind of `spec` has sent its first list
+/// (or its refusal), waiting at most `timeout`. Deltas that arrive meanwhile are applied too;
+/// what comes after is left in the channel.
+pub async fn first_sync(
+    rx: &mut mpsc::Receiver<FleetDelta>,
+    spec: &WatchSpec,
+    model: &mut Model,
+    timeout: Duration,
+) -> Result<(), FirstSyncError> {
+    let mut sync = SyncTracker::new(&spec.kinds);
+    if sync.pending().is_empty() {
+        return Ok(());
+    }
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(d)) => {
+                let done = sync.observe(&d);
+                model.apply(d, Timestamp::now());
+                if done {
+                    return Ok(());
+                }
+            }
+            Ok(None) => return Err(FirstSyncError::Stopped),
+            Err(_) => {
+                return Err(FirstSyncError::TimedOut {
+                    pending: sync.pending().to_vec(),
+                    waited: timeout,
+                });
+            }
+        }
+    }
+}
+
 /// The namespace as one fresh list shows it, with the watchers' selection: what the model must
 /// equal once the watchers have caught up. Refused kinds are reported, as the watchers do.
 pub async fn list_state(
@@ -362,5 +421,92 @@ mod tests {
             kind: ObjectKind::Event,
             reason: "forbidden".into()
         }));
+    }
+
+    fn spec(kinds: &[ObjectKind]) -> WatchSpec {
+        WatchSpec {
+            kinds: kinds.to_vec(),
+            ..WatchSpec::all("agents", Selector::everything())
+        }
+    }
+
+    #[tokio::test]
+    async fn first_sync_applies_deltas_until_every_kind_listed() {
+        let (tx, mut rx) = mpsc::channel(8);
+        let spec = spec(&[ObjectKind::Job, ObjectKind::Event]);
+        let job = Object::Job(crate::fleet::objects::JobSummary {
+            name: "batch".into(),
+            namespace: "agents".into(),
+            labels: crate::fleet::objects::Labels::from([("app".into(), "ai-agent".into())]),
+            ..Default::default()
+        });
+        tx.send(FleetDelta::Resync {
+            kind: ObjectKind::Job,
+            objects: vec![job],
+        })
+        .await
+        .unwrap();
+        tx.send(FleetDelta::KindUnavailable {
+            kind: ObjectKind::Event,
+            reason: "forbidden".into(),
+        })
+        .await
+        .unwrap();
+        tx.send(FleetDelta::Resync {
+            kind: ObjectKind::Pod,
+            objects: vec![],
+        })
+        .await
+        .unwrap();
+        let mut model = Model::new("agents");
+        first_sync(&mut rx, &spec, &mut model, Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert_eq!(model.fleets().count(), 1);
+        // What came after the first complete list stays in the channel.
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(FleetDelta::Resync {
+                kind: ObjectKind::Pod,
+                ..
+            })
+        ));
+    }
+
+    #[tokio::test]
+    async fn first_sync_names_the_kinds_still_pending_or_says_the_watchers_stopped() {
+        let (tx, mut rx) = mpsc::channel(8);
+        let spec = spec(&[ObjectKind::Job, ObjectKind::Pod, ObjectKind::Event]);
+        tx.send(FleetDelta::Resync {
+            kind: ObjectKind::Pod,
+            objects: vec![],
+        })
+        .await
+        .unwrap();
+        let mut model = Model::new("agents");
+        let err = first_sync(&mut rx, &spec, &mut model, Duration::from_millis(50))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            FirstSyncError::TimedOut {
+                pending: vec![ObjectKind::Job, ObjectKind::Event],
+                waited: Duration::from_millis(50)
+            }
+        );
+        // The wait is written as kubectl writes ages.
+        let waited_long = FirstSyncError::TimedOut {
+            pending: vec![ObjectKind::Job, ObjectKind::Event],
+            waited: Duration::from_secs(150),
+        };
+        assert_eq!(
+            waited_long.to_string(),
+            "no first list of Job, Event within 2m30s"
+        );
+        drop(tx);
+        let err = first_sync(&mut rx, &spec, &mut model, Duration::from_secs(5))
+            .await
+            .unwrap_err();
+        assert_eq!(err, FirstSyncError::Stopped);
     }
 }

@@ -6,9 +6,11 @@ pub mod apply;
 pub mod completions;
 pub mod drain;
 pub mod pause;
+pub mod redrive;
 pub mod seed;
 pub mod sim;
 pub mod status;
+pub mod tui;
 
 use std::process::ExitCode;
 
@@ -67,7 +69,15 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    init_logging(matches!(cli.command, Command::Agent(_) | Command::Sim(_)));
+    match &cli.command {
+        Command::Tui(args) => {
+            if let Err(e) = init_file_logging(args.log_file.as_deref()) {
+                eprintln!("fleetctl: error: {e}");
+                return ExitCode::from(EXIT_USAGE);
+            }
+        }
+        other => init_logging(matches!(other, Command::Agent(_) | Command::Sim(_))),
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -95,6 +105,8 @@ async fn run(cli: Cli) -> Outcome {
         Command::Resume(args) => pause::resume(&cli.global, args).await,
         Command::Drain(args) => drain::run(&cli.global, args).await,
         Command::Status(args) => status::run(&cli.global, args).await,
+        Command::Tui(args) => tui::run(&cli.global, args).await,
+        Command::Redrive(args) => redrive::run(&cli.global, args).await,
     }
 }
 
@@ -127,6 +139,24 @@ fn init_logging(json_stdout: bool) {
             .with_target(false)
             .try_init()
     };
+}
+
+/// The console draws on the terminal, so its log goes to `--log-file` or nowhere.
+fn init_file_logging(path: Option<&std::path::Path>) -> Result<(), String> {
+    let Some(path) = path else { return Ok(()) };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| format!("--log-file '{}': {e}; give a writable path", path.display()))?;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,lapin=off,amq_protocol=off"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .try_init();
+    Ok(())
 }
 
 /// A panic prints one line, not a backtrace, and exits 1 like any failure.

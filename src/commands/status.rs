@@ -4,30 +4,29 @@
 //! The first output waits until every kind has been listed once (or refused: that kind is shown
 //! as degraded, the rest still prints). With `--watch`, output repeats whenever something
 //! changed, at most once a second; queue depths are read every 5 s.
+//!
+//! The sources are the library's: [`watch::first_sync`], [`QueueReader`], [`AgentSeries`] and
+//! the scraper of [`crate::metrics::scrape::ScrapeSettings`]; this file only wires and prints.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::IsTerminal;
-use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
 use tokio::sync::mpsc;
-use tokio::time::{Instant, MissedTickBehavior};
+use tokio::time::MissedTickBehavior;
 
 use super::Outcome;
-use crate::cli::{GlobalArgs, ScrapeMode, StatusArgs, StatusFormat};
+use crate::cli::{GlobalArgs, StatusArgs, StatusFormat};
 use crate::cluster::client::{connect, reachable};
-use crate::cluster::watch::{self, SyncTracker, WatchSpec};
-use crate::fleet::delta::FleetDelta;
+use crate::cluster::watch::{self, FirstSyncError, WatchSpec};
 use crate::fleet::health::Severity;
 use crate::fleet::model::Model;
-use crate::fleet::objects::QueueStats;
-use crate::fleet::status::{FleetMetrics, Snapshot};
-use crate::metrics::scrape::{Round, Route, ScrapeConfig, Scraper, Target};
-use crate::metrics::series::MetricsStore;
-use crate::queue::amqp::Broker;
-use crate::queue::error::QueueError;
+use crate::fleet::status::Snapshot;
+use crate::metrics::agents::AgentSeries;
+use crate::metrics::scrape::Round;
+use crate::queue::depth::{QueueReader, QueueReport, fleet_queues};
 
 const QUEUE_EVERY: Duration = Duration::from_secs(5);
 /// A one-shot status scrapes each agent twice, this far apart.
@@ -41,46 +40,54 @@ pub async fn run(global: &GlobalArgs, args: StatusArgs) -> Outcome {
     let spec = WatchSpec::all(global.namespace.clone(), selector.clone());
     let (tx, mut rx) = mpsc::channel(4096);
     let _watchers = watch::spawn(client.clone(), &spec, tx);
-    let mut agents = AgentMetrics::new(&args, client)?;
+    let scraper = args
+        .scrape
+        .scrape_settings()
+        .scraper(Some(client))
+        .map_err(|e| e.to_string())?;
+    let mut agents = AgentSeries::default();
     let mut model = Model::with_selector(global.namespace.clone(), selector);
 
     // The first complete picture.
-    let mut sync = SyncTracker::new(&spec.kinds);
-    let deadline = Instant::now() + args.timeout;
-    loop {
-        match tokio::time::timeout_at(deadline, rx.recv()).await {
-            Ok(Some(d)) => {
-                let done = sync.observe(&d);
-                model.apply(d, Timestamp::now());
-                if done {
-                    break;
-                }
-            }
-            Ok(None) => return Err("the watchers stopped before the first list".into()),
-            Err(_) => {
-                let kinds: Vec<String> = sync.pending().iter().map(|k| format!("{k:?}")).collect();
-                return Err(format!(
-                    "the API at {} did not list {} within {}; is it overloaded? (--timeout raises the wait)",
-                    source.server,
-                    kinds.join(", "),
-                    crate::fleet::duration::human_duration(args.timeout)
-                )
-                .into());
-            }
+    match watch::first_sync(&mut rx, &spec, &mut model, args.timeout).await {
+        Ok(()) => {}
+        Err(FirstSyncError::Stopped) => {
+            return Err("the watchers stopped before the first list".into());
+        }
+        Err(FirstSyncError::TimedOut { pending, .. }) => {
+            let kinds: Vec<String> = pending.iter().map(|k| format!("{k:?}")).collect();
+            return Err(format!(
+                "the API at {} did not list {} within {}; is it overloaded? (--timeout raises the wait)",
+                source.server,
+                kinds.join(", "),
+                crate::fleet::duration::human_duration(args.timeout)
+            )
+            .into());
         }
     }
 
-    let mut queues = QueueReader::new(&global.amqp_url, !args.no_queue);
+    let mut queues = QueueReader::new(&global.amqp_url, !args.no_queue).named("fleetctl-status");
     // Queue depths and two scrapes of every agent (rates need two readings), side by side.
-    let targets = agents.targets(&model);
-    let (_, rounds) = tokio::join!(queues.read(&mut model), agents.scrape_twice(&targets));
+    let targets = match &scraper {
+        Some(_) => agents.targets(&model),
+        None => vec![],
+    };
+    let scrape_twice = async {
+        match &scraper {
+            Some(s) if !targets.is_empty() => s.rounds(&targets, 2, ONE_SHOT_GAP).await,
+            _ => vec![],
+        }
+    };
+    let names = fleet_queues(&model);
+    let (report, rounds) = tokio::join!(queues.read(&names), scrape_twice);
+    let mut queue_errors = apply_queues(&mut model, report);
     for round in rounds {
         agents.ingest(round);
     }
     let tty = std::io::stdout().is_terminal();
     let now = Timestamp::now();
     print(
-        &Snapshot::build(&model, now, queues.errors.clone(), &agents.summary(now)),
+        &Snapshot::build(&model, now, queue_errors.clone(), &agents.summary(now)),
         args.output,
         args.watch && tty,
     );
@@ -89,7 +96,7 @@ pub async fn run(global: &GlobalArgs, args: StatusArgs) -> Outcome {
     }
     let (round_tx, mut round_rx) = mpsc::channel::<Round>(4);
     let mut scrape_tick =
-        tokio::time::interval(args.scrape_interval.max(Duration::from_millis(500)));
+        tokio::time::interval(args.scrape.scrape_interval.max(Duration::from_millis(500)));
     scrape_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     scrape_tick.tick().await;
 
@@ -107,11 +114,16 @@ pub async fn run(global: &GlobalArgs, args: StatusArgs) -> Outcome {
                 None => return Err("the watchers stopped".into()),
             },
             _ = queue_tick.tick() => {
-                queues.read(&mut model).await;
+                let report = queues.read(&fleet_queues(&model)).await;
+                queue_errors = apply_queues(&mut model, report);
                 model.tick(Timestamp::now());
                 dirty = true;
             }
-            _ = scrape_tick.tick() => agents.start_round(&model, &round_tx),
+            _ = scrape_tick.tick() => {
+                if let Some(s) = &scraper {
+                    s.spawn_round(agents.targets(&model), &round_tx);
+                }
+            }
             Some(round) = round_rx.recv() => {
                 agents.ingest(round);
                 dirty = true;
@@ -119,7 +131,7 @@ pub async fn run(global: &GlobalArgs, args: StatusArgs) -> Outcome {
             _ = redraw.tick(), if dirty => {
                 dirty = false;
                 let now = Timestamp::now();
-                let snap = Snapshot::build(&model, now, queues.errors.clone(), &agents.summary(now));
+                let snap = Snapshot::build(&model, now, queue_errors.clone(), &agents.summary(now));
                 // Print only what changed (the time alone is no change).
                 let same = last.as_ref().is_some_and(|l| Snapshot { at: snap.at, ..l.clone() } == snap);
                 if !same {
@@ -130,6 +142,14 @@ pub async fn run(global: &GlobalArgs, args: StatusArgs) -> Outcome {
             _ = tokio::signal::ctrl_c() => return Ok(()),
         }
     }
+}
+
+/// Folds a queue reading into the model; returns the queues that could not be read.
+fn apply_queues(model: &mut Model, report: QueueReport) -> BTreeMap<String, String> {
+    for d in report.deltas() {
+        model.apply(d, report.at);
+    }
+    report.errors
 }
 
 fn print(snap: &Snapshot, format: StatusFormat, clear: bool) {
@@ -143,180 +163,6 @@ fn print(snap: &Snapshot, format: StatusFormat, clear: bool) {
                 print!("\x1b[H\x1b[2J");
             }
             print!("{}", table(snap));
-        }
-    }
-}
-
-/// The agents' `/metrics`: who is scraped, through which route, and the series so far.
-struct AgentMetrics {
-    scraper: Option<Arc<Scraper>>,
-    store: MetricsStore,
-    /// Per target key (`namespace/pod`): its fleet's key and its memory limit.
-    owners: HashMap<String, (String, Option<u64>)>,
-}
-
-impl AgentMetrics {
-    fn new(args: &StatusArgs, client: kube::Client) -> Result<Self, super::Failure> {
-        let route = match args.scrape {
-            ScrapeMode::Off => None,
-            ScrapeMode::Proxy => Some(Route::Proxy),
-            ScrapeMode::Direct => Some(Route::Direct),
-        };
-        let scraper = match route {
-            None => None,
-            Some(route) => {
-                let cfg = ScrapeConfig {
-                    interval: args.scrape_interval,
-                    timeout: args.scrape_timeout,
-                    concurrency: usize::from(args.scrape_concurrency),
-                    route,
-                    ..ScrapeConfig::default()
-                };
-                Some(Arc::new(
-                    Scraper::new(cfg, Some(client)).map_err(|e| e.to_string())?,
-                ))
-            }
-        };
-        Ok(AgentMetrics {
-            scraper,
-            store: MetricsStore::default(),
-            owners: HashMap::new(),
-        })
-    }
-
-    /// Every running agent pod of a fleet that may be scraped; remembers whose it is.
-    fn targets(&mut self, model: &Model) -> Vec<Target> {
-        if self.scraper.is_none() {
-            return vec![];
-        }
-        self.owners.clear();
-        let mut out = Vec::new();
-        for f in model.fleets() {
-            let id = f.id();
-            for pod in model.pods_of(&id) {
-                if let Some(t) = Target::from_pod(pod) {
-                    self.owners
-                        .insert(t.key(), (id.to_string(), pod.memory_limit_bytes));
-                    out.push(t);
-                }
-            }
-        }
-        let keep: std::collections::HashSet<String> = self.owners.keys().cloned().collect();
-        self.store.retain_pods(|k| keep.contains(k));
-        out
-    }
-
-    async fn scrape_twice(&self, targets: &[Target]) -> Vec<Round> {
-        match &self.scraper {
-            Some(s) if !targets.is_empty() => s.rounds(targets, 2, ONE_SHOT_GAP).await,
-            _ => vec![],
-        }
-    }
-
-    /// Starts a round in the background; its results come back on `tx`.
-    fn start_round(&mut self, model: &Model, tx: &mpsc::Sender<Round>) {
-        let targets = self.targets(model);
-        let Some(scraper) = self.scraper.clone() else {
-            return;
-        };
-        if targets.is_empty() {
-            return;
-        }
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            let at = Timestamp::now();
-            let results = scraper.round(&targets).await;
-            let _ = tx.send((at, results)).await;
-        });
-    }
-
-    fn ingest(&mut self, (at, results): Round) {
-        for (t, r) in &results {
-            let key = t.key();
-            if let Some((fleet, limit)) = self.owners.get(&key) {
-                self.store.ingest(&key, fleet, at, r, *limit);
-            }
-        }
-        self.store.record_round(at);
-    }
-
-    fn summary(&self, now: Timestamp) -> BTreeMap<String, FleetMetrics> {
-        if self.scraper.is_none() {
-            return BTreeMap::new();
-        }
-        self.store.summary(now)
-    }
-}
-
-/// Reads the fleets' queue depths; a broker that cannot be reached is reported per queue, not
-/// as a failure of the whole status.
-struct QueueReader {
-    url: String,
-    enabled: bool,
-    broker: Option<Broker>,
-    errors: BTreeMap<String, String>,
-}
-
-impl QueueReader {
-    fn new(url: &str, enabled: bool) -> Self {
-        QueueReader {
-            url: url.to_string(),
-            enabled,
-            broker: None,
-            errors: BTreeMap::new(),
-        }
-    }
-
-    async fn read(&mut self, model: &mut Model) {
-        if !self.enabled {
-            return;
-        }
-        let mut names: Vec<String> = model.fleets().filter_map(|f| f.queue.clone()).collect();
-        names.sort();
-        names.dedup();
-        self.errors.clear();
-        if names.is_empty() {
-            return;
-        }
-        if self.broker.is_none() {
-            match Broker::connect(&self.url, "fleetctl-status").await {
-                Ok(b) => self.broker = Some(b),
-                Err(e) => {
-                    let why = e.to_string();
-                    for n in names {
-                        self.errors.insert(n, why.clone());
-                    }
-                    return;
-                }
-            }
-        }
-        let Some(broker) = &self.broker else { return };
-        let mut lost = false;
-        for name in names {
-            match broker.depth(&name).await {
-                Ok(d) => model.apply(
-                    FleetDelta::Queue {
-                        queue: name,
-                        stats: QueueStats {
-                            ready: u64::from(d.ready),
-                            consumers: u64::from(d.consumers),
-                            at: Timestamp::now(),
-                        },
-                    },
-                    Timestamp::now(),
-                ),
-                Err(e) => {
-                    // A missing queue or permission leaves the connection usable.
-                    lost |= !matches!(
-                        e,
-                        QueueError::QueueNotFound { .. } | QueueError::Forbidden { .. }
-                    );
-                    self.errors.insert(name, e.to_string());
-                }
-            }
-        }
-        if lost && let Some(b) = self.broker.take() {
-            b.close().await;
         }
     }
 }
@@ -450,6 +296,7 @@ pub fn table(snap: &Snapshot) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fleet::delta::FleetDelta;
     use crate::fleet::objects::{
         AgentPod, JobSummary, Labels, Object, ObjectKind, PodPhase, Termination,
     };

@@ -5,6 +5,8 @@
 //! - [`parse`]: the text exposition into fleetctl's own types (pure).
 //! - [`series`]: rates, histogram quantiles, ring buffers and staleness per pod and per fleet
 //!   (pure; time is an argument).
+//! - [`agents`]: which pods of a fleet model are scraped and whose they are, and the series their
+//!   rounds feed (pure): what `status` and the console keep.
 //!
 //! A one-shot caller scrapes twice, since rates need two scrapes of each pod:
 //!
@@ -31,6 +33,7 @@
 //! # }
 //! ```
 
+pub mod agents;
 pub mod parse;
 pub mod scrape;
 pub mod series;

@@ -18,7 +18,7 @@ use std::time::Duration;
 use http_body_util::BodyExt;
 use hyper::header::{ACCEPT, CONTENT_TYPE};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc};
 
 use super::parse::{self, Scrape};
 use crate::fleet::objects::{AgentPod, PodPhase};
@@ -89,6 +89,38 @@ impl Default for ScrapeConfig {
             route: Route::Proxy,
             jitter: Duration::from_millis(500),
         }
+    }
+}
+
+/// What a command asks of scraping, as plain settings: the route (`None`: no scraping), the
+/// interval between rounds, the per-pod timeout and the requests in flight at once. The rest of
+/// [`ScrapeConfig`] keeps its defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScrapeSettings {
+    pub route: Option<Route>,
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub concurrency: usize,
+}
+
+impl ScrapeSettings {
+    /// The scraper these settings ask for, or `None` when scraping is off. `client` is needed
+    /// for [`Route::Proxy`] only.
+    pub fn scraper(
+        &self,
+        client: Option<kube::Client>,
+    ) -> Result<Option<Arc<Scraper>>, SetupError> {
+        let Some(route) = self.route else {
+            return Ok(None);
+        };
+        let cfg = ScrapeConfig {
+            interval: self.interval,
+            timeout: self.timeout,
+            concurrency: self.concurrency,
+            route,
+            ..ScrapeConfig::default()
+        };
+        Ok(Some(Arc::new(Scraper::new(cfg, client)?)))
     }
 }
 
@@ -385,6 +417,21 @@ impl Scraper {
         out
     }
 
+    /// Starts a round of `targets` in the background; its start time and results are sent on
+    /// `tx` (and dropped if the receiver is gone). No targets, no round.
+    pub fn spawn_round(&self, targets: Vec<Target>, tx: &mpsc::Sender<Round>) {
+        if targets.is_empty() {
+            return;
+        }
+        let scraper = self.clone();
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let at = jiff::Timestamp::now();
+            let results = scraper.round(&targets).await;
+            let _ = tx.send((at, results)).await;
+        });
+    }
+
     /// Scrapes one target now (no jitter), within the same limits as a round.
     pub async fn scrape(&self, target: &Target) -> Result<Scrape, ScrapeError> {
         scrape_target(&self.inner, target, Duration::ZERO).await
@@ -664,6 +711,29 @@ async fn fetch_proxy(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_build_the_scraper_they_ask_for() {
+        let mut s = ScrapeSettings {
+            route: None,
+            interval: Duration::from_secs(7),
+            timeout: Duration::from_millis(1500),
+            concurrency: 3,
+        };
+        assert!(s.scraper(None).unwrap().is_none(), "no route: no scraper");
+        s.route = Some(Route::Proxy);
+        assert!(matches!(s.scraper(None), Err(SetupError::NoClient)));
+        s.route = Some(Route::Direct);
+        let scraper = s.scraper(None).unwrap().expect("direct needs no client");
+        let cfg = scraper.config();
+        assert_eq!(cfg.route, Route::Direct);
+        assert_eq!(cfg.interval, Duration::from_secs(7));
+        assert_eq!(cfg.timeout, Duration::from_millis(1500));
+        assert_eq!(cfg.concurrency, 3);
+        assert_eq!(cfg.max_bytes, ScrapeConfig::default().max_bytes);
+        s.concurrency = 0;
+        assert!(matches!(s.scraper(None), Err(SetupError::NoConcurrency)));
+    }
 
     #[test]
     fn reasons_are_short() {

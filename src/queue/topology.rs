@@ -17,11 +17,20 @@ pub const MAX_QUEUE_NAME: usize = 255 - DLQ_SUFFIX.len();
 /// Appended to a queue's name to name its dead-letter queue.
 pub const DLQ_SUFFIX: &str = ".dlq";
 
+/// The dead-letter queue of `queue`: `<queue>.dlq`.
+pub fn dlq_name(queue: &str) -> String {
+    format!("{queue}{DLQ_SUFFIX}")
+}
+
 /// Header the agent sets on a task it dead-letters, saying why.
 pub const REASON_HEADER: &str = "x-fleetctl-reason";
 
 /// Header counting delivery attempts of a task; the agent increments it on each retry.
 pub const ATTEMPTS_HEADER: &str = "x-fleetctl-attempts";
+
+/// Header counting how often a task was moved from the DLQ back to its queue (`fleetctl
+/// redrive`), which also drops [`ATTEMPTS_HEADER`] so that the task gets fresh retries.
+pub const REDRIVEN_HEADER: &str = "x-fleetctl-redriven";
 
 /// One argument of a queue declaration, as plain data so that it can be compared and printed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +73,7 @@ impl Topology {
         }
         Ok(Self {
             queue: queue.to_string(),
-            dlq: format!("{queue}{DLQ_SUFFIX}"),
+            dlq: dlq_name(queue),
         })
     }
 
@@ -112,6 +121,7 @@ mod tests {
     fn dead_letters_route_to_the_dlq() {
         let t = Topology::new("agent-tasks").unwrap();
         assert_eq!(t.dlq, "agent-tasks.dlq");
+        assert_eq!(dlq_name("agent-tasks"), t.dlq);
         let args = t.queue_args();
         assert_eq!(args[0].key, "x-dead-letter-exchange");
         assert_eq!(args[0].value, "");
@@ -137,10 +147,16 @@ mod tests {
 /// Reads the attempt counter of a delivery: 0 when absent. Accepts any integer type, or a
 /// numeric string, since other tools may have set it.
 pub fn attempts(props: &lapin::BasicProperties) -> u32 {
+    header_count(props, ATTEMPTS_HEADER)
+}
+
+/// Reads a counting header such as [`ATTEMPTS_HEADER`] or [`REDRIVEN_HEADER`]: 0 when absent,
+/// negative or not a number; any integer type or a numeric string is accepted.
+pub fn header_count(props: &lapin::BasicProperties, key: &str) -> u32 {
     let Some(headers) = props.headers() else {
         return 0;
     };
-    let Some(v) = headers.inner().get(ATTEMPTS_HEADER) else {
+    let Some(v) = headers.inner().get(key) else {
         return 0;
     };
     let n: i128 = match v {

@@ -44,6 +44,25 @@ pub fn broker_up() -> bool {
     TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok()
 }
 
+/// The management API's address, as the plugin serves it by default.
+pub const MGMT_ADDR: &str = "127.0.0.1:15672";
+
+/// True when something accepts TCP connections on the management API's port.
+pub fn mgmt_up() -> bool {
+    let addr: SocketAddr = MGMT_ADDR.parse().unwrap();
+    TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok()
+}
+
+/// The broker and its management API (or the test is skipped / fails in CI).
+pub fn require_mgmt(test: &str) -> bool {
+    require_broker(test)
+        && require(
+            mgmt_up(),
+            test,
+            "the RabbitMQ management API on 127.0.0.1:15672 (rabbitmq-plugins enable rabbitmq_management)",
+        )
+}
+
 pub fn rabbitmqctl_available() -> bool {
     Command::new("rabbitmqctl").arg("--help").output().is_ok()
 }
@@ -299,4 +318,381 @@ pub fn kubectl_on_path() -> bool {
         .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
+}
+
+/// Polls `check` every 200 ms until it returns Some, failing the test after `secs` with `what`
+/// and whatever `context` says at that moment (for code that does not run on tokio).
+pub fn wait_until<T>(
+    secs: u64,
+    what: &str,
+    mut check: impl FnMut() -> Option<T>,
+    context: impl Fn() -> String,
+) -> T {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        if std::time::Instant::now() >= deadline {
+            panic!("{what}: not within {secs} s\n{}", context());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The bundled manifests for a test of its own, written as one file per object under
+/// `dir/manifests` (for `kubectl apply -f`): Secret `agent-secrets` pointing at the broker the
+/// tests use, every agent and KEDA trigger reading `queue` (the Job names it in its
+/// `fleetctl.io/queue` annotation too), KEDA polling every second, agents leaving after 3 s idle.
+/// `fleets` picks the fleets kept (`ScaledJob`, `Job`); `tweak` changes any object last.
+pub fn fleet_manifests(
+    dir: &Path,
+    queue: &str,
+    fleets: &[&str],
+    tweak: impl Fn(&mut serde_json::Value),
+) -> PathBuf {
+    use serde_json::json;
+    let ns = "agents";
+    let out = dir.join("manifests");
+    std::fs::create_dir_all(&out).unwrap();
+    let url = amqp_url();
+    let mut docs = vec![json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "agent-secrets", "namespace": ns},
+        "stringData": {"queue-url": url, "rabbitmq-host": url}
+    })];
+    let objects = fleetctl::cluster::apply::prepare(
+        fleetctl::cluster::apply::load_bundled().unwrap(),
+        ns,
+        None,
+    )
+    .unwrap();
+    for o in objects {
+        let mut doc = o.doc;
+        let kind = doc["kind"].as_str().unwrap_or_default().to_string();
+        if matches!(kind.as_str(), "ScaledJob" | "Job") && !fleets.contains(&kind.as_str()) {
+            continue;
+        }
+        let template = if kind == "ScaledJob" {
+            doc["spec"]["pollingInterval"] = json!(1);
+            doc["spec"]["triggers"][0]["metadata"]["queueName"] = json!(queue);
+            Some(&mut doc["spec"]["jobTargetRef"]["template"])
+        } else if kind == "Job" {
+            doc["metadata"]["annotations"]["fleetctl.io/queue"] = json!(queue);
+            Some(&mut doc["spec"]["template"])
+        } else {
+            None
+        };
+        if let Some(t) = template {
+            let args = t["spec"]["containers"][0]["args"].as_array_mut().unwrap();
+            for i in 0..args.len() {
+                if args[i] == "--queue" {
+                    args[i + 1] = json!(queue);
+                }
+            }
+            args.extend([json!("--idle-exit"), json!("3s")]);
+        }
+        tweak(&mut doc);
+        docs.push(doc);
+    }
+    for (i, d) in docs.iter().enumerate() {
+        std::fs::write(
+            out.join(format!("{i:02}.yaml")),
+            serde_json::to_string(d).unwrap(),
+        )
+        .unwrap();
+    }
+    out
+}
+
+/// A `fleetctl sim` of its own, as a separate process: nodes, controllers and the kubelet with
+/// the `process` runtime (every agent is a real `fleetctl agent` child), its state and logs under
+/// a temporary directory. kubectl runs against it with a HOME of its own. Stopped with SIGTERM
+/// (then SIGKILL after 20 s) however the test ends; the sim stops its agents.
+pub struct SimProcess {
+    child: std::process::Child,
+    pub kubeconfig: PathBuf,
+    home: PathBuf,
+    stdout: PathBuf,
+    stderr: PathBuf,
+    pub dir: TempDir,
+}
+
+impl SimProcess {
+    /// Starts `fleetctl sim --write-kubeconfig <dir>/kubeconfig --state-dir <dir>/state <extra>`
+    /// and waits (up to 60 s) for its `sim ready:` line.
+    pub fn start(prefix: &str, extra: &[&str]) -> Self {
+        let dir = TempDir::new(prefix);
+        let kubeconfig = dir.path().join("kubeconfig");
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let stdout = dir.path().join("sim.out");
+        let stderr = dir.path().join("sim.err");
+        let child = fleetctl()
+            .arg("sim")
+            .arg("--write-kubeconfig")
+            .arg(&kubeconfig)
+            .arg("--state-dir")
+            .arg(dir.path().join("state"))
+            .args(extra)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::fs::File::create(&stdout).unwrap())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .expect("fleetctl sim starts");
+        let mut sim = SimProcess {
+            child,
+            kubeconfig,
+            home,
+            stdout,
+            stderr,
+            dir,
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(Some(status)) = sim.child.try_wait() {
+                panic!(
+                    "fleetctl sim exited ({status}) before it was ready\n{}",
+                    sim.logs()
+                );
+            }
+            let out = std::fs::read_to_string(&sim.stdout).unwrap_or_default();
+            if out.lines().any(|l| l.starts_with("sim ready:")) {
+                break;
+            }
+            if std::time::Instant::now() >= deadline {
+                panic!("no 'sim ready:' line within 60 s\n{}", sim.logs());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        sim
+    }
+
+    /// The end of what the sim printed, for failure messages.
+    pub fn logs(&self) -> String {
+        let tail = |p: &Path| {
+            let text = std::fs::read_to_string(p).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            lines[lines.len().saturating_sub(40)..].join("\n")
+        };
+        format!(
+            "--- sim stdout (end) ---\n{}\n--- sim stderr (end) ---\n{}",
+            tail(&self.stdout),
+            tail(&self.stderr)
+        )
+    }
+
+    /// `kubectl --kubeconfig <the sim's> --request-timeout=30s <args>`.
+    pub fn kubectl(&self, args: &[&str]) -> Run {
+        let mut cmd = Command::new("kubectl");
+        cmd.env("HOME", &self.home)
+            .env_remove("KUBECONFIG")
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .arg("--request-timeout=30s")
+            .args(args)
+            .stdin(std::process::Stdio::null());
+        run(&mut cmd)
+    }
+
+    /// [`SimProcess::kubectl`] that must succeed; its stdout.
+    pub fn kubectl_ok(&self, args: &[&str]) -> String {
+        let r = self.kubectl(args);
+        assert_eq!(r.code, 0, "kubectl {} failed:\n{}", args.join(" "), r.all());
+        r.stdout
+    }
+
+    /// `kubectl get <args> -o json`, parsed.
+    pub fn get_json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = args.to_vec();
+        all.extend(["-o", "json"]);
+        let out = self.kubectl_ok(&all);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("kubectl {all:?}: not JSON ({e})"))
+    }
+
+    fn stop(&mut self) -> Option<std::process::ExitStatus> {
+        if let Ok(Some(s)) = self.child.try_wait() {
+            return Some(s);
+        }
+        // SAFETY: kill(2) on the id of a child this struct still owns (not yet waited for).
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(s)) = self.child.try_wait() {
+                return Some(s);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        None
+    }
+}
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let status = self.stop();
+        if std::thread::panicking() {
+            eprintln!("sim exit status after SIGTERM: {status:?}\n{}", self.logs());
+        }
+    }
+}
+
+/// True when tmux runs here.
+pub fn tmux_available() -> bool {
+    Command::new("tmux")
+        .arg("-V")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// tmux present (or the test is skipped / fails in CI).
+pub fn require_tmux(test: &str) -> bool {
+    require(tmux_available(), test, "tmux")
+}
+
+/// A detached tmux session on a server (socket) of its own, running one shell command in a pane
+/// of a fixed size, driven with `send-keys` and read with `capture-pane`. The server is killed
+/// when this is dropped, and with it whatever runs in the pane.
+pub struct Tmux {
+    socket: String,
+    session: String,
+}
+
+impl Tmux {
+    /// `tmux -L <unique> new-session -d -x <width> -y <height> <command>`, without any user
+    /// configuration.
+    pub fn start(width: u16, height: u16, command: &str) -> Self {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let t = Tmux {
+            socket: format!("fleetctl-test-{id}"),
+            session: format!("s{}", &id[..8]),
+        };
+        let r = run(t
+            .cmd()
+            .args(["new-session", "-d", "-s", &t.session])
+            .args(["-x", &width.to_string(), "-y", &height.to_string()])
+            .arg(command));
+        assert_eq!(r.code, 0, "tmux new-session: {}", r.all());
+        t
+    }
+
+    fn cmd(&self) -> Command {
+        let mut cmd = Command::new("tmux");
+        cmd.args(["-f", "/dev/null", "-L", &self.socket])
+            .stdin(std::process::Stdio::null());
+        cmd
+    }
+
+    /// Types `keys` into the pane (tmux key names: `Enter`, `Escape`, `j`, ...), one at a time.
+    pub fn send(&self, keys: &[&str]) {
+        for k in keys {
+            let r = run(self.cmd().args(["send-keys", "-t", &self.session, k]));
+            assert_eq!(r.code, 0, "tmux send-keys {k}: {}", r.all());
+        }
+    }
+
+    /// The pane as text.
+    pub fn screen(&self) -> String {
+        run(self.cmd().args(["capture-pane", "-p", "-t", &self.session])).stdout
+    }
+
+    /// The pane with its attributes as SGR escape sequences.
+    pub fn styled_screen(&self) -> String {
+        run(self
+            .cmd()
+            .args(["capture-pane", "-p", "-e", "-t", &self.session]))
+        .stdout
+    }
+
+    /// A tmux format evaluated for the pane, e.g. `#{alternate_on}`.
+    pub fn format(&self, fmt: &str) -> String {
+        run(self
+            .cmd()
+            .args(["display-message", "-p", "-t", &self.session, fmt]))
+        .stdout
+        .trim()
+        .to_string()
+    }
+
+    /// Waits until the pane satisfies `pred`, failing with the last screen after `secs`.
+    pub fn wait(&self, secs: u64, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        wait_until(
+            secs,
+            what,
+            || {
+                let s = self.screen();
+                pred(&s).then_some(s)
+            },
+            || format!("--- screen ---\n{}", self.screen()),
+        )
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").output();
+    }
+}
+
+/// The text of the lines of a `capture-pane -e` screen that show reverse video (a selected
+/// table row), escape sequences removed.
+pub fn reversed_lines(styled: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut reverse = false;
+    for line in styled.lines() {
+        let mut text = String::new();
+        let mut shown_reversed = false;
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '\x1b' && chars.peek() == Some(&'[') {
+                chars.next();
+                let mut seq = String::new();
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        if c == 'm' {
+                            reverse = sgr_reverse(&seq, reverse);
+                        }
+                        break;
+                    }
+                    seq.push(c);
+                }
+                continue;
+            }
+            if reverse && !c.is_whitespace() {
+                shown_reversed = true;
+            }
+            text.push(c);
+        }
+        if shown_reversed {
+            out.push(text);
+        }
+    }
+    out
+}
+
+/// Reverse video after the SGR parameters `params`, given it was `reverse` before.
+fn sgr_reverse(params: &str, mut reverse: bool) -> bool {
+    let ps: Vec<&str> = params.split(';').collect();
+    let mut i = 0;
+    while i < ps.len() {
+        match ps[i] {
+            "" | "0" => reverse = false,
+            "7" => reverse = true,
+            "27" => reverse = false,
+            // Extended colours: 38;5;N or 38;2;R;G;B (and 48, 58), whose numbers are not
+            // attributes.
+            "38" | "48" | "58" => {
+                i += if ps.get(i + 1) == Some(&"5") { 2 } else { 4 };
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    reverse
 }

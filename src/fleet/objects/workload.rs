@@ -305,6 +305,27 @@ impl JobSummary {
     }
 }
 
+/// The intervals of a Job's `status.completedIndexes` / `failedIndexes` (`"1,3-5,7"`), as
+/// `(first, last)` pairs; malformed parts are skipped. Kept as intervals, so a huge range costs
+/// nothing.
+pub fn index_intervals(s: &str) -> Vec<(i64, i64)> {
+    s.split(',')
+        .map(str::trim)
+        .filter_map(|part| match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (a.trim().parse::<i64>().ok()?, b.trim().parse::<i64>().ok()?);
+                (a <= b).then_some((a, b))
+            }
+            None => part.parse::<i64>().ok().map(|i| (i, i)),
+        })
+        .collect()
+}
+
+/// Whether index `i` lies in one of `intervals`.
+pub fn in_intervals(intervals: &[(i64, i64)], i: i64) -> bool {
+    intervals.iter().any(|&(a, b)| a <= i && i <= b)
+}
+
 /// An apps/v1 Deployment.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct DeploymentSummary {
@@ -347,5 +368,20 @@ impl DeploymentSummary {
             uid: meta.uid,
             labels: meta.labels,
         })
+    }
+}
+
+#[cfg(test)]
+mod index_interval_tests {
+    use super::*;
+
+    #[test]
+    fn intervals_read_the_api_format_and_skip_junk() {
+        assert_eq!(index_intervals("1,3-5,7"), vec![(1, 1), (3, 5), (7, 7)]);
+        assert_eq!(index_intervals(""), vec![]);
+        assert_eq!(index_intervals("x,2-1,4"), vec![(4, 4)]);
+        let huge = index_intervals("0-2147483647");
+        assert!(in_intervals(&huge, 2_000_000_000));
+        assert!(!in_intervals(&index_intervals("1,3-5"), 2));
     }
 }

@@ -1,0 +1,115 @@
+//! The namespace's events, newest first (warnings only on `w`), and the action log.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Row};
+
+use super::widgets::{self, Palette};
+use crate::tui::model::Model;
+
+pub fn draw(m: &Model, f: &mut Frame, body: Rect, p: &Palette) {
+    let title = Line::from(vec![
+        Span::styled(" Events ", p.accent()),
+        Span::styled(
+            if m.warnings_only {
+                "warnings only (w: all) "
+            } else {
+                "all (w: warnings only) "
+            },
+            p.dim(),
+        ),
+        Span::styled(
+            if m.events_filter.is_empty() {
+                String::new()
+            } else {
+                format!("/{} ", m.events_filter)
+            },
+            p.warn(),
+        ),
+    ]);
+    let widths = [
+        Constraint::Length(8),
+        Constraint::Length(7),
+        Constraint::Length(20),
+        Constraint::Length(30),
+        Constraint::Length(5),
+        Constraint::Min(20),
+    ];
+    widgets::table(
+        f,
+        body,
+        title,
+        &["LAST", "TYPE", "REASON", "OBJECT", "COUNT", "MESSAGE"],
+        &widths,
+        m.event_rows.len(),
+        Some(m.events_cursor),
+        p,
+        |i| {
+            let Some(e) = m.fleet.events().get(&m.event_rows[i]) else {
+                return Row::new(Vec::<Cell>::new());
+            };
+            Row::new(vec![
+                Cell::from(widgets::age(m.now, e.last_seen)),
+                if e.warning {
+                    Cell::from("Warning").style(p.warn())
+                } else {
+                    Cell::from("Normal").style(p.dim())
+                },
+                Cell::from(e.reason.clone()),
+                Cell::from(format!(
+                    "{}/{}",
+                    e.involved_kind.to_lowercase(),
+                    e.involved_name
+                )),
+                Cell::from(e.count.to_string()),
+                Cell::from(e.message.clone()),
+            ])
+        },
+    );
+}
+
+pub fn draw_actions(m: &Model, f: &mut Frame, body: Rect, p: &Palette) {
+    let widths = [
+        Constraint::Length(8),
+        Constraint::Length(38),
+        Constraint::Length(9),
+        Constraint::Min(20),
+    ];
+    let len = m.actions.len();
+    widgets::table(
+        f,
+        body,
+        Line::from(Span::styled(
+            " Action log (x cancels a running drain or seeding) ",
+            p.accent(),
+        )),
+        &["AT", "ACTION", "RESULT", "MESSAGE"],
+        &widths,
+        len,
+        Some(m.actions_cursor),
+        p,
+        |i| {
+            // Newest first.
+            let Some(e) = m.actions.get(len - 1 - i) else {
+                return Row::new(Vec::<Cell>::new());
+            };
+            let (result, style, text) = match &e.result {
+                None => (
+                    "running",
+                    p.accent(),
+                    e.progress.clone().unwrap_or_default(),
+                ),
+                Some(Ok(s)) => ("ok", p.good(), s.clone()),
+                Some(Err(s)) => ("failed", p.bad(), s.clone()),
+            };
+            Row::new(vec![
+                Cell::from(widgets::clock(e.at)).style(p.dim()),
+                Cell::from(e.title.clone()),
+                Cell::from(result).style(style),
+                Cell::from(text).style(Style::default()),
+            ])
+        },
+    );
+}
