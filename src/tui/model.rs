@@ -299,6 +299,10 @@ pub struct Model {
     pub links: BTreeMap<LinkKind, Link>,
     pub polls: Polls,
     pub intervals: Intervals,
+    /// Kinds whose first list (or refusal) has arrived.
+    pub listed: std::collections::BTreeSet<crate::fleet::model::ObjectKind>,
+    /// When every kind had been listed: until then the screens say they are listing.
+    pub listed_at: Option<Timestamp>,
 
     pub screens: Vec<Screen>,
     pub dialog: Option<Dialog>,
@@ -358,6 +362,8 @@ impl Model {
             links,
             polls: Polls::default(),
             intervals: Intervals::default(),
+            listed: Default::default(),
+            listed_at: None,
             screens: vec![Screen::Fleets],
             dialog: None,
             prompt: None,

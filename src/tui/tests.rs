@@ -65,8 +65,14 @@ fn snap(name: &str, m: &Model) {
 #[test]
 fn screens_at_both_sizes() {
     for (w, h) in [(80, 24), (120, 40)] {
+        snap("listing", &{
+            let mut m = fixture::empty(w, h);
+            m.refresh();
+            m
+        });
         snap("empty", &{
             let mut m = fixture::empty(w, h);
+            fixture::listed(&mut m);
             m.refresh();
             m
         });
@@ -780,6 +786,38 @@ fn a_burst_of_deltas_is_folded_once_and_old_log_lines_drop_off() {
     let t = m.logs.as_ref().unwrap();
     assert_eq!(t.lines.len(), super::model::LOG_LINES);
     assert_eq!(t.dropped, 10);
+}
+
+#[test]
+fn the_first_lists_are_awaited_before_saying_there_are_no_fleets() {
+    let mut m = fixture::empty(80, 24);
+    m.refresh();
+    assert!(render(&m).contains("Listing fleets"));
+    let kinds = crate::fleet::model::ObjectKind::ALL;
+    let (last, first) = kinds.split_last().unwrap();
+    let deltas = first
+        .iter()
+        .map(|k| crate::fleet::delta::FleetDelta::Resync {
+            kind: *k,
+            objects: vec![],
+        })
+        .collect();
+    send(&mut m, [Msg::Deltas { deltas, at: at(1) }]);
+    assert_eq!(m.listed_at, None);
+    assert!(render(&m).contains("Listing fleets"));
+    // A refused kind counts as listed: the rest of the picture is complete.
+    send(
+        &mut m,
+        [Msg::Deltas {
+            deltas: vec![crate::fleet::delta::FleetDelta::KindUnavailable {
+                kind: *last,
+                reason: "forbidden".into(),
+            }],
+            at: at(2),
+        }],
+    );
+    assert_eq!(m.listed_at, Some(at(2)));
+    assert!(render(&m).contains("No fleets labelled app=ai-agent"));
 }
 
 #[test]

@@ -16,7 +16,7 @@ use super::msg::{LinkKind, Msg};
 use crate::cli::MAX_SEED_COUNT;
 use crate::cluster::actions::FleetRef;
 use crate::fleet::delta::FleetDelta;
-use crate::fleet::model::{FleetId, Model as FleetModel};
+use crate::fleet::model::{FleetId, Model as FleetModel, ObjectKind};
 use crate::metrics::agents::AgentSeries;
 use crate::queue::topology::DEFAULT_QUEUE;
 
@@ -30,7 +30,15 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
         Msg::Deltas { deltas, at } => {
             advance(m, at);
             for d in deltas {
+                if let FleetDelta::Resync { kind, .. } | FleetDelta::KindUnavailable { kind, .. } =
+                    &d
+                {
+                    m.listed.insert(*kind);
+                }
                 m.fleet.apply(d, at);
+            }
+            if m.listed_at.is_none() && m.listed.len() == ObjectKind::ALL.len() {
+                m.listed_at = Some(at);
             }
             m.links.insert(LinkKind::Api, Link::Up);
             m.stale = true;
@@ -795,6 +803,8 @@ fn switch_namespace(m: &mut Model, ns: &str) {
     m.queue_errors.clear();
     m.mgmt.clear();
     m.polls = Default::default();
+    m.listed.clear();
+    m.listed_at = None;
     m.screens.truncate(1);
     m.fleets_cursor = Cursor::default();
     m.fleets_filter.clear();
