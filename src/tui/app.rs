@@ -434,13 +434,18 @@ fn mgmt_readings(
         .collect())
 }
 
+/// The bundled manifests, ready for `ns`.
+fn bundled(ns: &str) -> Result<Vec<apply::Object>, String> {
+    apply::load_bundled()
+        .and_then(|o| apply::prepare(o, ns, None))
+        .map_err(|e| e.to_string())
+}
+
 /// The confirm dialog's content for `action`.
 async fn plan(client: &Client, ns: &str, url: &str, action: &Action) -> Result<Proposal, String> {
     match action {
         Action::Apply => {
-            let objects = apply::load_bundled()
-                .and_then(|o| apply::prepare(o, ns, None))
-                .map_err(|e| e.to_string())?;
+            let objects = bundled(ns)?;
             let opts = ApplyOptions {
                 namespace: ns.to_string(),
                 dry_run: true,
@@ -535,9 +540,7 @@ async fn execute(
     };
     match action {
         Action::Apply => {
-            let objects = apply::load_bundled()
-                .and_then(|o| apply::prepare(o, ns, None))
-                .map_err(|e| e.to_string())?;
+            let objects = bundled(ns)?;
             let opts = ApplyOptions {
                 namespace: ns.to_string(),
                 dry_run: false,

@@ -574,21 +574,7 @@ fn dialog_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Cmd>) {
             warning,
             changes,
         } => match k.code {
-            KeyCode::Enter | KeyCode::Char('y') if changes => {
-                m.actions.push_back(ActionEntry {
-                    id,
-                    at: m.now,
-                    title: action.title(),
-                    progress: None,
-                    result: None,
-                    cancellable: action.long_running(),
-                });
-                while m.actions.len() > ACTION_LOG {
-                    m.actions.pop_front();
-                }
-                m.set_status(format!("{}…", action.title()), false);
-                cmds.push(Cmd::Run { id, action });
-            }
+            KeyCode::Enter | KeyCode::Char('y') if changes => run(m, id, action, cmds),
             KeyCode::Enter | KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('q') => {}
             KeyCode::Char(' ') | KeyCode::Char('e') => {
                 let action = match action {
@@ -631,17 +617,7 @@ fn dialog_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Cmd>) {
             KeyCode::Enter => match value.trim().parse::<u64>() {
                 Ok(n) if (1..=MAX_SEED_COUNT).contains(&n) => {
                     let id = m.id();
-                    let action = Action::Seed { queue, count: n };
-                    m.actions.push_back(ActionEntry {
-                        id,
-                        at: m.now,
-                        title: action.title(),
-                        progress: None,
-                        result: None,
-                        cancellable: true,
-                    });
-                    m.set_status(format!("{}…", action.title()), false);
-                    cmds.push(Cmd::Run { id, action });
+                    run(m, id, Action::Seed { queue, count: n }, cmds);
                 }
                 _ => {
                     error = Some(format!(
@@ -679,6 +655,23 @@ fn dialog_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Cmd>) {
             }
         },
     }
+}
+
+/// Starts `action`: an entry in the action log, a status line, and the command that runs it.
+fn run(m: &mut Model, id: u64, action: Action, cmds: &mut Vec<Cmd>) {
+    m.actions.push_back(ActionEntry {
+        id,
+        at: m.now,
+        title: action.title(),
+        progress: None,
+        result: None,
+        cancellable: action.long_running(),
+    });
+    while m.actions.len() > ACTION_LOG {
+        m.actions.pop_front();
+    }
+    m.set_status(format!("{}…", action.title()), false);
+    cmds.push(Cmd::Run { id, action });
 }
 
 /// The line a drain's confirm dialog adds when evicting.
