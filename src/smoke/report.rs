@@ -350,7 +350,7 @@ mod tests {
         let line = s.line();
         assert!(line.starts_with("[ok]   scale"), "{line}");
         assert!(line.contains("2/2"), "{line}");
-        assert!(line.contains("1.23s"), "{line}");
+        assert!(line.contains("1.24s"), "{line}");
         let v = serde_json::to_value(&s).unwrap();
         assert_eq!(v["name"], "scale");
         assert_eq!(v["status"], "passed");
