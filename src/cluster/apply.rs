@@ -26,7 +26,8 @@ pub const SECRET: &str = "agent-secrets";
 /// The field manager of every apply.
 pub const FIELD_MANAGER: &str = "fleetctl";
 
-const KEDA_INSTALL: &str = "helm repo add kedacore https://kedacore.github.io/charts && helm install keda kedacore/keda --namespace keda --create-namespace";
+/// How to install KEDA, for messages that find it missing.
+pub const KEDA_INSTALL: &str = "helm repo add kedacore https://kedacore.github.io/charts && helm install keda kedacore/keda --namespace keda --create-namespace";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
@@ -308,6 +309,14 @@ impl Change {
 pub struct Applied {
     pub object: String,
     pub result: Result<Change, String>,
+    /// The failure is a conflict (409): another field manager set some of these fields to
+    /// other values. The object exists, as that manager left it.
+    pub conflict: bool,
+}
+
+/// Whether an apply failure is a conflict with another field manager.
+fn conflict(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 409)
 }
 
 fn object_error(o: &Object, e: &kube::Error) -> String {
@@ -375,15 +384,16 @@ async fn apply_one(
     ns: &str,
     dry_run: bool,
     namespace_absent: bool,
-) -> Result<Change, String> {
+) -> Result<Change, (String, bool)> {
     let (api, namespaced) = resolver.api(o, ns).await.map_err(|e| {
-        format!(
+        let message = format!(
             "{}: the cluster does not serve {} {}: {}",
             o.display(),
             o.api_version(),
             o.kind(),
             crate::cluster::actions::brief(&e)
-        )
+        );
+        (message, false)
     })?;
     // A dry run in a namespace that does not exist yet: everything in it would be created.
     if dry_run && namespaced && namespace_absent {
@@ -396,7 +406,7 @@ async fn apply_one(
     let before = api
         .get_opt(o.name())
         .await
-        .map_err(|e| object_error(o, &e))?;
+        .map_err(|e| (object_error(o, &e), false))?;
     let mut pp = PatchParams::apply(FIELD_MANAGER);
     if dry_run {
         pp = pp.dry_run();
@@ -404,7 +414,7 @@ async fn apply_one(
     let after = api
         .patch(o.name(), &pp, &Patch::Apply(&doc))
         .await
-        .map_err(|e| object_error(o, &e))?;
+        .map_err(|e| (object_error(o, &e), conflict(&e)))?;
     let Some(before) = before else {
         return Ok(Change::Created);
     };
@@ -420,6 +430,18 @@ async fn apply_one(
     } else {
         Change::Unchanged
     })
+}
+
+fn applied(o: &Object, result: Result<Change, (String, bool)>) -> Applied {
+    let (result, conflict) = match result {
+        Ok(c) => (Ok(c), false),
+        Err((message, conflict)) => (Err(message), conflict),
+    };
+    Applied {
+        object: o.display(),
+        result,
+        conflict,
+    }
 }
 
 /// Whether the cluster serves `keda.sh/v1alpha1` `scaledjobs`.
@@ -472,10 +494,7 @@ pub async fn apply(
     for o in first {
         let result = apply_one(&mut resolver, o, ns, opts.dry_run, false).await;
         failures += usize::from(result.is_err());
-        report(&Applied {
-            object: o.display(),
-            result,
-        });
+        report(&applied(o, result));
     }
     if failures > 0 {
         return Ok(failures);
@@ -513,10 +532,7 @@ pub async fn apply(
     for o in rest {
         let result = apply_one(&mut resolver, o, ns, opts.dry_run, namespace_absent).await;
         failures += usize::from(result.is_err());
-        report(&Applied {
-            object: o.display(),
-            result,
-        });
+        report(&applied(o, result));
     }
     Ok(failures)
 }
