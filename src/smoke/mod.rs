@@ -91,7 +91,7 @@ pub enum Event<'a> {
 }
 
 /// The callback that receives [`Event`]s.
-pub type Progress<'a> = &'a mut (dyn FnMut(Event<'_>) + Send);
+pub type Progress<'a> = &'a mut (dyn FnMut(Event<'_>) + Send + Sync);
 
 /// What the run changed on the ScaledJob, to put back.
 #[derive(Debug, Clone)]

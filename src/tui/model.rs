@@ -16,6 +16,8 @@ use crate::metrics::agents::AgentSeries;
 pub const LOG_LINES: usize = 2_000;
 /// Entries of the action log kept.
 pub const ACTION_LOG: usize = 200;
+/// Progress lines kept per action.
+pub const ACTION_LINES: usize = 50;
 
 /// What the console was started against, for the header.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -174,6 +176,8 @@ pub struct ActionEntry {
     pub title: String,
     /// The latest progress line while it runs.
     pub progress: Option<String>,
+    /// Every progress line (a smoke test's checklist), the last [`ACTION_LINES`].
+    pub lines: Vec<String>,
     /// None while it runs.
     pub result: Option<Result<String, String>>,
     pub cancellable: bool,

@@ -9,8 +9,8 @@ use jiff::Timestamp;
 use super::cmd::{Action, Cmd};
 use super::keymap::{self, KeyAction, Scope};
 use super::model::{
-    ACTION_LOG, ActionEntry, Cursor, Dialog, LOG_LINES, Link, LogTail, Model, Prompt, Screen,
-    ShownLine,
+    ACTION_LINES, ACTION_LOG, ActionEntry, Cursor, Dialog, LOG_LINES, Link, LogTail, Model, Prompt,
+    Screen, ShownLine,
 };
 use super::msg::{LinkKind, Msg};
 use crate::cli::MAX_SEED_COUNT;
@@ -124,6 +124,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
         Msg::Progress { id, line } => {
             if let Some(e) = m.actions.iter_mut().find(|e| e.id == id) {
                 let text = format!("{}: {line}", e.title);
+                e.lines.push(line.clone());
+                if e.lines.len() > ACTION_LINES {
+                    e.lines.remove(0);
+                }
                 e.progress = Some(line);
                 m.set_status(text, false);
             }
@@ -295,6 +299,7 @@ fn key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Cmd>) {
         }
         KeyAction::Palette => m.prompt = Some(Prompt::Palette(String::new())),
         KeyAction::Apply => plan(m, Action::Apply, cmds),
+        KeyAction::SmokeTest => plan(m, Action::SmokeTest, cmds),
         KeyAction::Pause | KeyAction::Resume | KeyAction::Drain => {
             let Some(f) = m.current_fleet() else {
                 m.set_status("no fleet selected", true);
@@ -664,6 +669,7 @@ fn run(m: &mut Model, id: u64, action: Action, cmds: &mut Vec<Cmd>) {
         at: m.now,
         title: action.title(),
         progress: None,
+        lines: vec![],
         result: None,
         cancellable: action.long_running(),
     });
@@ -671,6 +677,11 @@ fn run(m: &mut Model, id: u64, action: Action, cmds: &mut Vec<Cmd>) {
         m.actions.pop_front();
     }
     m.set_status(format!("{}…", action.title()), false);
+    if action == Action::SmokeTest {
+        // Its checklist is on the action log, newest entry first.
+        m.actions_cursor = Cursor::default();
+        push(m, Screen::Actions, cmds);
+    }
     cmds.push(Cmd::Run { id, action });
 }
 
