@@ -112,6 +112,66 @@ pub enum Command {
     Tui(TuiArgs),
     /// Move dead-lettered tasks from `<queue>.dlq` back to the queue, with fresh retries
     Redrive(RedriveArgs),
+    /// Prove the cluster is ready for the fleet: apply, seed, KEDA scale, agents, metrics,
+    /// completion, clean-up; PASS or FAIL with the failed step's reason
+    SmokeTest(SmokeTestArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SmokeTestArgs {
+    /// Tasks to run through the fleet
+    #[arg(long, short = 'c', default_value = "10", value_name = "N",
+          value_parser = parse_smoke_count, allow_hyphen_values = true)]
+    pub count: u64,
+
+    /// Give up (FAIL at the step in progress) after this long; clean-up still runs
+    #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// Leave the run's Jobs and queue, and the ScaledJob pointed at it, for inspection
+    #[arg(long)]
+    pub keep: bool,
+
+    /// Use the fleet's queue (its ScaledJob's trigger) instead of a fresh `smoke-<id>` queue
+    #[arg(long, short = 'q', value_name = "NAME")]
+    pub queue: Option<String>,
+
+    /// The ScaledJob's pollingInterval for the run (whole seconds; restored at clean-up)
+    #[arg(long, value_name = "DURATION", value_parser = parse_poll)]
+    pub poll: Option<Duration>,
+
+    /// Also evict one busy agent through the Eviction API: the PDB answers, the agent
+    /// checkpoints and exits 143, another agent finishes its task
+    #[arg(long)]
+    pub disruption: bool,
+
+    /// Output format: a checklist, or one JSON object (the schema is in README.md)
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+/// The largest `smoke-test --count`: a smoke test checks the plumbing, not the throughput.
+pub const MAX_SMOKE_COUNT: u64 = 10_000;
+
+fn parse_smoke_count(s: &str) -> Result<u64, String> {
+    let n = parse_count(s)?;
+    if n > MAX_SMOKE_COUNT {
+        return Err(format!(
+            "{n} is out of range; pass a count from 1 to {MAX_SMOKE_COUNT} (fleetctl seed is for load)"
+        ));
+    }
+    Ok(n)
+}
+
+/// `--poll`: at least a second, in whole seconds as KEDA's pollingInterval is.
+fn parse_poll(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < Duration::from_secs(1) {
+        return Err(format!(
+            "'{s}' is under a second; KEDA polls every 1s at most often"
+        ));
+    }
+    Ok(Duration::from_secs(d.as_secs_f64().ceil() as u64))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -608,6 +668,47 @@ mod tests {
         assert_eq!((a.queue.as_str(), a.max), ("x", Some(2)));
         assert_eq!(a.output, OutputFormat::Json);
         assert!(Cli::try_parse_from(["fleetctl", "redrive", "--max", "0"]).is_err());
+    }
+
+    #[test]
+    fn smoke_test_flags() {
+        let Command::SmokeTest(a) = Cli::try_parse_from(["fleetctl", "smoke-test"])
+            .unwrap()
+            .command
+        else {
+            panic!("smoke-test parses as SmokeTest");
+        };
+        assert_eq!(
+            (a.count, a.timeout, a.keep),
+            (10, Duration::from_secs(300), false)
+        );
+        assert_eq!((a.queue, a.poll, a.disruption), (None, None, false));
+        let Command::SmokeTest(a) = Cli::try_parse_from([
+            "fleetctl",
+            "smoke-test",
+            "--count",
+            "4",
+            "--poll",
+            "1.5s",
+            "-o",
+            "json",
+            "--keep",
+        ])
+        .unwrap()
+        .command
+        else {
+            panic!("smoke-test parses as SmokeTest");
+        };
+        assert_eq!((a.count, a.poll), (4, Some(Duration::from_secs(2))));
+        assert_eq!(a.output, OutputFormat::Json);
+        for bad in [
+            vec!["fleetctl", "smoke-test", "--count", "0"],
+            vec!["fleetctl", "smoke-test", "--count", "20000"],
+            vec!["fleetctl", "smoke-test", "--poll", "500ms"],
+            vec!["fleetctl", "smoke-test", "--timeout", "soon"],
+        ] {
+            assert!(Cli::try_parse_from(&bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -16,4 +16,5 @@ pub mod metrics;
 pub mod queue;
 pub mod redact;
 pub mod sim;
+pub mod smoke;
 pub mod tui;

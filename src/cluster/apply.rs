@@ -27,7 +27,8 @@ pub const SECRET: &str = "agent-secrets";
 /// The field manager of every apply.
 pub const FIELD_MANAGER: &str = "fleetctl";
 
-const KEDA_INSTALL: &str = "helm repo add kedacore https://kedacore.github.io/charts && helm install keda kedacore/keda --namespace keda --create-namespace";
+/// How to install KEDA, for messages that find it missing.
+pub const KEDA_INSTALL: &str = "helm repo add kedacore https://kedacore.github.io/charts && helm install keda kedacore/keda --namespace keda --create-namespace";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
@@ -309,6 +310,14 @@ impl Change {
 pub struct Applied {
     pub object: String,
     pub result: Result<Change, ObjectFailure>,
+}
+
+impl Applied {
+    /// The failure is a conflict (409): another field manager set some of these fields to
+    /// other values. The object exists, as that manager left it.
+    pub fn conflict(&self) -> bool {
+        matches!(self.result, Err(ObjectFailure::Conflict { .. }))
+    }
 }
 
 /// Why one object was not applied; each message starts with the object (`job/x: ...`).

@@ -9,6 +9,7 @@ pub mod pause;
 pub mod redrive;
 pub mod seed;
 pub mod sim;
+pub mod smoke;
 pub mod status;
 pub mod tui;
 
@@ -107,6 +108,7 @@ async fn run(cli: Cli) -> Outcome {
         Command::Status(args) => status::run(&cli.global, args).await,
         Command::Tui(args) => tui::run(&cli.global, args).await,
         Command::Redrive(args) => redrive::run(&cli.global, args).await,
+        Command::SmokeTest(args) => smoke::run(&cli.global, args).await,
     }
 }
 

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions};
+use lapin::options::{
+    BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions, QueueDeleteOptions,
+};
 use lapin::types::{FieldTable, ShortString};
 use lapin::uri::AMQPUri;
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
@@ -152,6 +154,23 @@ impl Broker {
             ready: q.message_count(),
             consumers: q.consumer_count(),
         })
+    }
+
+    /// Deletes `queue` and the messages in it, on a channel of its own; a queue that is
+    /// already gone is no error. Returns the messages it held.
+    pub async fn delete_queue(&self, queue: &str) -> Result<u32, QueueError> {
+        let channel = self.channel().await?;
+        let result = channel
+            .queue_delete(queue.into(), QueueDeleteOptions::default())
+            .await;
+        let _ = channel.close(200, "done".into()).await;
+        match result {
+            Ok(n) => Ok(n),
+            Err(e) => match classify(&e, &self.target, Stage::Passive(queue)) {
+                QueueError::QueueNotFound { .. } => Ok(0),
+                other => Err(other),
+            },
+        }
     }
 
     /// Closes the connection politely; errors on the way out change nothing, and a broker that

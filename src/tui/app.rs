@@ -211,6 +211,8 @@ struct Executor {
     amqp_url: String,
     scraper: Option<Arc<Scraper>>,
     mgmt: Arc<MgmtClient>,
+    /// The API server, for the smoke test's report.
+    server: String,
     drain_timeout: Duration,
     tx: mpsc::Sender<Msg>,
     watchers: Option<(watch::Watchers, JoinHandle<()>)>,
@@ -235,6 +237,7 @@ impl Executor {
             amqp_url: opts.amqp_url.clone(),
             scraper: opts.scraper.clone(),
             mgmt: Arc::new(opts.mgmt.clone()),
+            server: opts.info.server.clone(),
             drain_timeout: opts.drain_timeout,
             tx,
             watchers: None,
@@ -369,9 +372,21 @@ impl Executor {
             self.amqp_url.clone(),
         );
         let drain_timeout = self.drain_timeout;
+        let server = self.server.clone();
         let act = action.clone();
         let task = tokio::spawn(async move {
-            let result = execute(&client, &ns, &url, &act, id, &tx, stop_rx, drain_timeout).await;
+            let result = execute(
+                &client,
+                &ns,
+                &url,
+                &server,
+                &act,
+                id,
+                &tx,
+                stop_rx,
+                drain_timeout,
+            )
+            .await;
             let _ = tx.send(Msg::Done { id, result }).await;
         });
         self.running.insert(
@@ -436,13 +451,18 @@ fn mgmt_readings(
         .collect())
 }
 
+/// The bundled manifests, ready for `ns`.
+fn bundled(ns: &str) -> Result<Vec<apply::Object>, String> {
+    apply::load_bundled()
+        .and_then(|o| apply::prepare(o, ns, None))
+        .map_err(|e| e.to_string())
+}
+
 /// The confirm dialog's content for `action`.
 async fn plan(client: &Client, ns: &str, url: &str, action: &Action) -> Result<Proposal, String> {
     match action {
         Action::Apply => {
-            let objects = apply::load_bundled()
-                .and_then(|o| apply::prepare(o, ns, None))
-                .map_err(|e| e.to_string())?;
+            let objects = bundled(ns)?;
             let opts = ApplyOptions {
                 namespace: ns.to_string(),
                 dry_run: true,
@@ -512,6 +532,16 @@ async fn plan(client: &Client, ns: &str, url: &str, action: &Action) -> Result<P
                 changes: n > 0,
             })
         }
+        Action::SmokeTest => Ok(Proposal {
+            lines: vec![
+                format!("Run fleetctl smoke-test against {ns}: preflight (API, KEDA, Secret, broker, RBAC), server-side apply of the bundled manifests,"),
+                "10 tasks into a fresh smoke-<id> queue with the ScaledJob pointed at it and polling every 2s, the Jobs KEDA's arithmetic gives,".into(),
+                "their pods Running and scraped, every task completed, then clean-up: the Jobs and the queue deleted, the ScaledJob restored.".into(),
+                "The checklist fills in on the action log (L).".into(),
+            ],
+            warning: Some("the ScaledJob's pod template changes for the run, so KEDA replaces its running Jobs: run it before real traffic".into()),
+            changes: true,
+        }),
         Action::Evict { .. } | Action::Seed { .. } => Ok(Proposal {
             lines: vec![action.title()],
             warning: None,
@@ -526,6 +556,7 @@ async fn execute(
     client: &Client,
     ns: &str,
     url: &str,
+    server: &str,
     action: &Action,
     id: u64,
     tx: &mpsc::Sender<Msg>,
@@ -537,9 +568,7 @@ async fn execute(
     };
     match action {
         Action::Apply => {
-            let objects = apply::load_bundled()
-                .and_then(|o| apply::prepare(o, ns, None))
-                .map_err(|e| e.to_string())?;
+            let objects = bundled(ns)?;
             let opts = ApplyOptions {
                 namespace: ns.to_string(),
                 dry_run: false,
@@ -621,6 +650,30 @@ async fn execute(
                     let _ = actions::end_drain(client, ns, fleet).await;
                     Err(format!("cancelled; {} stays paused (r resumes)", fleet.display()))
                 }
+            }
+        }
+        Action::SmokeTest => {
+            let opts = crate::smoke::Options {
+                namespace: ns.to_string(),
+                amqp_url: url.to_string(),
+                count: 10,
+                timeout: Duration::from_secs(300),
+                keep: false,
+                queue: None,
+                poll: Some(Duration::from_secs(2)),
+                disruption: false,
+            };
+            let mut on_event = |e: crate::smoke::Event<'_>| {
+                if let crate::smoke::Event::Done(step) = e {
+                    progress(step.line());
+                }
+            };
+            let report =
+                crate::smoke::run(client.clone(), server.to_string(), &opts, &mut on_event).await;
+            if report.passed() {
+                Ok(report.summary())
+            } else {
+                Err(report.summary())
             }
         }
         Action::Evict { pod } => actions::evict_pod(client, ns, pod)

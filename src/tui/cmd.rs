@@ -29,6 +29,8 @@ pub enum Action {
         from: String,
         to: String,
     },
+    /// `fleetctl smoke-test`: apply, seed, scale, pods, metrics, completion, clean-up.
+    SmokeTest,
 }
 
 impl Action {
@@ -46,10 +48,12 @@ impl Action {
             Action::Evict { pod } => format!("evict pod {pod}"),
             Action::Seed { queue, count } => format!("seed {count} tasks into {queue}"),
             Action::Redrive { from, to } => format!("redrive {from} into {to}"),
+            Action::SmokeTest => "smoke test".into(),
         }
     }
 
-    /// Actions that run on after they are started and can be cancelled.
+    /// Actions that run on after they are started and can be cancelled (a smoke test is not:
+    /// stopping it midway would skip its clean-up).
     pub fn long_running(&self) -> bool {
         matches!(
             self,

@@ -44,6 +44,24 @@ pub fn empty(width: u16, height: u16) -> Model {
     m
 }
 
+/// Every kind listed, empty: the model after the watchers' first lists found nothing.
+pub fn listed(m: &mut Model) {
+    let deltas = crate::fleet::objects::ObjectKind::ALL
+        .into_iter()
+        .map(|kind| FleetDelta::Resync {
+            kind,
+            objects: vec![],
+        })
+        .collect();
+    update(
+        m,
+        Msg::Deltas {
+            deltas,
+            at: at(-61),
+        },
+    );
+}
+
 fn obj(v: Value) -> FleetDelta {
     FleetDelta::Upsert(Object::from_json(&v).unwrap_or_else(|| panic!("fixture object: {v}")))
 }
@@ -184,6 +202,7 @@ pub fn exposition(tasks: u64, inflight: u64, rss_mb: u64) -> String {
 /// events, queue readings, the management API's figures and two scrape rounds.
 pub fn fleet(width: u16, height: u16) -> Model {
     let mut m = empty(width, height);
+    listed(&mut m);
     let deltas = vec![
         obj(scaled_job()),
         obj(indexed_job("ai-agent-7xkq2", 1, "", Some("ai-agent"))),
@@ -347,6 +366,7 @@ pub fn feed(m: &mut Model) {
 /// A Job fleet of `pods` running agent pods (for the 10,000-pod screens and benchmark).
 pub fn large(width: u16, height: u16, pods: u32) -> Model {
     let mut m = empty(width, height);
+    listed(&mut m);
     let mut deltas = vec![
         obj(indexed_job("ai-agent-batch", pods as i32, "", None)),
         obj(pdb(1)),

@@ -48,6 +48,7 @@ pub enum KeyAction {
     Filter,
     Palette,
     Apply,
+    SmokeTest,
     Seed,
     Pause,
     Resume,
@@ -283,6 +284,12 @@ pub const BINDINGS: &[Binding] = &[
         help: "filter the table (Enter keeps, Esc clears)",
     },
     // Everywhere.
+    Binding {
+        keys: &[Char('S')],
+        scope: Scope::Global,
+        action: KeyAction::SmokeTest,
+        help: "smoke test: apply, seed, scale, agents, metrics, completion (checklist in the action log)",
+    },
     Binding {
         keys: &[Char('a')],
         scope: Scope::Global,

@@ -19,6 +19,8 @@ use crate::metrics::agents::AgentSeries;
 pub const LOG_LINES: usize = 2_000;
 /// Entries of the action log kept.
 pub const ACTION_LOG: usize = 200;
+/// Progress lines kept per action.
+pub const ACTION_LINES: usize = 50;
 
 /// What the console was started against, for the header.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -177,6 +179,8 @@ pub struct ActionEntry {
     pub title: String,
     /// The latest progress line while it runs.
     pub progress: Option<String>,
+    /// Every progress line (a smoke test's checklist), the last [`ACTION_LINES`].
+    pub lines: Vec<String>,
     /// None while it runs.
     pub result: Option<Result<String, String>>,
     pub cancellable: bool,
@@ -302,6 +306,10 @@ pub struct Model {
     pub links: BTreeMap<LinkKind, Link>,
     pub polls: Polls,
     pub intervals: Intervals,
+    /// Kinds whose first list (or refusal) has arrived.
+    pub listed: std::collections::BTreeSet<crate::fleet::objects::ObjectKind>,
+    /// When every kind had been listed: until then the screens say they are listing.
+    pub listed_at: Option<Timestamp>,
 
     pub screens: Vec<Screen>,
     pub dialog: Option<Dialog>,
@@ -361,6 +369,8 @@ impl Model {
             links,
             polls: Polls::default(),
             intervals: Intervals::default(),
+            listed: Default::default(),
+            listed_at: None,
             screens: vec![Screen::Fleets],
             dialog: None,
             prompt: None,

@@ -65,8 +65,14 @@ fn snap(name: &str, m: &Model) {
 #[test]
 fn screens_at_both_sizes() {
     for (w, h) in [(80, 24), (120, 40)] {
+        snap("listing", &{
+            let mut m = fixture::empty(w, h);
+            m.refresh();
+            m
+        });
         snap("empty", &{
             let mut m = fixture::empty(w, h);
+            fixture::listed(&mut m);
             m.refresh();
             m
         });
@@ -780,6 +786,105 @@ fn a_burst_of_deltas_is_folded_once_and_old_log_lines_drop_off() {
     let t = m.logs.as_ref().unwrap();
     assert_eq!(t.lines.len(), super::model::LOG_LINES);
     assert_eq!(t.dropped, 10);
+}
+
+#[test]
+fn the_first_lists_are_awaited_before_saying_there_are_no_fleets() {
+    let mut m = fixture::empty(80, 24);
+    m.refresh();
+    assert!(render(&m).contains("Listing fleets"));
+    let kinds = crate::fleet::objects::ObjectKind::ALL;
+    let (last, first) = kinds.split_last().unwrap();
+    let deltas = first
+        .iter()
+        .map(|k| crate::fleet::delta::FleetDelta::Resync {
+            kind: *k,
+            objects: vec![],
+        })
+        .collect();
+    send(&mut m, [Msg::Deltas { deltas, at: at(1) }]);
+    assert_eq!(m.listed_at, None);
+    assert!(render(&m).contains("Listing fleets"));
+    // A refused kind counts as listed: the rest of the picture is complete.
+    send(
+        &mut m,
+        [Msg::Deltas {
+            deltas: vec![crate::fleet::delta::FleetDelta::KindUnavailable {
+                kind: *last,
+                reason: "forbidden".into(),
+            }],
+            at: at(2),
+        }],
+    );
+    assert_eq!(m.listed_at, Some(at(2)));
+    assert!(render(&m).contains("No fleets labelled app=ai-agent"));
+}
+
+#[test]
+fn the_smoke_test_runs_from_the_console_with_its_checklist() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut m = fixture::fleet(w, h);
+        let cmds = send(&mut m, [key('S')]);
+        let Some(Cmd::Plan {
+            id,
+            action: Action::SmokeTest,
+        }) = cmds.first().cloned()
+        else {
+            panic!("{cmds:?}")
+        };
+        send(
+            &mut m,
+            [Msg::Planned {
+                id,
+                result: Ok(Proposal {
+                    lines: vec!["Run fleetctl smoke-test".into()],
+                    warning: None,
+                    changes: true,
+                }),
+            }],
+        );
+        let cmds = send(&mut m, [code(KeyCode::Enter)]);
+        assert_eq!(
+            cmds,
+            vec![Cmd::Run {
+                id,
+                action: Action::SmokeTest
+            }]
+        );
+        assert_eq!(
+            m.screen(),
+            &Screen::Actions,
+            "the checklist is on the action log"
+        );
+        assert!(
+            !m.actions.back().unwrap().cancellable,
+            "stopping midway would skip the clean-up"
+        );
+        for line in [
+            "[ok]   preflight      -/-    0.06s  API v1.32 answers; KEDA served; broker reached",
+            "[ok]   manifests    11/11    0.01s  11 unchanged",
+            "[ok]   seed         10/10    0.02s  10 tasks into smoke-1a2b",
+            "[FAIL] scale          0/2    4.00s  KEDA created 0 of 2 Jobs (10 messages / 5 per Job): --timeout expired",
+        ] {
+            send(
+                &mut m,
+                [Msg::Progress {
+                    id,
+                    line: line.into(),
+                }],
+            );
+        }
+        send(
+            &mut m,
+            [Msg::Done {
+                id,
+                result: Err("FAIL at scale: KEDA created 0 of 2 Jobs".into()),
+            }],
+        );
+        assert_eq!(m.actions.back().unwrap().lines.len(), 4);
+        snap("action_log_smoke", &m);
+        assert!(render(&m).contains("[FAIL] scale"));
+    }
 }
 
 #[test]

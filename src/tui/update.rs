@@ -9,15 +9,15 @@ use jiff::Timestamp;
 use super::cmd::{Action, Cmd};
 use super::keymap::{self, KeyAction, Scope};
 use super::model::{
-    ACTION_LOG, ActionEntry, Cursor, Dialog, LOG_LINES, Link, LogTail, Model, Prompt, Screen,
-    ShownLine,
+    ACTION_LINES, ACTION_LOG, ActionEntry, Cursor, Dialog, LOG_LINES, Link, LogTail, Model, Prompt,
+    Screen, ShownLine,
 };
 use super::msg::{LinkKind, Msg};
 use crate::cli::MAX_SEED_COUNT;
 use crate::cluster::actions::FleetRef;
 use crate::fleet::delta::FleetDelta;
 use crate::fleet::model::Model as FleetModel;
-use crate::fleet::objects::FleetId;
+use crate::fleet::objects::{FleetId, ObjectKind};
 use crate::metrics::agents::AgentSeries;
 use crate::queue::topology::DEFAULT_QUEUE;
 
@@ -31,7 +31,15 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
         Msg::Deltas { deltas, at } => {
             advance(m, at);
             for d in deltas {
+                if let FleetDelta::Resync { kind, .. } | FleetDelta::KindUnavailable { kind, .. } =
+                    &d
+                {
+                    m.listed.insert(*kind);
+                }
                 m.fleet.apply(d, at);
+            }
+            if m.listed_at.is_none() && m.listed.len() == ObjectKind::ALL.len() {
+                m.listed_at = Some(at);
             }
             m.links.insert(LinkKind::Api, Link::Up);
             m.stale = true;
@@ -117,6 +125,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
         Msg::Progress { id, line } => {
             if let Some(e) = m.actions.iter_mut().find(|e| e.id == id) {
                 let text = format!("{}: {line}", e.title);
+                e.lines.push(line.clone());
+                if e.lines.len() > ACTION_LINES {
+                    e.lines.remove(0);
+                }
                 e.progress = Some(line);
                 m.set_status(text, false);
             }
@@ -288,6 +300,7 @@ fn key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Cmd>) {
         }
         KeyAction::Palette => m.prompt = Some(Prompt::Palette(String::new())),
         KeyAction::Apply => plan(m, Action::Apply, cmds),
+        KeyAction::SmokeTest => plan(m, Action::SmokeTest, cmds),
         KeyAction::Pause | KeyAction::Resume | KeyAction::Drain => {
             let Some(f) = m.current_fleet() else {
                 m.set_status("no fleet selected", true);
@@ -567,21 +580,7 @@ fn dialog_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Cmd>) {
             warning,
             changes,
         } => match k.code {
-            KeyCode::Enter | KeyCode::Char('y') if changes => {
-                m.actions.push_back(ActionEntry {
-                    id,
-                    at: m.now,
-                    title: action.title(),
-                    progress: None,
-                    result: None,
-                    cancellable: action.long_running(),
-                });
-                while m.actions.len() > ACTION_LOG {
-                    m.actions.pop_front();
-                }
-                m.set_status(format!("{}…", action.title()), false);
-                cmds.push(Cmd::Run { id, action });
-            }
+            KeyCode::Enter | KeyCode::Char('y') if changes => run(m, id, action, cmds),
             KeyCode::Enter | KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('q') => {}
             KeyCode::Char(' ') | KeyCode::Char('e') => {
                 let action = match action {
@@ -624,17 +623,7 @@ fn dialog_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Cmd>) {
             KeyCode::Enter => match value.trim().parse::<u64>() {
                 Ok(n) if (1..=MAX_SEED_COUNT).contains(&n) => {
                     let id = m.id();
-                    let action = Action::Seed { queue, count: n };
-                    m.actions.push_back(ActionEntry {
-                        id,
-                        at: m.now,
-                        title: action.title(),
-                        progress: None,
-                        result: None,
-                        cancellable: true,
-                    });
-                    m.set_status(format!("{}…", action.title()), false);
-                    cmds.push(Cmd::Run { id, action });
+                    run(m, id, Action::Seed { queue, count: n }, cmds);
                 }
                 _ => {
                     error = Some(format!(
@@ -672,6 +661,29 @@ fn dialog_key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Cmd>) {
             }
         },
     }
+}
+
+/// Starts `action`: an entry in the action log, a status line, and the command that runs it.
+fn run(m: &mut Model, id: u64, action: Action, cmds: &mut Vec<Cmd>) {
+    m.actions.push_back(ActionEntry {
+        id,
+        at: m.now,
+        title: action.title(),
+        progress: None,
+        lines: vec![],
+        result: None,
+        cancellable: action.long_running(),
+    });
+    while m.actions.len() > ACTION_LOG {
+        m.actions.pop_front();
+    }
+    m.set_status(format!("{}…", action.title()), false);
+    if action == Action::SmokeTest {
+        // Its checklist is on the action log, newest entry first.
+        m.actions_cursor = Cursor::default();
+        push(m, Screen::Actions, cmds);
+    }
+    cmds.push(Cmd::Run { id, action });
 }
 
 /// The line a drain's confirm dialog adds when evicting.
@@ -796,6 +808,8 @@ fn switch_namespace(m: &mut Model, ns: &str) {
     m.queue_errors.clear();
     m.mgmt.clear();
     m.polls = Default::default();
+    m.listed.clear();
+    m.listed_at = None;
     m.screens.truncate(1);
     m.fleets_cursor = Cursor::default();
     m.fleets_filter.clear();

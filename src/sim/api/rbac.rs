@@ -100,13 +100,9 @@ pub fn authorize(
     method: &Method,
     watch: bool,
 ) -> Result<(), ApiError> {
-    let Identity::ServiceAccount {
-        namespace: sa_ns,
-        name: sa,
-    } = who
-    else {
+    if *who == Identity::Admin {
         return Ok(());
-    };
+    }
     let Route::Resource(t) = route else {
         // Discovery, OpenAPI and version are open to every authenticated identity.
         return Ok(());
@@ -127,18 +123,55 @@ pub fn authorize(
             t.name.as_deref().unwrap_or(""),
         )
     };
+    if allows(
+        store,
+        reg,
+        who,
+        &ns,
+        &t.rt.group,
+        &resource,
+        verb,
+        t.name.as_deref(),
+    ) {
+        Ok(())
+    } else {
+        Err(denied())
+    }
+}
+
+/// Whether Roles bound to `who` in namespace `ns` allow `verb` on `resource` (`pods`, or
+/// `pods/eviction` for a subresource) of `group`, for the object `name` if one is named. The
+/// admin is allowed everything; a ServiceAccount nothing at the cluster scope.
+#[allow(clippy::too_many_arguments)]
+pub fn allows(
+    store: &Store,
+    reg: &Registry,
+    who: &Identity,
+    ns: &str,
+    group: &str,
+    resource: &str,
+    verb: &str,
+    name: Option<&str>,
+) -> bool {
+    let Identity::ServiceAccount {
+        namespace: sa_ns,
+        name: sa,
+    } = who
+    else {
+        return true;
+    };
     if ns.is_empty() {
-        return Err(denied());
+        return false;
     }
     let find = |plural: &str| reg.find("rbac.authorization.k8s.io", "v1", plural).cloned();
     let (Some(bindings_rt), Some(roles_rt)) = (find("rolebindings"), find("roles")) else {
-        return Err(denied());
+        return false;
     };
     let all = |rt: &ResourceType| {
         store
             .list(
                 rt,
-                Some(&ns),
+                Some(ns),
                 &Selector::default(),
                 &FieldSelector::default(),
                 None,
@@ -148,12 +181,12 @@ pub fn authorize(
             .unwrap_or_default()
     };
     let roles = all(&roles_rt);
-    let allowed = all(&bindings_rt).iter().any(|b| {
+    all(&bindings_rt).iter().any(|b| {
         let bound = b["subjects"].as_array().is_some_and(|subs| {
             subs.iter().any(|s| {
                 s["kind"] == "ServiceAccount"
                     && s["name"] == sa.as_str()
-                    && s["namespace"].as_str().unwrap_or(&ns) == sa_ns
+                    && s["namespace"].as_str().unwrap_or(ns) == sa_ns
             })
         });
         bound
@@ -162,20 +195,84 @@ pub fn authorize(
                 r["metadata"]["name"] == b["roleRef"]["name"]
                     && r["rules"].as_array().is_some_and(|rules| {
                         rules.iter().any(|rule| {
-                            contains(&rule["apiGroups"], &t.rt.group)
-                                && contains(&rule["resources"], &resource)
+                            contains(&rule["apiGroups"], group)
+                                && contains(&rule["resources"], resource)
                                 && contains(&rule["verbs"], verb)
                                 && (rule["resourceNames"]
                                     .as_array()
                                     .is_none_or(|n| n.is_empty())
-                                    || t.name
-                                        .as_deref()
-                                        .is_some_and(|n| contains(&rule["resourceNames"], n)))
+                                    || name.is_some_and(|n| contains(&rule["resourceNames"], n)))
                         })
                     })
             })
-    });
-    if allowed { Ok(()) } else { Err(denied()) }
+    })
+}
+
+/// The path of `authorization.k8s.io/v1` SelfSubjectAccessReviews.
+pub const SSAR_PATH: &str = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+
+/// Answers a SelfSubjectAccessReview (`POST` [`SSAR_PATH`]) as the API server does: 201 with the
+/// review and its `status.allowed`, from the Roles when RBAC is enforced; every authenticated
+/// identity may ask.
+pub fn self_subject_access_review(
+    store: &Store,
+    reg: &Registry,
+    who: &Identity,
+    enforce: bool,
+    body: &[u8],
+) -> Result<Value, ApiError> {
+    let review: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "the body of a SelfSubjectAccessReview is not JSON: {e}"
+        ))
+    })?;
+    let spec = &review["spec"];
+    let (allowed, reason) = if let Some(attrs) = spec["resourceAttributes"].as_object() {
+        let field = |k: &str| attrs.get(k).and_then(Value::as_str).unwrap_or_default();
+        let resource = match field("subresource") {
+            "" => field("resource").to_string(),
+            sub => format!("{}/{sub}", field("resource")),
+        };
+        let name = Some(field("name")).filter(|n| !n.is_empty());
+        let ok = !enforce
+            || allows(
+                store,
+                reg,
+                who,
+                field("namespace"),
+                field("group"),
+                &resource,
+                field("verb"),
+                name,
+            );
+        let why = match who {
+            Identity::Admin => "the cluster admin may do everything".to_string(),
+            _ if !enforce => "RBAC is not enforced".to_string(),
+            _ if ok => "allowed by a RoleBinding".to_string(),
+            _ => String::new(),
+        };
+        (ok, why)
+    } else if spec["nonResourceAttributes"].is_object() {
+        (
+            true,
+            "non-resource URLs are open to every identity".to_string(),
+        )
+    } else {
+        return Err(ApiError::bad_request(
+            "SelfSubjectAccessReview: spec.resourceAttributes or spec.nonResourceAttributes is required",
+        ));
+    };
+    let mut status = serde_json::json!({"allowed": allowed});
+    if !reason.is_empty() {
+        status["reason"] = Value::String(reason);
+    }
+    Ok(serde_json::json!({
+        "kind": "SelfSubjectAccessReview",
+        "apiVersion": "authorization.k8s.io/v1",
+        "metadata": {"creationTimestamp": null},
+        "spec": spec,
+        "status": status,
+    }))
 }
 
 fn forbidden(

@@ -120,6 +120,19 @@ async fn handle(state: Arc<ApiState>, req: Request<Incoming>) -> Resp {
 
 async fn dispatch(state: &Arc<ApiState>, who: &rbac::Identity, r: Req) -> Result<Resp, ApiError> {
     let reg = state.store.registry();
+    if r.path.trim_end_matches('/') == rbac::SSAR_PATH {
+        if r.method != Method::POST {
+            return Err(ApiError::new(
+                405,
+                "MethodNotAllowed",
+                "the server does not allow this method on the requested resource",
+                None,
+            ));
+        }
+        let review =
+            rbac::self_subject_access_review(&state.store, &reg, who, state.enforce_rbac, &r.body)?;
+        return Ok(json_response(201, &review));
+    }
     let routed = route(&r.path, &reg)?;
     if state.enforce_rbac {
         rbac::authorize(

@@ -71,6 +71,47 @@ pub fn draw(m: &Model, f: &mut Frame, body: Rect, p: &Palette) {
 }
 
 pub fn draw_actions(m: &Model, f: &mut Frame, body: Rect, p: &Palette) {
+    // The selected entry's progress lines (a smoke test's checklist) below the table.
+    let len = m.actions.len();
+    let selected = len
+        .checked_sub(1 + m.actions_cursor.selected)
+        .and_then(|i| m.actions.get(i))
+        .filter(|e| !e.lines.is_empty());
+    let (body, panel) = match selected {
+        Some(e) => {
+            let h = (e.lines.len() as u16 + 2).min(body.height / 2);
+            let [a, b] =
+                ratatui::layout::Layout::vertical([Constraint::Min(0), Constraint::Length(h)])
+                    .areas(body);
+            (a, Some((b, e)))
+        }
+        None => (body, None),
+    };
+    if let Some((area, e)) = panel {
+        let room = usize::from(area.height.saturating_sub(2));
+        let lines: Vec<Line> = e
+            .lines
+            .iter()
+            .skip(e.lines.len().saturating_sub(room))
+            .map(|l| {
+                let style = if l.starts_with("[FAIL]") {
+                    p.bad()
+                } else if l.starts_with("[ok]") {
+                    p.good()
+                } else {
+                    Style::default()
+                };
+                Line::styled(l.clone(), style)
+            })
+            .collect();
+        let block = ratatui::widgets::Block::default()
+            .borders(ratatui::widgets::Borders::ALL)
+            .title(Line::from(Span::styled(
+                format!(" {} ", e.title),
+                p.accent(),
+            )));
+        f.render_widget(ratatui::widgets::Paragraph::new(lines).block(block), area);
+    }
     let widths = [
         Constraint::Length(8),
         Constraint::Length(38),

@@ -195,24 +195,33 @@ pub fn draw(m: &Model, f: &mut Frame, body: Rect, p: &Palette) {
         draw_findings(m, f, panel, p);
     }
     if m.snapshot.fleets.is_empty() && table.height > 4 {
-        let msg = Paragraph::new(vec![
-            Line::from(""),
-            Line::from(format!(
-                "  No fleets labelled {} in namespace {}.",
-                m.snapshot.selector, m.snapshot.namespace
-            )),
-            Line::from(
-                "  a applies the bundled manifests; : then `ns NAME` watches another namespace.",
-            ),
-        ])
-        .style(p.dim());
+        let lines = if m.listed_at.is_none() {
+            vec![
+                Line::from(""),
+                Line::from(format!(
+                    "  Listing fleets, Jobs, pods and events in namespace {}…",
+                    m.snapshot.namespace
+                )),
+            ]
+        } else {
+            vec![
+                Line::from(""),
+                Line::from(format!(
+                    "  No fleets labelled {} in namespace {}.",
+                    m.snapshot.selector, m.snapshot.namespace
+                )),
+                Line::from(
+                    "  a applies the bundled manifests; : then `ns NAME` watches another namespace.",
+                ),
+            ]
+        };
         let inner = Rect::new(
             table.x + 1,
             table.y + 2,
             table.width.saturating_sub(2),
             table.height.saturating_sub(3),
         );
-        f.render_widget(msg, inner);
+        f.render_widget(Paragraph::new(lines).style(p.dim()), inner);
     }
 }
 
