@@ -111,7 +111,12 @@ fn manifests(dir: &Path, pods: usize, queue: &str) {
             text = text
                 .replace("completions: 100", &format!("completions: {pods}"))
                 .replace("parallelism: 20", &format!("parallelism: {pods}"))
-                .replace("agent-tasks", queue);
+                .replace("agent-tasks", queue)
+                // Agents stay up (the default is to exit after 10 s without a task).
+                .replace(
+                    "            - 0.0.0.0:8080\n",
+                    "            - 0.0.0.0:8080\n            - --idle-exit\n            - 0s\n",
+                );
         }
         std::fs::write(dir.join(name), text).unwrap();
     }
@@ -217,7 +222,13 @@ fn main() {
         }
         eprintln!("{pods} pods active {:.1}s after the apply", t_apply.elapsed().as_secs_f64());
 
-        let scraper = ScrapeSettings { route: ScrapeMode::Proxy.route(), interval: Duration::from_secs(5), timeout: Duration::from_secs(2), concurrency: 64 }
+        // CONSOLE_BENCH_SCRAPE=off measures the console without the agents' /metrics.
+        let mode = if std::env::var("CONSOLE_BENCH_SCRAPE").is_ok_and(|v| v == "off") {
+            ScrapeMode::Off
+        } else {
+            ScrapeMode::Proxy
+        };
+        let scraper = ScrapeSettings { route: mode.route(), interval: Duration::from_secs(5), timeout: Duration::from_secs(2), concurrency: 64 }
             .scraper(Some(client.clone()))
             .unwrap();
         let opts = Options {
@@ -229,7 +240,7 @@ fn main() {
                 selector: "app=ai-agent".into(),
                 local: None,
                 broker: fleetctl::redact::mask_url(&url),
-                scrape: true,
+                scrape: mode != ScrapeMode::Off,
             },
             selector: fleetctl::fleet::selector::Selector::parse("app=ai-agent").unwrap(),
             amqp_url: url.clone(),
@@ -250,8 +261,13 @@ fn main() {
             let mut ff = ff.lock().unwrap();
             if ff.is_none() && m.snapshot.fleets.iter().map(|f| f.pods.total).sum::<i64>() >= pods as i64 {
                 *ff = Some(start.elapsed());
-                let after = m.listed_at.map(|t| jiff::Timestamp::now().duration_since(t).as_secs_f64());
-                *after_lists.lock().unwrap() = after;
+            }
+            // The first frame drawn once every kind's first list is in: how long after it.
+            let mut al = after_lists.lock().unwrap();
+            if al.is_none()
+                && let Some(t) = m.listed_at
+            {
+                *al = Some(jiff::Timestamp::now().duration_since(t).as_secs_f64());
             }
             let now = Instant::now();
             pend.lock().unwrap().retain(|name, at| {
@@ -299,7 +315,7 @@ fn main() {
         l.sort();
         let pct = |q: f64| l.get(((l.len() as f64 * q).ceil() as usize).saturating_sub(1)).map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0);
         println!(
-            "console_live pods={pods} first_full_frame_s={:.2} (after the lists: {:.3}s) latency_ms p50={:.0} p99={:.0} max={:.0} (n={}) rss_mb={rss:.0} peak_rss_mb={:.0} idle_cpu_pct_of_core={idle:.1}",
+            "console_live pods={pods} scrape={mode:?} first_full_frame_s={:.2} (frame after the lists: {:.3}s) latency_ms p50={:.0} p99={:.0} max={:.0} (n={}) rss_mb={rss:.0} peak_rss_mb={:.0} idle_cpu_pct_of_core={idle:.1}",
             first_full.lock().unwrap().map_or(f64::NAN, |d| d.as_secs_f64()),
             after_lists_at.lock().unwrap().unwrap_or(f64::NAN),
             pct(0.5),

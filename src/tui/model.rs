@@ -454,7 +454,12 @@ impl Model {
         self.snapshot = Snapshot::build(&self.fleet, self.now, self.queue_errors.clone(), &metrics);
         self.derive_fleets();
         self.derive_pods();
-        self.derive_events();
+        // Events can number tens of thousands: sorted only while their screen is open.
+        if self.screens.contains(&Screen::Events) {
+            self.derive_events();
+        } else {
+            self.event_rows.clear();
+        }
         let page = self.page();
         self.fleets_cursor.fit(self.fleet_rows.len(), page);
         self.pods_cursor.fit(self.pod_rows.len(), page);
