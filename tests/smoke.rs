@@ -605,3 +605,80 @@ fn the_schema_check_catches_what_does_not_fit() {
         assert!(caught.is_err(), "{field} was not caught");
     }
 }
+
+#[test]
+fn ctrl_c_stops_the_run_and_still_cleans_up() {
+    let test = "ctrl_c_stops_the_run_and_still_cleans_up";
+    if !ready(test) {
+        return;
+    }
+    // The API alone: the scale step waits, and is interrupted there.
+    let sim = SimProcess::start("smoke-interrupt", &["--api-only"]);
+    let url = common::amqp_url();
+    secret(&sim, &url);
+    let child = common::fleetctl()
+        .arg("smoke-test")
+        .arg("--kubeconfig")
+        .arg(&sim.kubeconfig)
+        .args([
+            "--amqp-url",
+            &url,
+            "-o",
+            "json",
+            "--poll",
+            "1s",
+            "--timeout",
+            "120s",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The seed step points the ScaledJob at the run's own queue: the run is then in scale.
+    let t = std::time::Instant::now();
+    loop {
+        let r = sim.kubectl(&["get", "scaledjob", "ai-agent", "-n", NS, "-o", "json"]);
+        let sj: Value = serde_json::from_str(&r.stdout).unwrap_or(Value::Null);
+        let q = sj["spec"]["triggers"][0]["metadata"]["queueName"]
+            .as_str()
+            .unwrap_or("");
+        if q.starts_with("smoke-") {
+            break;
+        }
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(60),
+            "the run never seeded: {}",
+            r.all()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // SAFETY: a signal to our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["result"], "FAIL", "{r}");
+    let scale = step(&r, "scale");
+    assert_eq!(scale["status"], "failed", "{r}");
+    assert!(
+        scale["message"].as_str().unwrap().contains("interrupted"),
+        "{scale}"
+    );
+    assert_eq!(step(&r, "cleanup")["status"], "passed", "{r}");
+    assert_eq!(
+        common::list_queue(&queue_of(&r)),
+        None,
+        "the run's queue is gone"
+    );
+    let sj = sim.get_json(&["get", "scaledjob", "ai-agent", "-n", NS]);
+    assert_eq!(
+        sj["spec"]["triggers"][0]["metadata"]["queueName"],
+        "agent-tasks"
+    );
+    assert_eq!(sj["spec"]["pollingInterval"], 15);
+}

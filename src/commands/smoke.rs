@@ -19,7 +19,19 @@ pub async fn run(global: &GlobalArgs, args: SmokeTestArgs) -> Outcome {
         Topology::new(q).map_err(|e| Failure::usage(format!("--queue: {e}")))?;
     }
     crate::queue::amqp::parse_url(&global.amqp_url).map_err(|e| Failure::usage(e.to_string()))?;
+    // Ctrl-C stops the run but not its clean-up; a second Ctrl-C leaves at once.
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let interrupted = stop.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = stop_tx.send(true);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(i32::from(super::EXIT_INTERRUPTED));
+            }
+        }
+    });
     let opts = Options {
+        stop: Some(stop),
         namespace: global.namespace.clone(),
         amqp_url: global.amqp_url.clone(),
         count: args.count,
@@ -83,6 +95,12 @@ pub async fn run(global: &GlobalArgs, args: SmokeTestArgs) -> Outcome {
         return Ok(());
     }
     let step = report.failed_step.map_or("?", StepName::as_str);
+    if *interrupted.borrow() {
+        return Err(Failure {
+            code: super::EXIT_INTERRUPTED,
+            message: format!("smoke test interrupted at step {step}; its clean-up ran"),
+        });
+    }
     Err(Failure::from(match args.output {
         OutputFormat::Text => format!("smoke test failed at step {step} (see above)"),
         OutputFormat::Json => format!(

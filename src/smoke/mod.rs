@@ -82,7 +82,13 @@ pub struct Options {
     /// The ScaledJob's pollingInterval for the run.
     pub poll: Option<Duration>,
     pub disruption: bool,
+    /// Becomes true to stop the run (Ctrl-C, or the console's cancel): the step in progress is
+    /// abandoned, the rest are skipped, and clean-up still runs.
+    pub stop: Option<tokio::sync::watch::Receiver<bool>>,
 }
+
+/// The message of the step a stop interrupted.
+pub const INTERRUPTED: &str = "interrupted: cleaning up what the run changed";
 
 /// What the run tells its caller as it goes.
 #[derive(Debug)]
@@ -194,7 +200,23 @@ pub async fn run(client: Client, server: String, opts: &Options, progress: Progr
                 (r.progress)(Event::Done(&s));
                 r.steps.push(s);
             }
-            None => r.step(name).await,
+            None => {
+                let interrupted = match opts.stop.clone() {
+                    Some(mut stop) => tokio::select! {
+                        () = r.step(name) => false,
+                        _ = stop.wait_for(|s| *s) => true,
+                    },
+                    None => {
+                        r.step(name).await;
+                        false
+                    }
+                };
+                if interrupted {
+                    let s = StepReport::failed(name, None, None, INTERRUPTED);
+                    (r.progress)(Event::Done(&s));
+                    r.steps.push(s);
+                }
+            }
         }
     }
     r.step(StepName::Cleanup).await;

@@ -653,7 +653,15 @@ async fn execute(
             }
         }
         Action::SmokeTest => {
+            // The action's stop (x) stops the run; its clean-up still runs.
+            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            tokio::spawn(async move {
+                if stop.await.is_ok() {
+                    let _ = stop_tx.send(true);
+                }
+            });
             let opts = crate::smoke::Options {
+                stop: Some(stop_rx),
                 namespace: ns.to_string(),
                 amqp_url: url.to_string(),
                 count: 10,

@@ -52,12 +52,12 @@ impl Action {
         }
     }
 
-    /// Actions that run on after they are started and can be cancelled (a smoke test is not:
-    /// stopping it midway would skip its clean-up).
+    /// Actions that run on after they are started and can be cancelled (a cancelled smoke
+    /// test still cleans up).
     pub fn long_running(&self) -> bool {
         matches!(
             self,
-            Action::Drain { .. } | Action::Seed { .. } | Action::Redrive { .. }
+            Action::Drain { .. } | Action::Seed { .. } | Action::Redrive { .. } | Action::SmokeTest
         )
     }
 }

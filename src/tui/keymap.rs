@@ -318,7 +318,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[Char('x')],
         scope: Scope::Global,
         action: KeyAction::Cancel,
-        help: "cancel the running drain or seeding",
+        help: "cancel the running drain, seeding, redrive or smoke test",
     },
     Binding {
         keys: &[Char(':')],

@@ -403,7 +403,10 @@ fn key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Cmd>) {
                     m.set_status(format!("cancelling {title}…"), false);
                     cmds.push(Cmd::Cancel { id });
                 }
-                None => m.set_status("nothing to cancel: no drain or seeding is running", false),
+                None => m.set_status(
+                    "nothing to cancel: no drain, seeding, redrive or smoke test is running",
+                    false,
+                ),
             }
         }
     }

@@ -123,7 +123,7 @@ pub fn draw_actions(m: &Model, f: &mut Frame, body: Rect, p: &Palette) {
         f,
         body,
         Line::from(Span::styled(
-            " Action log (x cancels a running drain or seeding) ",
+            " Action log (x cancels what is running) ",
             p.accent(),
         )),
         &["AT", "ACTION", "RESULT", "MESSAGE"],
