@@ -26,7 +26,7 @@ use crate::fleet::model::Model;
 use crate::fleet::status::Snapshot;
 use crate::metrics::agents::AgentSeries;
 use crate::metrics::scrape::Round;
-use crate::queue::depth::{QueueReader, QueueReport, fleet_queues};
+use crate::queue::depth::{QueueReader, QueueReport};
 
 const QUEUE_EVERY: Duration = Duration::from_secs(5);
 /// A one-shot status scrapes each agent twice, this far apart.
@@ -78,7 +78,7 @@ pub async fn run(global: &GlobalArgs, args: StatusArgs) -> Outcome {
             _ => vec![],
         }
     };
-    let names = fleet_queues(&model);
+    let names = model.fleet_queues();
     let (report, rounds) = tokio::join!(queues.read(&names), scrape_twice);
     let mut queue_errors = apply_queues(&mut model, report);
     for round in rounds {
@@ -114,7 +114,7 @@ pub async fn run(global: &GlobalArgs, args: StatusArgs) -> Outcome {
                 None => return Err("the watchers stopped".into()),
             },
             _ = queue_tick.tick() => {
-                let report = queues.read(&fleet_queues(&model)).await;
+                let report = queues.read(&model.fleet_queues()).await;
                 queue_errors = apply_queues(&mut model, report);
                 model.tick(Timestamp::now());
                 dirty = true;

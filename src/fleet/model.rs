@@ -874,6 +874,12 @@ impl Model {
     pub fn queues(&self) -> &BTreeMap<String, QueueStats> {
         &self.queues
     }
+    /// The queues the fleets consume, sorted, each once: what queue readers read.
+    pub fn fleet_queues(&self) -> Vec<String> {
+        let names: std::collections::BTreeSet<&String> =
+            self.fleets().filter_map(|f| f.queue.as_ref()).collect();
+        names.into_iter().cloned().collect()
+    }
     /// Kinds the API refused, with the reason.
     pub fn unavailable(&self) -> &BTreeMap<ObjectKind, String> {
         &self.unavailable

@@ -12,22 +12,13 @@ use jiff::Timestamp;
 use super::amqp::Broker;
 use super::error::QueueError;
 use crate::fleet::delta::FleetDelta;
-use crate::fleet::model::Model;
 use crate::fleet::objects::QueueStats;
 
 /// The connection name a reader uses unless told otherwise.
 const DEFAULT_CONNECTION_NAME: &str = "fleetctl";
 
-/// The queues the fleets of `model` consume, sorted and without duplicates.
-pub fn fleet_queues(model: &Model) -> Vec<String> {
-    let mut names: Vec<String> = model.fleets().filter_map(|f| f.queue.clone()).collect();
-    names.sort();
-    names.dedup();
-    names
-}
-
 /// One reading of a set of queues.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct QueueReport {
     /// When the reading ended.
     pub at: Timestamp,
@@ -163,6 +154,7 @@ fn connection_lost(e: &QueueError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fleet::model::Model;
     use crate::fleet::objects::{JobSummary, Labels, Object};
 
     fn t(s: i64) -> Timestamp {
@@ -191,7 +183,7 @@ mod tests {
         ] {
             m.apply(job(name, q), t(0));
         }
-        assert_eq!(fleet_queues(&m), vec!["q1".to_string(), "q2".to_string()]);
+        assert_eq!(m.fleet_queues(), vec!["q1".to_string(), "q2".to_string()]);
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub const MGMT_PORT: u16 = 15672;
 pub const MGMT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// One queue as the management API reports it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct MgmtQueue {
     /// `messages_ready`: waiting for a consumer.
     pub ready: u64,

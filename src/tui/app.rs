@@ -17,7 +17,7 @@ use tokio::time::Instant;
 
 use super::cmd::{Action, Cmd};
 use super::model::{Info, Model};
-use super::msg::{LinkKind, LogLine, Msg, Proposal, QueueDetail, QueueReadings};
+use super::msg::{LinkKind, LogLine, Msg, Proposal};
 use super::terminal;
 use super::update::update;
 use super::view::view;
@@ -287,12 +287,7 @@ impl Executor {
                 let (tx, reader) = (self.tx.clone(), self.queues.clone());
                 tokio::spawn(async move {
                     let r = reader.lock().await.read(&names).await;
-                    let readings = QueueReadings {
-                        at: r.at,
-                        stats: r.stats,
-                        errors: r.errors,
-                    };
-                    let _ = tx.send(Msg::Queues(readings)).await;
+                    let _ = tx.send(Msg::Queues(r)).await;
                 });
             }
             Cmd::ReadMgmt(names) => {
@@ -424,7 +419,7 @@ impl Executor {
 /// when the API itself does not answer (unreachable, refused login).
 fn mgmt_readings(
     answers: std::collections::BTreeMap<String, Result<MgmtQueue, MgmtError>>,
-) -> Result<std::collections::BTreeMap<String, Result<QueueDetail, String>>, String> {
+) -> Result<std::collections::BTreeMap<String, Result<MgmtQueue, String>>, String> {
     let api_down = answers.values().find_map(|r| match r {
         Err(e @ (MgmtError::Unreachable { .. } | MgmtError::Unauthorized { .. })) => {
             Some(e.to_string())
@@ -436,18 +431,7 @@ fn mgmt_readings(
     }
     Ok(answers
         .into_iter()
-        .map(|(q, r)| {
-            let r = r
-                .map(|d| QueueDetail {
-                    ready: d.ready,
-                    unacked: d.unacked,
-                    consumers: d.consumers,
-                    publish_rate: d.publish_rate,
-                    deliver_rate: d.deliver_rate,
-                })
-                .map_err(|e| e.to_string());
-            (q, r)
-        })
+        .map(|(q, r)| (q, r.map_err(|e| e.to_string())))
         .collect())
 }
 

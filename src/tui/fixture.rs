@@ -5,12 +5,14 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::model::{Info, Model};
-use super::msg::{LinkKind, Msg, QueueDetail, QueueReadings};
+use super::msg::{LinkKind, Msg};
 use super::update::update;
 use crate::fleet::delta::FleetDelta;
 use crate::fleet::objects::{Object, QueueStats};
 use crate::metrics::parse::parse;
 use crate::metrics::scrape::Target;
+use crate::queue::depth::QueueReport;
+use crate::queue::mgmt::MgmtQueue;
 
 /// The fixed "now" of every fixture: 2026-12-01T12:00:00Z.
 pub fn now() -> Timestamp {
@@ -296,7 +298,7 @@ pub fn fleet(width: u16, height: u16) -> Model {
 
 /// Queue readings, the management API, links and two scrape rounds, 15 s apart.
 pub fn feed(m: &mut Model) {
-    let mut r = QueueReadings {
+    let mut r = QueueReport {
         at: at(-20),
         ..Default::default()
     };
@@ -312,7 +314,7 @@ pub fn feed(m: &mut Model) {
     let mut mg = std::collections::BTreeMap::new();
     mg.insert(
         "agent-tasks".to_string(),
-        Ok(QueueDetail {
+        Ok(MgmtQueue {
             ready: 12,
             unacked: 2,
             consumers: 2,
@@ -322,7 +324,7 @@ pub fn feed(m: &mut Model) {
     );
     mg.insert(
         "agent-tasks.dlq".to_string(),
-        Ok(QueueDetail {
+        Ok(MgmtQueue {
             ready: 3,
             ..Default::default()
         }),

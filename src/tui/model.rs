@@ -7,13 +7,14 @@ use std::collections::{BTreeMap, VecDeque};
 use jiff::Timestamp;
 
 use super::cmd::Action;
-use super::msg::{LinkKind, LogLine, QueueDetail};
+use super::msg::{LinkKind, LogLine};
 use crate::fleet::model::Model as FleetModel;
 use crate::fleet::objects::{
     AgentPod, EventSummary, FleetId, JobSummary, PodPhase, in_intervals, index_intervals,
 };
 use crate::fleet::status::{FleetStatus, Snapshot};
 use crate::metrics::agents::AgentSeries;
+use crate::queue::mgmt::MgmtQueue;
 
 /// Lines of a followed log kept in memory.
 pub const LOG_LINES: usize = 2_000;
@@ -302,7 +303,7 @@ pub struct Model {
     /// The agents' scraped series, and which fleet each scraped pod is of.
     pub agents: AgentSeries,
     pub queue_errors: BTreeMap<String, String>,
-    pub mgmt: BTreeMap<String, Result<QueueDetail, String>>,
+    pub mgmt: BTreeMap<String, Result<MgmtQueue, String>>,
     pub links: BTreeMap<LinkKind, Link>,
     pub polls: Polls,
     pub intervals: Intervals,

@@ -7,8 +7,9 @@ use crossterm::event::KeyEvent;
 use jiff::Timestamp;
 
 use crate::fleet::delta::FleetDelta;
-use crate::fleet::objects::QueueStats;
 use crate::metrics::scrape::Round;
+use crate::queue::depth::QueueReport;
+use crate::queue::mgmt::MgmtQueue;
 
 /// Which outside party a [`Msg::Link`] is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -19,25 +20,6 @@ pub enum LinkKind {
     Broker,
     /// RabbitMQ's management HTTP API.
     Mgmt,
-}
-
-/// What RabbitMQ's management API says of one queue.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct QueueDetail {
-    pub ready: u64,
-    pub unacked: u64,
-    pub consumers: u64,
-    pub publish_rate: Option<f64>,
-    pub deliver_rate: Option<f64>,
-}
-
-/// One pass over the fleets' queues by passive declare.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct QueueReadings {
-    pub at: Timestamp,
-    pub stats: BTreeMap<String, QueueStats>,
-    /// Per queue, why it could not be read (passwords already masked).
-    pub errors: BTreeMap<String, String>,
 }
 
 /// What a finished plan proposes: shown in a confirm dialog before anything changes.
@@ -64,12 +46,12 @@ pub enum Msg {
         at: Timestamp,
     },
     /// Queue depths by passive declare.
-    Queues(QueueReadings),
+    Queues(QueueReport),
     /// The management API's view of queues (and their dead-letter queues); `Err` for the whole
     /// read when the API did not answer.
     Mgmt {
         at: Timestamp,
-        queues: Result<BTreeMap<String, Result<QueueDetail, String>>, String>,
+        queues: Result<BTreeMap<String, Result<MgmtQueue, String>>, String>,
     },
     /// A scrape round of the agents' `/metrics`.
     Scraped(Round),

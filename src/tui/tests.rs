@@ -8,11 +8,12 @@ use ratatui::backend::TestBackend;
 use super::cmd::{Action, Cmd};
 use super::fixture::{self, at, now};
 use super::model::{Dialog, Link, Model, Prompt, Screen};
-use super::msg::{LinkKind, Msg, Proposal, QueueReadings};
+use super::msg::{LinkKind, Msg, Proposal};
 use super::update::update;
 use super::view::view;
 use crate::cluster::actions::FleetRef;
 use crate::fleet::objects::{FleetId, FleetKind};
+use crate::queue::depth::QueueReport;
 
 fn render(m: &Model) -> String {
     let mut t = Terminal::new(TestBackend::new(m.width, m.height)).expect("a test terminal");
@@ -123,7 +124,7 @@ fn screens_at_both_sizes() {
                     up: Err("connection refused".into()),
                     at: at(-3),
                 },
-                Msg::Queues(QueueReadings {
+                Msg::Queues(QueueReport {
                     at: at(-2),
                     errors: [(
                         "agent-tasks".to_string(),
@@ -699,7 +700,7 @@ fn polling_is_driven_by_ticks_and_never_doubles_up() {
     assert!(send(&mut m, [Msg::Tick(at(10))]).is_empty());
     send(
         &mut m,
-        [Msg::Queues(QueueReadings {
+        [Msg::Queues(QueueReport {
             at: at(10),
             ..Default::default()
         })],
@@ -747,7 +748,7 @@ fn links_go_down_with_their_reason_and_come_back() {
     // A broker that answers for no queue is down; one that answers for some is up.
     send(
         &mut m,
-        [Msg::Queues(QueueReadings {
+        [Msg::Queues(QueueReport {
             at: at(10),
             errors: [("q".to_string(), "refused".to_string())].into(),
             ..Default::default()

@@ -1,8 +1,6 @@
 //! `update(&mut Model, Msg) -> Vec<Cmd>`: the console's only way to change. Pure: time comes in
 //! with the messages, and every side effect goes out as a [`Cmd`].
 
-use std::collections::BTreeSet;
-
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use jiff::Timestamp;
 
@@ -196,13 +194,7 @@ fn due(last: Option<Timestamp>, now: Timestamp, every: std::time::Duration) -> b
 /// Queue depths, the management API and scrapes: what is due goes out as a command.
 fn poll(m: &mut Model, cmds: &mut Vec<Cmd>) {
     let now = m.now;
-    let queues: Vec<String> = m
-        .fleet
-        .fleets()
-        .filter_map(|f| f.queue.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let queues = m.fleet.fleet_queues();
     if !m.polls.queues_busy && due(m.polls.queues_at, now, m.intervals.queues) && !queues.is_empty()
     {
         m.polls.queues_busy = true;

@@ -28,7 +28,7 @@ pub fn layout(body: Rect) -> (Rect, Rect) {
 pub fn mgmt_cell(
     m: &Model,
     queue: Option<&str>,
-    pick: impl Fn(&crate::tui::msg::QueueDetail) -> String,
+    pick: impl Fn(&crate::queue::mgmt::MgmtQueue) -> String,
 ) -> String {
     let Some(q) = queue else {
         return "-".into();
