@@ -562,6 +562,50 @@ pub enum DrainEvent {
     Drained,
 }
 
+impl DrainEvent {
+    /// The event as one line for a person, `who` being the fleet (`job/x`). A pause is its
+    /// report's message (its warning is the caller's to show).
+    pub fn line(&self, who: &str) -> String {
+        match self {
+            DrainEvent::Paused(report) => report.message.clone(),
+            DrainEvent::Left { pods, active_jobs } => {
+                let mut line = format!("{who}: {} pods left", pods.len());
+                if !pods.is_empty() {
+                    line.push_str(&format!(" ({})", names(pods)));
+                }
+                if !active_jobs.is_empty() {
+                    line.push_str(&format!(
+                        ", {} Jobs active ({})",
+                        active_jobs.len(),
+                        names(active_jobs)
+                    ));
+                }
+                line
+            }
+            DrainEvent::Evicted { pod } => format!("{who}: evicted pod {pod}"),
+            DrainEvent::Refused {
+                pod,
+                reason,
+                retry_in,
+                attempt: 1,
+            } => format!(
+                "{who}: eviction of pod {pod} refused: {reason}; retrying in {}",
+                human_duration(*retry_in)
+            ),
+            DrainEvent::Refused {
+                pod,
+                retry_in,
+                attempt,
+                ..
+            } => format!(
+                "{who}: eviction of pod {pod} refused again ({attempt} attempts); retrying in {}",
+                human_duration(*retry_in)
+            ),
+            DrainEvent::Drained => format!("{who} drained"),
+        }
+    }
+}
+
 /// What is still running in a fleet.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Remaining {

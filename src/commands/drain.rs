@@ -8,7 +8,6 @@ use super::pause::print_report;
 use crate::cli::{DrainArgs, GlobalArgs};
 use crate::cluster::actions::{self, DrainEvent, DrainOptions};
 use crate::cluster::client::{connect, reachable};
-use crate::fleet::duration::human_duration;
 
 pub async fn run(global: &GlobalArgs, args: DrainArgs) -> Outcome {
     let (client, source) = connect(global.kubeconfig.as_deref(), global.context.as_deref()).await?;
@@ -21,42 +20,9 @@ pub async fn run(global: &GlobalArgs, args: DrainArgs) -> Outcome {
         poll: Duration::from_millis(500),
     };
     let who = fleet.display();
-    let mut on_event = |e: DrainEvent| match e {
-        DrainEvent::Paused(report) => print_report(&report),
-        DrainEvent::Left { pods, active_jobs } => {
-            let mut line = format!("{who}: {} pods left", pods.len());
-            if !pods.is_empty() {
-                line.push_str(&format!(" ({})", pods.join(", ")));
-            }
-            if !active_jobs.is_empty() {
-                line.push_str(&format!(
-                    ", {} Jobs active ({})",
-                    active_jobs.len(),
-                    active_jobs.join(", ")
-                ));
-            }
-            println!("{line}");
-        }
-        DrainEvent::Evicted { pod } => println!("{who}: evicted pod {pod}"),
-        DrainEvent::Refused {
-            pod,
-            reason,
-            retry_in,
-            attempt: 1,
-        } => println!(
-            "{who}: eviction of pod {pod} refused: {reason}; retrying in {}",
-            human_duration(retry_in)
-        ),
-        DrainEvent::Refused {
-            pod,
-            retry_in,
-            attempt,
-            ..
-        } => println!(
-            "{who}: eviction of pod {pod} refused again ({attempt} attempts); retrying in {}",
-            human_duration(retry_in)
-        ),
-        DrainEvent::Drained => println!("{who} drained"),
+    let mut on_event = |e: DrainEvent| match &e {
+        DrainEvent::Paused(report) => print_report(report),
+        other => println!("{}", other.line(&who)),
     };
     actions::drain(&client, ns, &fleet, &opts, &mut on_event).await?;
     Ok(())

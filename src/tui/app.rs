@@ -25,7 +25,6 @@ use crate::cluster::actions::{self, DrainEvent, DrainOptions};
 use crate::cluster::apply::{self, ApplyOptions, Change};
 use crate::cluster::error::KubeFailure;
 use crate::cluster::watch::{self, WatchSpec};
-use crate::fleet::duration::human_duration;
 use crate::fleet::selector::Selector;
 use crate::metrics::scrape::Scraper;
 use crate::queue::amqp::{Broker, SeedPlan};
@@ -598,34 +597,8 @@ async fn execute(
                 timeout: drain_timeout,
                 poll: Duration::from_millis(500),
             };
-            let mut refusals = 0u32;
-            let mut on_event = |e: DrainEvent| {
-                let line = match e {
-                    DrainEvent::Paused(r) => r.message,
-                    DrainEvent::Left { pods, active_jobs } => {
-                        format!(
-                            "{} pods left, {} Jobs active, {refusals} refusals",
-                            pods.len(),
-                            active_jobs.len()
-                        )
-                    }
-                    DrainEvent::Evicted { pod } => format!("evicted {pod}"),
-                    DrainEvent::Refused {
-                        pod,
-                        reason,
-                        retry_in,
-                        ..
-                    } => {
-                        refusals += 1;
-                        format!(
-                            "eviction of {pod} refused: {reason}; retrying in {}",
-                            human_duration(retry_in)
-                        )
-                    }
-                    DrainEvent::Drained => "drained".into(),
-                };
-                progress(line);
-            };
+            let who = fleet.display();
+            let mut on_event = |e: DrainEvent| progress(e.line(&who));
             tokio::select! {
                 r = actions::drain(client, ns, fleet, &opts, &mut on_event) => {
                     r.map(|()| format!("{} drained; it stays paused (r resumes)", fleet.display())).map_err(|e| e.to_string())
