@@ -192,14 +192,8 @@ pub struct StatusArgs {
     #[arg(long, short = 'w')]
     pub watch: bool,
 
-    /// The label selector fleets carry, in kubectl's syntax (k=v, k!=v, k in (a,b), k notin (a), k, !k)
-    #[arg(
-        long,
-        short = 'l',
-        default_value = "app=ai-agent",
-        value_name = "SELECTOR"
-    )]
-    pub selector: String,
+    #[command(flatten)]
+    pub fleets: FleetSelectorArgs,
 
     /// Do not ask RabbitMQ for the queue depths
     #[arg(long)]
@@ -236,8 +230,9 @@ pub struct ScrapeArgs {
     pub scrape_concurrency: u16,
 }
 
+/// `-l`: which fleets `status` and `tui` show.
 #[derive(Debug, Clone, Args)]
-pub struct TuiArgs {
+pub struct FleetSelectorArgs {
     /// The label selector fleets carry, in kubectl's syntax (k=v, k!=v, k in (a,b), k notin (a), k, !k)
     #[arg(
         long,
@@ -246,6 +241,12 @@ pub struct TuiArgs {
         value_name = "SELECTOR"
     )]
     pub selector: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TuiArgs {
+    #[command(flatten)]
+    pub fleets: FleetSelectorArgs,
 
     #[command(flatten)]
     pub scrape: ScrapeArgs,

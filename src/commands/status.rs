@@ -34,7 +34,7 @@ const ONE_SHOT_GAP: Duration = Duration::from_millis(1500);
 const REDRAW_EVERY: Duration = Duration::from_secs(1);
 
 pub async fn run(global: &GlobalArgs, args: StatusArgs) -> Outcome {
-    let selector = watch::parse_selector(&args.selector).map_err(super::Failure::usage)?;
+    let selector = watch::parse_selector(&args.fleets.selector).map_err(super::Failure::usage)?;
     let (client, source) = connect(global.kubeconfig.as_deref(), global.context.as_deref()).await?;
     reachable(&client, &source).await?;
     let spec = WatchSpec::all(global.namespace.clone(), selector.clone());

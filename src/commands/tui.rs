@@ -12,7 +12,7 @@ use crate::tui::app::{self, Options};
 use crate::tui::model::Info;
 
 pub async fn run(global: &GlobalArgs, args: TuiArgs) -> Outcome {
-    let selector = watch::parse_selector(&args.selector).map_err(Failure::usage)?;
+    let selector = watch::parse_selector(&args.fleets.selector).map_err(Failure::usage)?;
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(Failure::usage(
             "fleetctl tui needs an interactive terminal; for scripts use fleetctl status (-o json)",
@@ -38,7 +38,7 @@ pub async fn run(global: &GlobalArgs, args: TuiArgs) -> Outcome {
         context,
         server: source.server.trim_end_matches('/').to_string(),
         namespace: global.namespace.clone(),
-        selector: args.selector.clone(),
+        selector: args.fleets.selector.clone(),
         local: None,
         broker: mask_url(&global.amqp_url),
         scrape: scraper.is_some(),
