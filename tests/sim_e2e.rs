@@ -7,17 +7,16 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::Client;
 use kube::api::{Api, ListParams, Patch, PatchParams};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use common::TempDir;
-use fleetctl::cluster::apply::{load_bundled, prepare};
 use fleetctl::sim::controllers::ControllerOptions;
 use fleetctl::sim::runtime::{RunningSim, SimOptions, start};
 
@@ -77,58 +76,11 @@ fn kubectl(c: &Cluster, args: &[&str]) -> common::Run {
     run
 }
 
-/// The bundled objects for this test's queue: the agent secret pointing at the local broker,
-/// the agents' queue and trigger renamed, KEDA polling every second, agents leaving after 3 s
-/// idle. `kinds` picks the fleets (`ScaledJob`, `Job`).
-fn manifests(c: &Cluster, dir: &Path, fleets: &[&str], tweak: impl Fn(&mut Value)) -> PathBuf {
-    let out = dir.join("manifests");
-    std::fs::create_dir_all(&out).unwrap();
-    let url = common::DEFAULT_URL;
-    let mut docs = vec![json!({
-        "apiVersion": "v1", "kind": "Secret",
-        "metadata": {"name": "agent-secrets", "namespace": NS},
-        "stringData": {"queue-url": url, "rabbitmq-host": url}
-    })];
-    for o in prepare(load_bundled().unwrap(), NS, None).unwrap() {
-        let mut doc = o.doc;
-        let kind = doc["kind"].as_str().unwrap_or_default().to_string();
-        if matches!(kind.as_str(), "ScaledJob" | "Job") && !fleets.contains(&kind.as_str()) {
-            continue;
-        }
-        let template = if kind == "ScaledJob" {
-            doc["spec"]["pollingInterval"] = json!(1);
-            doc["spec"]["triggers"][0]["metadata"]["queueName"] = json!(c.queue);
-            Some(&mut doc["spec"]["jobTargetRef"]["template"])
-        } else if kind == "Job" {
-            Some(&mut doc["spec"]["template"])
-        } else {
-            None
-        };
-        if let Some(t) = template {
-            let args = t["spec"]["containers"][0]["args"].as_array_mut().unwrap();
-            for i in 0..args.len() {
-                if args[i] == "--queue" {
-                    args[i + 1] = json!(c.queue);
-                }
-            }
-            args.extend([json!("--idle-exit"), json!("3s")]);
-        }
-        tweak(&mut doc);
-        docs.push(doc);
-    }
-    for (i, d) in docs.iter().enumerate() {
-        std::fs::write(
-            out.join(format!("{i:02}.yaml")),
-            serde_json::to_string(d).unwrap(),
-        )
-        .unwrap();
-    }
-    out
-}
-
 fn seed(c: &Cluster, count: u32, steps: u32, step_ms: u32) {
     let run = common::run(common::fleetctl().args([
         "seed",
+        "--amqp-url",
+        &common::amqp_url(),
         "--queue",
         &c.queue,
         "--count",
@@ -175,7 +127,7 @@ async fn keda_scales_on_queue_depth_and_real_agents_drain_the_queue() {
     }
     let c = cluster("e2e-scale").await;
     let dir = TempDir::new("e2e-scale-m");
-    let m = manifests(&c, dir.path(), &["ScaledJob"], |_| {});
+    let m = common::fleet_manifests(dir.path(), &c.queue, &["ScaledJob"], |_| {});
     let run = kubectl(&c, &["apply", "--server-side", "-f", m.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.all());
 
@@ -247,7 +199,7 @@ async fn keda_pause_stops_new_jobs_and_resume_scales_again() {
     }
     let c = cluster("e2e-pause").await;
     let dir = TempDir::new("e2e-pause-m");
-    let m = manifests(&c, dir.path(), &["ScaledJob"], |d| {
+    let m = common::fleet_manifests(dir.path(), &c.queue, &["ScaledJob"], |d| {
         if d["kind"] == "ScaledJob" {
             d["metadata"]["annotations"] = json!({"autoscaling.keda.sh/paused": "true"});
         }
@@ -289,7 +241,7 @@ async fn suspending_a_job_checkpoints_its_agents_and_resuming_finishes_the_work(
     }
     let c = cluster("e2e-suspend").await;
     let dir = TempDir::new("e2e-suspend-m");
-    let m = manifests(&c, dir.path(), &["Job"], |d| {
+    let m = common::fleet_manifests(dir.path(), &c.queue, &["Job"], |d| {
         if d["kind"] == "Job" {
             d["spec"]["completions"] = json!(3);
             d["spec"]["parallelism"] = json!(3);

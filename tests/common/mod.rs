@@ -405,6 +405,28 @@ pub fn fleet_manifests(
     out
 }
 
+/// Stops a child as a supervisor would: SIGTERM, then SIGKILL after 20 s. Its exit status, or
+/// None when it had to be killed.
+pub fn stop_child(child: &mut std::process::Child) -> Option<std::process::ExitStatus> {
+    if let Ok(Some(s)) = child.try_wait() {
+        return Some(s);
+    }
+    // SAFETY: kill(2) on the id of a child the caller still owns (not yet waited for).
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(s)) = child.try_wait() {
+            return Some(s);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
 /// A `fleetctl sim` of its own, as a separate process: nodes, controllers and the kubelet with
 /// the `process` runtime (every agent is a real `fleetctl agent` child), its state and logs under
 /// a temporary directory. kubectl runs against it with a HOME of its own. Stopped with SIGTERM
@@ -511,23 +533,7 @@ impl SimProcess {
     }
 
     fn stop(&mut self) -> Option<std::process::ExitStatus> {
-        if let Ok(Some(s)) = self.child.try_wait() {
-            return Some(s);
-        }
-        // SAFETY: kill(2) on the id of a child this struct still owns (not yet waited for).
-        unsafe {
-            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
-        }
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while std::time::Instant::now() < deadline {
-            if let Ok(Some(s)) = self.child.try_wait() {
-                return Some(s);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        None
+        stop_child(&mut self.child)
     }
 }
 
