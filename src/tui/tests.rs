@@ -49,6 +49,21 @@ fn send(m: &mut Model, msgs: impl IntoIterator<Item = Msg>) -> Vec<Cmd> {
     cmds
 }
 
+/// Presses `k`, which asks for a plan, and answers the plan with `lines`; the action's id.
+fn planned(m: &mut Model, k: char, lines: Vec<String>, changes: bool) -> u64 {
+    let cmds = send(m, [key(k)]);
+    let Some(Cmd::Plan { id, .. }) = cmds.first().cloned() else {
+        panic!("{k} asked for no plan: {cmds:?}")
+    };
+    let result = Ok(Proposal {
+        lines,
+        warning: None,
+        changes,
+    });
+    send(m, [Msg::Planned { id, result }]);
+    id
+}
+
 fn sj() -> FleetRef {
     FleetRef {
         kind: FleetKind::ScaledJob,
@@ -362,21 +377,7 @@ fn pause_plans_then_confirms_then_reports() {
 #[test]
 fn a_plan_with_nothing_to_do_only_informs() {
     let mut m = fixture::fleet(80, 24);
-    let cmds = send(&mut m, [key('r')]);
-    let Some(Cmd::Plan { id, .. }) = cmds.first().cloned() else {
-        panic!()
-    };
-    send(
-        &mut m,
-        [Msg::Planned {
-            id,
-            result: Ok(Proposal {
-                lines: vec!["not paused".into()],
-                warning: None,
-                changes: false,
-            }),
-        }],
-    );
+    planned(&mut m, 'r', vec!["not paused".into()], false);
     let cmds = send(&mut m, [code(KeyCode::Enter)]);
     assert!(cmds.is_empty());
     assert!(m.dialog.is_none());
@@ -453,21 +454,7 @@ fn every_error_reaches_the_status_line_and_the_action_log() {
 #[test]
 fn drain_toggles_evict_and_can_be_cancelled() {
     let mut m = fixture::fleet(120, 40);
-    let cmds = send(&mut m, [key('d')]);
-    let Some(Cmd::Plan { id, .. }) = cmds.first().cloned() else {
-        panic!()
-    };
-    send(
-        &mut m,
-        [Msg::Planned {
-            id,
-            result: Ok(Proposal {
-                lines: vec!["On Enter: paused".into()],
-                warning: None,
-                changes: true,
-            }),
-        }],
-    );
+    let id = planned(&mut m, 'd', vec!["On Enter: paused".into()], true);
     send(&mut m, [key(' ')]);
     match &m.dialog {
         Some(Dialog::Confirm {
