@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod cmd;
+pub mod exec;
 pub mod fixture;
 pub mod keymap;
 pub mod model;
