@@ -337,6 +337,8 @@ pub struct Model {
     pub job_rows: Vec<JobRow>,
     /// Events, newest first: keys into `fleet.events()`.
     pub event_rows: Vec<String>,
+    /// The open pod's events, newest first: keys into `fleet.events()`.
+    pub pod_events: Vec<String>,
     pub events_cursor: Cursor,
     pub events_filter: String,
     pub warnings_only: bool,
@@ -391,6 +393,7 @@ impl Model {
             pod_sort: PodSort::default(),
             pod_sort_desc: false,
             event_rows: vec![],
+            pod_events: vec![],
             events_cursor: Cursor::default(),
             events_filter: String::new(),
             warnings_only: false,
@@ -461,6 +464,7 @@ impl Model {
         } else {
             self.event_rows.clear();
         }
+        self.derive_pod_events();
         let page = self.page();
         self.fleets_cursor.fit(self.fleet_rows.len(), page);
         self.pods_cursor.fit(self.pod_rows.len(), page);
@@ -560,6 +564,25 @@ impl Model {
                 }),
             })
             .collect();
+    }
+
+    /// The open pod's events, newest first.
+    fn derive_pod_events(&mut self) {
+        let Some(pod) = self.screens.iter().rev().find_map(|s| match s {
+            Screen::Pod(p) => Some(p.clone()),
+            _ => None,
+        }) else {
+            self.pod_events.clear();
+            return;
+        };
+        let mut rows: Vec<(&String, &crate::fleet::objects::EventSummary)> = self
+            .fleet
+            .events()
+            .iter()
+            .filter(|(_, e)| e.involved_kind == "Pod" && e.involved_name == pod)
+            .collect();
+        rows.sort_by(|a, b| b.1.last_seen.cmp(&a.1.last_seen).then(a.0.cmp(b.0)));
+        self.pod_events = rows.into_iter().map(|(k, _)| k.clone()).collect();
     }
 
     fn derive_events(&mut self) {

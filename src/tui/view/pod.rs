@@ -140,7 +140,7 @@ pub fn draw(m: &Model, name: &str, f: &mut Frame, body: Rect, p: &Palette) {
 
     let [events, logs] =
         Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(bottom);
-    draw_events(m, name, f, events, p);
+    draw_events(m, f, events, p);
     draw_log_lines(m, name, f, logs, p, false);
 }
 
@@ -229,14 +229,12 @@ fn tail<T>(v: &[T], n: usize) -> &[T] {
     &v[v.len().saturating_sub(n)..]
 }
 
-fn draw_events(m: &Model, pod: &str, f: &mut Frame, area: Rect, p: &Palette) {
-    let mut evs: Vec<_> = m
-        .fleet
-        .events()
-        .values()
-        .filter(|e| e.involved_kind == "Pod" && e.involved_name == pod)
+fn draw_events(m: &Model, f: &mut Frame, area: Rect, p: &Palette) {
+    let evs: Vec<_> = m
+        .pod_events
+        .iter()
+        .filter_map(|k| m.fleet.events().get(k))
         .collect();
-    evs.sort_by_key(|e| std::cmp::Reverse(e.last_seen));
     let lines: Vec<Line> = evs
         .iter()
         .take(usize::from(area.height.saturating_sub(2)))
