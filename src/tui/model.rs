@@ -347,6 +347,8 @@ pub struct Model {
     pub help_cursor: Cursor,
     /// Data changed since the last derivation.
     pub stale: bool,
+    /// Only time passed: the summary (windows, rates) is due, the sorted rows are not.
+    pub clock_stale: bool,
     /// Something changed since the last frame.
     pub dirty: bool,
 }
@@ -401,6 +403,7 @@ impl Model {
             health_cursor: Cursor::default(),
             help_cursor: Cursor::default(),
             stale: true,
+            clock_stale: false,
             dirty: true,
         }
     }
@@ -446,10 +449,9 @@ impl Model {
     /// Recomputes what the views show from the data: the summary, then the rows of the tables
     /// (filtered and sorted). Called once per burst of messages, not per frame.
     pub fn refresh(&mut self) {
-        if !self.stale {
+        if !self.stale && !self.clock_stale {
             return;
         }
-        self.stale = false;
         let metrics = if self.info.scrape {
             self.agents.summary(self.now)
         } else {
@@ -457,6 +459,12 @@ impl Model {
         };
         self.snapshot = Snapshot::build(&self.fleet, self.now, self.queue_errors.clone(), &metrics);
         self.derive_fleets();
+        self.clock_stale = false;
+        if !self.stale {
+            // The rows below sort by what the data says, not by the time: they stand.
+            return;
+        }
+        self.stale = false;
         self.derive_pods();
         // Events can number tens of thousands: sorted only while their screen is open.
         if self.screens.contains(&Screen::Events) {

@@ -96,7 +96,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
         Msg::Tick(now) => {
             advance(m, now);
             m.fleet.tick(now);
-            m.stale = true;
+            m.clock_stale = true;
             poll(m, &mut cmds);
         }
         Msg::Key(k) => key(m, k, &mut cmds),
