@@ -233,6 +233,41 @@ fn broken_urls_are_refused_without_echoing_the_password() {
 }
 
 #[test]
+fn passwords_holding_url_delimiters_are_masked_in_the_invalid_url_error() {
+    // An unescaped '/', '?' or '#' ends the authority for a URL parser, so the password is
+    // read as a port: the URL is invalid, and its error must still not print the password.
+    for (left, right) in [
+        ("Pw/9f3", "Kq"),
+        ("Pw?9f3", "Kq"),
+        ("Pw#9f3", "Kq"),
+        ("Pw/9?f#3", "Kq"),
+    ] {
+        let secret = format!("{left}{right}");
+        let url = format!("amqp://u:{secret}@127.0.0.1:5672/%2f");
+        assert_fails(
+            &["seed", "--amqp-url", &url],
+            1,
+            "invalid AMQP URL 'amqp://u:***@127.0.0.1:5672/%2f'",
+            &secret,
+        );
+        assert_fails(&["seed", "--amqp-url", &url], 1, "percent-encoded", left);
+        let r = run(agent_cmd().env("TASK_QUEUE_URL", &url).args([
+            "--checkpoint-dir",
+            "/nonexistent-fleetctl",
+            "--metrics-addr",
+            "127.0.0.1:0",
+        ]));
+        assert_eq!(r.code, 2, "{}", r.all());
+        assert!(r.stderr.contains("invalid AMQP URL"), "{}", r.all());
+        assert!(
+            !r.all().contains(left),
+            "the agent leaked the password: {}",
+            r.all()
+        );
+    }
+}
+
+#[test]
 fn wrong_credentials_are_reported_as_a_refused_login() {
     if !require_broker("wrong_credentials_are_reported_as_a_refused_login") {
         return;

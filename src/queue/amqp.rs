@@ -62,7 +62,15 @@ pub fn parse_url(url: &str) -> Result<(AMQPUri, Target), QueueError> {
         .parse()
         .map_err(|reason: String| QueueError::InvalidUrl {
             url: masked.clone(),
-            reason: crate::redact::scrub(&reason, url).replace(url, &masked),
+            reason: format!(
+                "{}{}",
+                crate::redact::scrub(&reason, url).replace(url, &masked),
+                if crate::redact::url_password(url).is_some_and(|p| p.contains(['/', '?', '#', '@'])) {
+                    " (a password holding '/', '?', '#' or '@' must be percent-encoded: %2F, %3F, %23, %40)"
+                } else {
+                    ""
+                }
+            ),
         })?;
     let target = Target {
         masked_url: masked,
