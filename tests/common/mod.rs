@@ -11,6 +11,8 @@ use std::process::{Command, Output};
 use std::sync::Once;
 use std::time::Duration;
 
+pub mod agent;
+
 pub const DEFAULT_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
 /// A broker user whose password is distinctive, so that tests can check it never leaks.
