@@ -477,6 +477,17 @@ pub struct AgentArgs {
     /// How long to keep retrying an unreachable broker at start before giving up
     #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = parse_duration)]
     pub connect_timeout: Duration,
+
+    /// Starts of a task that ended with its agent dying (OOMKilled, a crash) before it goes to
+    /// the DLQ; counted on the checkpoint volume, apart from --max-attempts, so that a drain or
+    /// a node failure (a SIGTERM) uses up neither
+    #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_deaths: u32,
+
+    /// How long result files are kept; older ones are removed by each agent at start (0: keep
+    /// them forever)
+    #[arg(long, default_value = "7d", value_name = "DURATION", value_parser = parse_duration)]
+    pub results_ttl: Duration,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -595,6 +606,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "s" => value,
         "m" => value * 60.0,
         "h" => value * 3600.0,
+        "d" => value * 86400.0,
         _ => {
             return Err(format!(
                 "'{s}' has no unit; write e.g. 250ms, 10s, 2m or 1h"

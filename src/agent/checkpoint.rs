@@ -8,6 +8,9 @@
 //!   a delivery whose successful result already exists is acked without running it again.
 //! - `agent-<index>.json`: the agent's own state, for operators and the console.
 //!
+//! A checkpoint goes once its task's result exists; results are kept for a retention period
+//! ([`Store::sweep`], run by every agent at start), so neither directory grows without bound.
+//!
 //! Every write is atomic: a temporary file in the same directory, renamed over the old one, so a
 //! reader sees the old file or the new one, never a torn one. Checkpoints and results are also
 //! durable (the file and the directory are fsynced before the write returns); the agent's own
@@ -35,6 +38,13 @@ pub struct Checkpoint {
     pub tokens: u64,
     /// The delivery attempt that wrote it.
     pub attempt: u32,
+    /// Starts of this task that ended with their agent dying, not counting the current one.
+    #[serde(default)]
+    pub deaths: u32,
+    /// True from the start of a run until it stops on its own terms (a step failed, a signal,
+    /// the last step): a checkpoint found with `running` set is a run whose agent died.
+    #[serde(default)]
+    pub running: bool,
     pub agent: String,
     pub updated_at: Timestamp,
 }
@@ -169,6 +179,81 @@ impl Store {
     }
 }
 
+/// What [`Store::sweep`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    /// Results older than the retention.
+    pub results: u64,
+    /// Checkpoints whose task has a result (a crash between the two writes left them).
+    pub checkpoints: u64,
+}
+
+impl Store {
+    /// Whether checkpoints and results can be written: a probe file in each directory,
+    /// written durably and removed.
+    pub fn probe(&self) -> io::Result<()> {
+        for dir in [self.tasks_dir(), self.results_dir()] {
+            let path = dir.join(format!(".probe-{}", Uuid::new_v4().simple()));
+            write_atomic(&path, b"probe")?;
+            fs::remove_file(&path)?;
+        }
+        Ok(())
+    }
+
+    /// Removes results last written more than `ttl` ago (none when `ttl` is zero) and
+    /// checkpoints whose task already has a result. Files that vanish meanwhile (another agent
+    /// sweeping the same volume) are not errors; temporary files of writes in progress are left.
+    pub fn sweep(&self, ttl: std::time::Duration) -> io::Result<Swept> {
+        let mut swept = Swept::default();
+        let now = std::time::SystemTime::now();
+        if !ttl.is_zero() {
+            for (path, _) in json_entries(&self.results_dir())? {
+                let old = fs::metadata(&path)
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| now.duration_since(t).ok())
+                    .is_some_and(|age| age > ttl);
+                if old && remove_if_present(&path)? {
+                    swept.results += 1;
+                }
+            }
+        }
+        for (path, id) in json_entries(&self.tasks_dir())? {
+            if self.result_path(id).exists() && remove_if_present(&path)? {
+                swept.checkpoints += 1;
+            }
+        }
+        Ok(swept)
+    }
+}
+
+/// The `<uuid>.json` files of a directory.
+fn json_entries(dir: &Path) -> io::Result<Vec<(PathBuf, Uuid)>> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(id) = name
+            .to_str()
+            .and_then(|n| n.strip_suffix(".json"))
+            .and_then(|n| n.parse::<Uuid>().ok())
+        else {
+            continue;
+        };
+        out.push((entry.path(), id));
+    }
+    Ok(out)
+}
+
+/// Removes a file; false when it was already gone.
+fn remove_if_present(path: &Path) -> io::Result<bool> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Agent indexes come from pod names and env; keep them to file-name-safe characters.
 fn sanitize(s: &str) -> String {
     s.chars()
@@ -235,6 +320,8 @@ mod tests {
             step: 3,
             tokens: 330,
             attempt: 1,
+            deaths: 0,
+            running: true,
             agent: "a-0".into(),
             updated_at: Timestamp::UNIX_EPOCH,
         };

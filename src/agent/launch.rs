@@ -108,6 +108,8 @@ impl Agent {
             breaker_threshold: args.breaker_threshold,
             breaker_cooldown: args.breaker_cooldown,
             connect_timeout: args.connect_timeout,
+            max_deaths: args.max_deaths,
+            results_ttl: args.results_ttl,
         };
         Ok(Agent {
             cfg,

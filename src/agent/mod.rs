@@ -1,6 +1,7 @@
 //! `fleetctl agent`: the reference agent worker that the bundled manifests run.
 //!
-//! - [`worker`]: the consume loop (prefetch, retries, DLQ, breaker, reconnects, signals).
+//! - [`worker`]: the consume loop (prefetch, breaker, reconnects, signals).
+//! - `task`: one delivery run to its outcome (resume, steps, result, retry, dead letter).
 //! - [`executor`]: what a task step is (`sim` or an OpenAI-compatible `http` endpoint).
 //! - [`checkpoint`]: per-task checkpoints and results on the shared volume, written atomically.
 //! - [`telemetry`]: Prometheus metrics and the `/metrics`, `/healthz`, `/readyz` server.
@@ -17,5 +18,6 @@ pub mod checkpoint;
 pub mod executor;
 pub mod launch;
 pub mod output;
+mod task;
 pub mod telemetry;
 pub mod worker;

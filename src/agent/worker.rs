@@ -6,15 +6,14 @@
 //! goes back to the queue (nack with requeue, or the broker's own requeue when the channel
 //! closes), with the task's checkpoint on the shared volume so that whoever gets it resumes.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use lapin::Channel;
-use lapin::message::Delivery;
 use lapin::options::{
-    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions,
-    ConfirmSelectOptions,
+    BasicCancelOptions, BasicConsumeOptions, BasicQosOptions, ConfirmSelectOptions,
 };
 use lapin::types::FieldTable;
 use tokio::sync::watch;
@@ -22,13 +21,13 @@ use tokio::task::JoinSet;
 use tracing::{info, warn};
 use uuid::Uuid;
 
-use super::checkpoint::{AgentRecord, AgentState, Checkpoint, ResultStatus, Store, TaskResult};
-use super::executor::{Executor, hold_memory};
-use super::telemetry::{InflightGuard, Metrics, Status};
+use super::checkpoint::{AgentRecord, AgentState, Store};
+use super::executor::Executor;
+use super::task::{blocking, process};
+use super::telemetry::Metrics;
 use crate::queue::QueueError;
-use crate::queue::amqp::{Broker, BrokerPool, publish_durably};
-use crate::queue::task::Task;
-use crate::queue::topology::{Topology, attempts, with_attempts, with_reason};
+use crate::queue::amqp::{Broker, BrokerPool};
+use crate::queue::topology::Topology;
 
 /// Everything the agent was configured with.
 #[derive(Debug, Clone)]
@@ -46,6 +45,10 @@ pub struct Config {
     pub breaker_threshold: u32,
     pub breaker_cooldown: Duration,
     pub connect_timeout: Duration,
+    /// Starts that ended with the agent dying before a task is dead-lettered.
+    pub max_deaths: u32,
+    /// Results older than this are removed at start (zero: never).
+    pub results_ttl: Duration,
 }
 
 /// How long tasks in flight may take to checkpoint and give their message back once told to
@@ -129,12 +132,14 @@ impl Breaker {
 
 /// How one delivery ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
+pub(super) enum Outcome {
     Succeeded,
     Failed,
     Requeued,
     Duplicate,
     BreakerOpen,
+    /// Given back because the checkpoint volume failed too many times in a row.
+    VolumeUnusable,
 }
 
 /// Why a consumption session ended.
@@ -143,14 +148,16 @@ enum SessionEnd {
     Exit(Exit),
     Breaker,
     Lost(String),
+    /// The checkpoint volume cannot record outcomes; consumption waits until it can.
+    VolumeUnusable,
 }
 
-struct Ctx<E> {
-    cfg: Config,
-    exec: E,
-    store: Store,
-    metrics: Arc<Metrics>,
-    breaker: Mutex<Breaker>,
+pub(super) struct Ctx<E> {
+    pub(super) cfg: Config,
+    pub(super) exec: E,
+    pub(super) store: Store,
+    pub(super) metrics: Arc<Metrics>,
+    pub(super) breaker: Mutex<Breaker>,
     record: Mutex<AgentRecord>,
     /// A connection shared with other agents of this process, instead of one of its own.
     pool: Option<Arc<BrokerPool>>,
@@ -158,11 +165,32 @@ struct Ctx<E> {
     record_changed: tokio::sync::Notify,
     /// The `updated_at` of the record last saved.
     written: Mutex<Option<jiff::Timestamp>>,
+    /// Outcomes in a row that could not be recorded (see [`super::task`]).
+    unrecorded: AtomicU32,
+    /// Why the checkpoint volume was last found unusable.
+    volume_error: Mutex<Option<String>>,
 }
 
 impl<E> Ctx<E> {
-    fn idx(&self) -> &str {
+    pub(super) fn idx(&self) -> &str {
         &self.cfg.index
+    }
+
+    /// An outcome was recorded: the run of failures to record one ends.
+    pub(super) fn recorded(&self) {
+        self.unrecorded.store(0, Ordering::Relaxed);
+    }
+
+    /// An outcome could not be recorded; returns how many in a row (from 1).
+    pub(super) fn unrecorded(&self) -> u32 {
+        self.unrecorded
+            .fetch_add(1, Ordering::Relaxed)
+            .saturating_add(1)
+    }
+
+    /// The checkpoint volume failed too often in a row; the session stops consuming.
+    pub(super) fn volume_failed(&self, error: String) {
+        *self.volume_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(error);
     }
 
     async fn connect(&self) -> Result<Broker, QueueError> {
@@ -172,7 +200,7 @@ impl<E> Ctx<E> {
         }
     }
 
-    fn update_record(&self, f: impl FnOnce(&mut AgentRecord)) {
+    pub(super) fn update_record(&self, f: impl FnOnce(&mut AgentRecord)) {
         let mut r = self.record.lock().unwrap_or_else(|e| e.into_inner());
         f(&mut r);
         r.updated_at = jiff::Timestamp::now();
@@ -239,7 +267,10 @@ pub async fn run<E: Executor>(
         pool,
         record_changed: tokio::sync::Notify::new(),
         written: Mutex::new(None),
+        unrecorded: AtomicU32::new(0),
+        volume_error: Mutex::new(None),
     });
+    tokio::spawn(sweep(ctx.clone()));
     // "starting" is written by the state writer a second from now, unless the agent is
     // running by then (that state is written at once): one file write for an agent that
     // connects at once, which matters with thousands starting on one volume.
@@ -315,12 +346,68 @@ async fn run_loop<E: Executor>(
                 }
                 info!(agent_index = %ctx.idx(), "breaker_closed");
             }
+            SessionEnd::VolumeUnusable => {
+                if !volume_usable_again(ctx, shutdown).await {
+                    broker.close().await;
+                    return Ok(Exit::Signal);
+                }
+            }
             SessionEnd::Lost(why) => {
                 warn!(agent_index = %ctx.idx(), error = %why, "broker_lost");
                 match reconnect(ctx, shutdown).await {
                     Some(b) => broker = b,
                     None => return Ok(Exit::Signal),
                 }
+            }
+        }
+    }
+}
+
+/// Removes expired results and checkpoints whose task has a result, once at start, beside
+/// the consumption (a large directory on a slow volume must not delay it).
+async fn sweep<E>(ctx: Arc<Ctx<E>>) {
+    let ttl = ctx.cfg.results_ttl;
+    match blocking(&ctx, move |s| s.sweep(ttl)).await {
+        Ok(swept) => {
+            info!(agent_index = %ctx.idx(), results = swept.results, checkpoints = swept.checkpoints, results_ttl_s = ttl.as_secs(), "checkpoint_dir_swept")
+        }
+        Err(e) => warn!(agent_index = %ctx.idx(), error = %e, "checkpoint_dir_not_swept"),
+    }
+}
+
+/// How often an unusable checkpoint volume is tried again.
+const VOLUME_PROBE_EVERY: Duration = Duration::from_secs(2);
+
+/// Waits, not consuming and with /readyz failing, until the checkpoint volume takes a write
+/// again; false when a signal came first.
+async fn volume_usable_again<E>(ctx: &Arc<Ctx<E>>, shutdown: &mut watch::Receiver<bool>) -> bool {
+    let error = ctx
+        .volume_error
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .unwrap_or_default();
+    ctx.metrics.set_ready(false);
+    warn!(
+        agent_index = %ctx.idx(),
+        dir = %ctx.store.root().display(),
+        error = %error,
+        detail = "results and checkpoints cannot be written, so no task can finish: consumption stops and /readyz fails until the checkpoint volume takes writes again",
+        "checkpoint_volume_unusable"
+    );
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(VOLUME_PROBE_EVERY) => {}
+            _ = stopped(shutdown) => return false,
+        }
+        match blocking(ctx, |s| s.probe()).await {
+            Ok(()) => {
+                ctx.recorded();
+                info!(agent_index = %ctx.idx(), "checkpoint_volume_usable");
+                return true;
+            }
+            Err(e) => {
+                info!(agent_index = %ctx.idx(), error = %e, "checkpoint_volume_still_unusable")
             }
         }
     }
@@ -426,6 +513,7 @@ async fn session<E: Executor>(
                 let outcome = joined.unwrap_or(Outcome::Requeued);
                 match outcome {
                     Outcome::BreakerOpen => break SessionEnd::Breaker,
+                    Outcome::VolumeUnusable => break SessionEnd::VolumeUnusable,
                     Outcome::Succeeded | Outcome::Failed | Outcome::Duplicate => *done += 1,
                     Outcome::Requeued => {}
                 }
@@ -519,285 +607,10 @@ async fn open_channel<E>(ctx: &Arc<Ctx<E>>, broker: &Broker) -> Result<Channel, 
     Ok(channel)
 }
 
-/// Runs one delivery to its outcome.
-async fn process<E: Executor>(
-    ctx: Arc<Ctx<E>>,
-    channel: Channel,
-    d: Delivery,
-    mut stop: watch::Receiver<bool>,
-) -> Outcome {
-    let attempt = attempts(&d.properties);
-    let idx = ctx.idx().to_string();
-    let task: Task = match serde_json::from_slice(&d.data) {
-        Ok(t) => t,
-        Err(e) => {
-            let message_id = d
-                .properties
-                .message_id()
-                .as_ref()
-                .map(|m| m.as_str().to_string())
-                .unwrap_or_default();
-            let reason = format!("malformed task: {e}");
-            warn!(agent_index = %idx, message_id = %message_id, reason = %reason, "task_failed");
-            return dead_letter(&ctx, &channel, &d, None, &reason, attempt + 1).await;
-        }
-    };
-    let id = task.id;
-
-    // At least once: a task whose success is already recorded is only acked. Otherwise resume
-    // from its checkpoint, if an earlier delivery left one. One trip to the blocking pool.
-    let (done, checkpoint) = blocking(&ctx, move |s| {
-        let done = s
-            .load_result(id)?
-            .is_some_and(|r| r.status == ResultStatus::Success);
-        let checkpoint = if done { None } else { s.load_checkpoint(id)? };
-        Ok((done, checkpoint))
-    })
-    .await
-    .unwrap_or_else(|e| {
-        warn!(task_id = %id, agent_index = %idx, error = %e, "checkpoint_unreadable");
-        (false, None)
-    });
-    if done {
-        info!(task_id = %id, agent_index = %idx, "task_duplicate");
-        let _ = d.acker.ack(BasicAckOptions::default()).await;
-        return Outcome::Duplicate;
-    }
-    let resumed = checkpoint.is_some();
-    let (mut step, mut tokens) = checkpoint
-        .map(|c| (c.step.min(task.steps), c.tokens))
-        .unwrap_or((0, 0));
-    info!(task_id = %id, agent_index = %idx, kind = %task.kind, steps = task.steps, resumed_from = step, attempt, "task_started");
-    let _inflight = InflightGuard::new(ctx.metrics.inflight());
-    ctx.update_record(|r| r.current_tasks.push(id));
-    let _current = CurrentTask { ctx: &ctx, id };
-    let _memory = hold_memory(&task);
-    let _held = ctx.metrics.hold(_memory.len() as u64);
-    let started = Instant::now();
-    let mut wrote_checkpoint = false;
-
-    while step < task.steps {
-        let result = tokio::select! {
-            biased;
-            _ = stopped(&mut stop) => {
-                save_checkpoint(&ctx, &task, step, tokens, attempt).await;
-                return requeue(&ctx, &d, id).await;
-            }
-            r = ctx.exec.step(&task, step, attempt) => r,
-        };
-        match result {
-            Ok(t) => {
-                tokens += t;
-                step += 1;
-                ctx.metrics.step();
-                ctx.metrics.tokens(ctx.exec.model(), t);
-                ctx.breaker
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .success();
-                info!(task_id = %id, agent_index = %idx, step, tokens = t, "task_step");
-                // After the last step the result file, written next, is the record; a
-                // checkpoint of "all steps done" would only be written to be removed.
-                if step < task.steps {
-                    save_checkpoint(&ctx, &task, step, tokens, attempt).await;
-                    wrote_checkpoint = true;
-                }
-            }
-            Err(e) => {
-                return failed(&ctx, &channel, &d, &task, attempt, &e.0, &mut stop).await;
-            }
-        }
-    }
-
-    let seconds = started.elapsed().as_secs_f64();
-    let result = TaskResult {
-        task_id: id,
-        status: ResultStatus::Success,
-        steps: task.steps,
-        tokens,
-        attempts: attempt + 1,
-        agent: idx.clone(),
-        completed_at: jiff::Timestamp::now(),
-        duration_seconds: seconds,
-        reason: None,
-    };
-    if let Err(e) = blocking(&ctx, move |s| s.save_result(&result)).await {
-        // Without a durable result the ack would lose the outcome: give the task back instead.
-        warn!(task_id = %id, agent_index = %idx, error = %e, "result_not_saved");
-        return requeue(&ctx, &d, id).await;
-    }
-    if let Err(e) = d.acker.ack(BasicAckOptions::default()).await {
-        // The result is durable; the redelivery will find it and only ack.
-        warn!(task_id = %id, agent_index = %idx, error = %e, "ack_failed");
-    }
-    if resumed || wrote_checkpoint {
-        let _ = blocking(&ctx, move |s| s.remove_checkpoint(id)).await;
-    }
-    ctx.metrics.task_done(Status::Success);
-    ctx.metrics.observe_duration(seconds);
-    ctx.update_record(|r| r.tasks_succeeded += 1);
-    info!(task_id = %id, agent_index = %idx, tokens, duration_seconds = seconds, "task_completed");
-    Outcome::Succeeded
-}
-
-/// Removes a task from the agent's current list on every way out of [`process`].
-struct CurrentTask<'a, E> {
-    ctx: &'a Ctx<E>,
-    id: Uuid,
-}
-
-impl<E> Drop for CurrentTask<'_, E> {
-    fn drop(&mut self) {
-        let id = self.id;
-        self.ctx
-            .update_record(|r| r.current_tasks.retain(|t| *t != id));
-    }
-}
-
-/// An executor failure: open the breaker, retry with back-off, or dead-letter.
-async fn failed<E: Executor>(
-    ctx: &Arc<Ctx<E>>,
-    channel: &Channel,
-    d: &Delivery,
-    task: &Task,
-    attempt: u32,
-    reason: &str,
-    stop: &mut watch::Receiver<bool>,
-) -> Outcome {
-    let id = task.id;
-    let idx = ctx.idx();
-    let made = attempt + 1;
-    warn!(task_id = %id, agent_index = %idx, attempt = made, reason = %reason, "task_failed");
-    let open = ctx
-        .breaker
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .failure(ctx.cfg.breaker_threshold);
-    if open {
-        // The executor, not the task, is likely at fault: give the task back uncounted.
-        requeue(ctx, d, id).await;
-        return Outcome::BreakerOpen;
-    }
-    if made < ctx.cfg.max_attempts {
-        let backoff = full_jitter(
-            ctx.cfg.retry_base,
-            ctx.cfg.retry_max,
-            attempt,
-            fastrand::f64(),
-        );
-        info!(task_id = %id, agent_index = %idx, attempt = made, backoff_ms = backoff.as_millis() as u64, "task_retry");
-        tokio::select! {
-            biased;
-            _ = stopped(stop) => return requeue(ctx, d, id).await,
-            _ = tokio::time::sleep(backoff) => {}
-        }
-        let props = with_attempts(d.properties.clone(), made);
-        return match publish_durably(channel, &ctx.cfg.topology.queue, &d.data, props).await {
-            Ok(()) => {
-                let _ = d.acker.ack(BasicAckOptions::default()).await;
-                ctx.metrics.task_done(Status::Requeued);
-                ctx.update_record(|r| r.tasks_requeued += 1);
-                Outcome::Requeued
-            }
-            Err(e) => {
-                warn!(task_id = %id, agent_index = %idx, error = %e, "retry_publish_failed");
-                requeue(ctx, d, id).await
-            }
-        };
-    }
-    dead_letter(ctx, channel, d, Some(task), reason, made).await
-}
-
-/// Publishes the delivery to the DLQ with its reason, then acks it; records the failure.
-async fn dead_letter<E>(
-    ctx: &Arc<Ctx<E>>,
-    channel: &Channel,
-    d: &Delivery,
-    task: Option<&Task>,
-    reason: &str,
-    attempts_made: u32,
-) -> Outcome {
-    let idx = ctx.idx().to_string();
-    let props = with_reason(with_attempts(d.properties.clone(), attempts_made), reason);
-    if let Err(e) = publish_durably(channel, &ctx.cfg.topology.dlq, &d.data, props).await {
-        warn!(agent_index = %idx, error = %e, "dead_letter_failed");
-        return requeue(ctx, d, task.map(|t| t.id)).await;
-    }
-    let _ = d.acker.ack(BasicAckOptions::default()).await;
-    ctx.metrics.task_done(Status::Failure);
-    ctx.update_record(|r| r.tasks_failed += 1);
-    let task_id = task.map(|t| t.id.to_string()).unwrap_or_default();
-    info!(task_id = %task_id, agent_index = %idx, reason = %reason, attempts = attempts_made, dlq = %ctx.cfg.topology.dlq, "task_dead_lettered");
-    if let Some(task) = task {
-        let id = task.id;
-        let result = TaskResult {
-            task_id: id,
-            status: ResultStatus::Failure,
-            steps: task.steps,
-            tokens: 0,
-            attempts: attempts_made,
-            agent: idx.clone(),
-            completed_at: jiff::Timestamp::now(),
-            duration_seconds: 0.0,
-            reason: Some(reason.to_string()),
-        };
-        let _ = blocking(ctx, move |s| s.save_result(&result)).await;
-        let _ = blocking(ctx, move |s| s.remove_checkpoint(id)).await;
-    }
-    Outcome::Failed
-}
-
-/// Gives a delivery back to the queue (`id` is absent for a body that is not a task).
-async fn requeue<E>(ctx: &Arc<Ctx<E>>, d: &Delivery, id: impl Into<Option<Uuid>>) -> Outcome {
-    let id = id.into().map(|i| i.to_string()).unwrap_or_default();
-    let _ = d
-        .acker
-        .nack(BasicNackOptions {
-            requeue: true,
-            multiple: false,
-        })
-        .await;
-    ctx.metrics.task_done(Status::Requeued);
-    ctx.update_record(|r| r.tasks_requeued += 1);
-    info!(task_id = %id, agent_index = %ctx.idx(), "task_requeued");
-    Outcome::Requeued
-}
-
-async fn save_checkpoint<E>(ctx: &Arc<Ctx<E>>, task: &Task, step: u32, tokens: u64, attempt: u32) {
-    let c = Checkpoint {
-        task_id: task.id,
-        step,
-        tokens,
-        attempt,
-        agent: ctx.idx().to_string(),
-        updated_at: jiff::Timestamp::now(),
-    };
-    match blocking(ctx, move |s| s.save_checkpoint(&c)).await {
-        Ok(()) => {
-            ctx.metrics.checkpoint();
-            info!(task_id = %task.id, agent_index = %ctx.idx(), step, "checkpoint_saved");
-        }
-        Err(e) => {
-            warn!(task_id = %task.id, agent_index = %ctx.idx(), error = %e, "checkpoint_failed")
-        }
-    }
-}
-
 /// Resolves once the flag turns true (at once if it already is). The borrow of the flag ends
 /// here, so callers may await anything afterwards.
-async fn stopped(rx: &mut watch::Receiver<bool>) {
+pub(super) async fn stopped(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|s| *s).await;
-}
-
-/// Runs a store operation on the blocking pool: fsyncs must not stall the consumers.
-async fn blocking<E, T: Send + 'static>(
-    ctx: &Arc<Ctx<E>>,
-    f: impl FnOnce(&Store) -> std::io::Result<T> + Send + 'static,
-) -> std::io::Result<T> {
-    let store = ctx.store.clone();
-    tokio::task::spawn_blocking(move || f(&store))
-        .await
-        .unwrap_or_else(|e| Err(std::io::Error::other(e)))
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use lapin::options::{
 };
 use lapin::types::{FieldTable, ShortString};
 use lapin::uri::AMQPUri;
-use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
+use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -389,20 +389,43 @@ async fn publish_confirmed(
     }
 }
 
-/// Publishes to `queue` and succeeds only once the broker has confirmed the message: what a
-/// consumer needs before it acks the delivery the message replaces.
+/// Publishes to `queue` with `mandatory` set and succeeds only once the broker has confirmed
+/// the message as routed: what a consumer needs before it acks the delivery the message
+/// replaces. A publish to a queue that does not exist is confirmed too, after the broker
+/// returned it (basic.return): that is [`PublishError::Unroutable`], never a success.
 pub async fn publish_durably(
     channel: &Channel,
     queue: &str,
     body: &[u8],
     props: BasicProperties,
 ) -> Result<(), PublishError> {
-    match publish_confirmed(channel, queue.into(), body, props).await {
-        Published::Acked => Ok(()),
-        Published::Nacked => Err(PublishError::Nacked(queue.to_string())),
-        Published::Unconfirmed(e) | Published::NotSent(e) => {
-            Err(PublishError::Failed(queue.to_string(), e.to_string()))
+    let confirm = match channel
+        .basic_publish(
+            "".into(),
+            queue.into(),
+            BasicPublishOptions {
+                mandatory: true,
+                immediate: false,
+            },
+            body,
+            props,
+        )
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => return Err(PublishError::Failed(queue.to_string(), e.to_string())),
+    };
+    match confirm.await {
+        Ok(Confirmation::Ack(None)) => Ok(()),
+        Ok(Confirmation::Ack(Some(_)) | Confirmation::Nack(Some(_))) => {
+            Err(PublishError::Unroutable(queue.to_string()))
         }
+        Ok(Confirmation::Nack(None)) => Err(PublishError::Nacked(queue.to_string())),
+        Ok(Confirmation::NotRequested) => Err(PublishError::Failed(
+            queue.to_string(),
+            "the channel is not in confirm mode".into(),
+        )),
+        Err(e) => Err(PublishError::Failed(queue.to_string(), e.to_string())),
     }
 }
 
@@ -411,6 +434,8 @@ pub async fn publish_durably(
 pub enum PublishError {
     #[error("the broker nacked the publish to '{0}'")]
     Nacked(String),
+    #[error("the broker returned the publish to '{0}' as unroutable: does that queue exist?")]
+    Unroutable(String),
     #[error("publishing to '{0}' failed: {1}")]
     Failed(String, String),
 }
