@@ -5,5 +5,6 @@
 pub mod actions;
 pub mod apply;
 pub mod client;
+pub mod drain;
 pub mod error;
 pub mod watch;

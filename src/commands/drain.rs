@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use super::Outcome;
 use super::pause::print_report;
+use super::{EXIT_INTERRUPTED, Failure, Outcome};
 use crate::cli::{DrainArgs, GlobalArgs};
 use crate::cluster::actions::{self, DrainEvent, DrainOptions};
 use crate::cluster::client::{connect, reachable};
@@ -24,6 +24,34 @@ pub async fn run(global: &GlobalArgs, args: DrainArgs) -> Outcome {
         DrainEvent::Paused(report) => print_report(report),
         other => println!("{}", other.line(&who)),
     };
-    actions::drain(&client, ns, &fleet, &opts, &mut on_event).await?;
-    Ok(())
+    let interrupted = {
+        let drain = actions::drain(&client, ns, &fleet, &opts, &mut on_event);
+        tokio::select! {
+            r = drain => {
+                r?;
+                false
+            }
+            _ = tokio::signal::ctrl_c() => true,
+        }
+    };
+    if !interrupted {
+        return Ok(());
+    }
+    // The drain is dropped mid-way: take its mark off, so that nothing reads the fleet as
+    // still draining. The pause stays, as after a drain that timed out.
+    let cleaned = match actions::end_drain(&client, ns, &fleet).await {
+        Ok(()) => format!("removed {}", actions::DRAINING),
+        Err(e) => format!(
+            "could not remove {} ({e}); remove it with kubectl annotate {who} -n {ns} {}-",
+            actions::DRAINING,
+            actions::DRAINING
+        ),
+    };
+    Err(Failure {
+        code: EXIT_INTERRUPTED,
+        message: format!(
+            "drain of {who} interrupted: {cleaned}; {who} stays paused (fleetctl resume {} to undo)",
+            fleet.name
+        ),
+    })
 }
