@@ -363,6 +363,16 @@ async fn run_loop<E: Executor>(
     }
 }
 
+/// What the agent says when RabbitMQ's `consumer_timeout` closed its channel.
+const CONSUMER_TIMEOUT_DETAIL: &str = "the broker closed the channel because a delivery stayed unacknowledged longer than its consumer_timeout (RabbitMQ's default: 30 min); every task on the channel was requeued and resumes from its checkpoint. Keep each task under that limit, or raise it: consumer_timeout in rabbitmq.conf (README, \"Long tasks and RabbitMQ's consumer_timeout\")";
+
+/// Whether a channel error is RabbitMQ's consumer timeout (a PRECONDITION_FAILED close whose
+/// text is "delivery acknowledgement on channel N timed out").
+fn is_consumer_timeout(error: &str) -> bool {
+    let e = error.to_ascii_lowercase();
+    e.contains("delivery acknowledgement") && e.contains("timed out")
+}
+
 /// Removes expired results and checkpoints whose task has a result, once at start, beside
 /// the consumption (a large directory on a slow volume must not delay it).
 async fn sweep<E>(ctx: Arc<Ctx<E>>) {
@@ -531,7 +541,19 @@ async fn session<E: Executor>(
                     last_activity = Instant::now();
                     tasks.spawn(process(ctx.clone(), channel.clone(), delivery, stop_rx.clone()));
                 }
-                Some(Err(e)) => break SessionEnd::Lost(broker.target().scrub(&e.to_string())),
+                Some(Err(e)) => {
+                    let why = broker.target().scrub(&e.to_string());
+                    if is_consumer_timeout(&why) {
+                        warn!(
+                            agent_index = %ctx.idx(),
+                            in_flight = tasks.len(),
+                            error = %why,
+                            detail = CONSUMER_TIMEOUT_DETAIL,
+                            "consumer_timeout"
+                        );
+                    }
+                    break SessionEnd::Lost(why);
+                }
                 None => break SessionEnd::Lost("the broker cancelled the consumer".into()),
             },
             // Only an agent that may exit on its own needs the tick: with --idle-exit 0s and
@@ -616,6 +638,14 @@ pub(super) async fn stopped(rx: &mut watch::Receiver<bool>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn consumer_timeout_is_recognised_by_the_brokers_words() {
+        assert!(is_consumer_timeout(
+            "PRECONDITION_FAILED - delivery acknowledgement on channel 1 timed out. Timeout value used: 1800000 ms. This timeout value can be configured, see consumers doc guide to learn more"
+        ));
+        assert!(!is_consumer_timeout("connection reset by peer"));
+    }
 
     #[test]
     fn full_jitter_stays_under_the_capped_exponential() {
