@@ -7,6 +7,7 @@ mod common;
 use std::time::Duration;
 
 use fleetctl::broker::{Broker, BrokerConfig};
+use fleetctl::queue::mgmt::{MgmtClient, MgmtError, MgmtQueue};
 use futures::StreamExt;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicGetOptions, BasicNackOptions, BasicPublishOptions,
@@ -19,6 +20,8 @@ use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, Exchange
 /// A broker under test: RabbitMQ at the usual URL, or an embedded one on a free port.
 struct Target {
     url: String,
+    /// The management API's base URL; None for RabbitMQ's default (derived from the AMQP URL).
+    mgmt: Option<String>,
     broker: Option<Broker>,
 }
 
@@ -26,6 +29,7 @@ impl Target {
     fn rabbitmq(test: &str) -> Option<Target> {
         common::require(common::broker_up(), test, "RabbitMQ on 127.0.0.1:5672").then(|| Target {
             url: common::amqp_url(),
+            mgmt: None,
             broker: None,
         })
     }
@@ -33,13 +37,14 @@ impl Target {
     async fn embedded() -> Target {
         let broker = Broker::start(BrokerConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
-            http: None,
+            http: Some("127.0.0.1:0".parse().unwrap()),
             ..BrokerConfig::default()
         })
         .await
         .expect("the embedded broker starts");
         Target {
             url: broker.amqp_url(),
+            mgmt: broker.http_url(),
             broker: Some(broker),
         }
     }
@@ -102,6 +107,7 @@ conformance!(
     a_one_mib_message_crosses_frames_intact,
     a_hundred_connections_at_once,
     bad_credentials_are_refused,
+    the_management_api_reads_the_same,
 );
 
 fn reply_code(e: &lapin::Error) -> Option<u16> {
@@ -847,6 +853,71 @@ async fn bad_credentials_are_refused(t: &Target) {
     let (conn, ch) = t.chan().await;
     let name = q("after-refusal");
     declare(&ch, &name, FieldTable::default()).await;
+    delete(&ch, &[&name]).await;
+    let _ = conn.close(200, "bye".into()).await;
+}
+
+/// Polls the management API until `settled` holds (RabbitMQ samples every 5 s).
+async fn settle(mgmt: &MgmtClient, queue: &str, settled: impl Fn(&MgmtQueue) -> bool) -> MgmtQueue {
+    let mut last = None;
+    for _ in 0..150 {
+        match mgmt.queue(queue).await {
+            Ok(q) if settled(&q) => return q,
+            r => last = Some(r),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("queue {queue} did not settle within 30 s; last reading: {last:?}");
+}
+
+async fn the_management_api_reads_the_same(t: &Target) {
+    common::install_crypto();
+    let (conn, ch) = t.chan().await;
+    let name = q("mgmt");
+    declare(&ch, &name, FieldTable::default()).await;
+    ch.confirm_select(ConfirmSelectOptions::default())
+        .await
+        .unwrap();
+    for i in 0..10u8 {
+        publish(&ch, "", &name, &[i], BasicProperties::default()).await;
+    }
+    let cch = conn.create_channel().await.unwrap();
+    cch.basic_qos(3, BasicQosOptions::default()).await.unwrap();
+    let mut consumer = cch
+        .basic_consume(
+            name.as_str().into(),
+            "".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        consumer.next().await.unwrap().unwrap();
+    }
+    let mgmt = MgmtClient::new(t.mgmt.as_deref(), &t.url).unwrap();
+    let got = settle(&mgmt, &name, |q| {
+        q.ready == 7 && q.unacked == 3 && q.consumers == 1 && q.publish_rate.is_some()
+    })
+    .await;
+    assert_eq!(got.messages(), 10);
+    assert!(got.deliver_rate.is_some(), "{got:?}");
+    let all = mgmt.queues(std::slice::from_ref(&name)).await;
+    assert_eq!(all[&name].as_ref().unwrap().ready, 7);
+    let missing = mgmt.queue(&q("no-such")).await.unwrap_err();
+    assert!(matches!(missing, MgmtError::NotFound { .. }), "{missing}");
+
+    let wrong = t.url.replacen("guest:guest", "guest:Wrong-pw-4a7Qz", 1);
+    let refused = MgmtClient::new(t.mgmt.as_deref(), &wrong)
+        .unwrap()
+        .queue(&name)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, MgmtError::Unauthorized { .. }),
+        "{refused}"
+    );
+    assert!(!refused.to_string().contains("Wrong-pw-4a7Qz"));
     delete(&ch, &[&name]).await;
     let _ = conn.close(200, "bye".into()).await;
 }
