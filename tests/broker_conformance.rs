@@ -108,6 +108,10 @@ conformance!(
     a_hundred_connections_at_once,
     bad_credentials_are_refused,
     the_management_api_reads_the_same,
+    garbage_after_the_handshake_is_a_frame_error,
+    a_wrong_protocol_header_is_answered_with_amqp_0_9_1,
+    a_frame_over_frame_max_is_a_frame_error,
+    a_method_on_an_unopened_channel_is_a_channel_error,
 );
 
 fn reply_code(e: &lapin::Error) -> Option<u16> {
@@ -920,4 +924,177 @@ async fn the_management_api_reads_the_same(t: &Target) {
     assert!(!refused.to_string().contains("Wrong-pw-4a7Qz"));
     delete(&ch, &[&name]).await;
     let _ = conn.close(200, "bye".into()).await;
+}
+
+// ---- malformed input, on a raw socket: the reply code, and other connections unaffected ----
+
+use amq_protocol::protocol::{AMQPClass, basic, connection as amqp_conn};
+use bytes::BytesMut;
+use fleetctl::broker::frame::{Frame, next_frame, write_method};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+fn addr(t: &Target) -> String {
+    let rest = t.url.split('@').nth(1).expect("URL with credentials");
+    rest.split('/').next().unwrap().to_string()
+}
+
+/// Reads frames until connection.close; returns its reply code (None when the socket closes
+/// first).
+async fn close_code(s: &mut TcpStream, buf: &mut BytesMut) -> Option<u16> {
+    let read = async {
+        loop {
+            while let Ok(Some(f)) = next_frame(buf, 1 << 20) {
+                if let Frame::Method(0, AMQPClass::Connection(amqp_conn::AMQPMethod::Close(c))) = f
+                {
+                    return Some(c.reply_code);
+                }
+            }
+            if s.read_buf(buf).await.ok()? == 0 {
+                return None;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .expect("an answer within 10 s")
+}
+
+async fn next_method(s: &mut TcpStream, buf: &mut BytesMut) -> AMQPClass {
+    loop {
+        if let Some(Frame::Method(_, m)) = next_frame(buf, 1 << 20).expect("valid frames") {
+            return m;
+        }
+        let n = tokio::time::timeout(Duration::from_secs(10), s.read_buf(buf))
+            .await
+            .expect("an answer within 10 s")
+            .unwrap();
+        assert!(n > 0, "the broker closed the socket during the handshake");
+    }
+}
+
+async fn send(s: &mut TcpStream, channel: u16, m: AMQPClass) {
+    let mut out = Vec::new();
+    write_method(&mut out, channel, &m);
+    s.write_all(&out).await.unwrap();
+}
+
+/// A raw connection through the handshake, with `frame_max` negotiated.
+async fn raw_open(t: &Target, frame_max: u32) -> (TcpStream, BytesMut) {
+    let mut s = TcpStream::connect(addr(t)).await.unwrap();
+    let mut buf = BytesMut::new();
+    s.write_all(b"AMQP\x00\x00\x09\x01").await.unwrap();
+    assert!(matches!(
+        next_method(&mut s, &mut buf).await,
+        AMQPClass::Connection(amqp_conn::AMQPMethod::Start(_))
+    ));
+    send(
+        &mut s,
+        0,
+        AMQPClass::Connection(amqp_conn::AMQPMethod::StartOk(amqp_conn::StartOk {
+            client_properties: FieldTable::default(),
+            mechanism: "PLAIN".into(),
+            response: "\0guest\0guest".into(),
+            locale: "en_US".into(),
+        })),
+    )
+    .await;
+    let tune = match next_method(&mut s, &mut buf).await {
+        AMQPClass::Connection(amqp_conn::AMQPMethod::Tune(t)) => t,
+        other => panic!("expected tune, got {other:?}"),
+    };
+    send(
+        &mut s,
+        0,
+        AMQPClass::Connection(amqp_conn::AMQPMethod::TuneOk(amqp_conn::TuneOk {
+            channel_max: tune.channel_max,
+            frame_max,
+            heartbeat: 0,
+        })),
+    )
+    .await;
+    send(
+        &mut s,
+        0,
+        AMQPClass::Connection(amqp_conn::AMQPMethod::Open(amqp_conn::Open {
+            virtual_host: "/".into(),
+        })),
+    )
+    .await;
+    assert!(matches!(
+        next_method(&mut s, &mut buf).await,
+        AMQPClass::Connection(amqp_conn::AMQPMethod::OpenOk(_))
+    ));
+    (s, buf)
+}
+
+/// Another client still gets its work done.
+async fn others_unaffected(t: &Target) {
+    let (conn, ch) = t.chan().await;
+    let name = q("bystander");
+    declare(&ch, &name, FieldTable::default()).await;
+    delete(&ch, &[&name]).await;
+    let _ = conn.close(200, "bye".into()).await;
+}
+
+async fn garbage_after_the_handshake_is_a_frame_error(t: &Target) {
+    let (bystander, _bch) = t.chan().await;
+    let (mut s, mut buf) = raw_open(t, 131_072).await;
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    assert_eq!(close_code(&mut s, &mut buf).await, Some(501));
+    assert!(bystander.status().connected());
+    others_unaffected(t).await;
+}
+
+async fn a_wrong_protocol_header_is_answered_with_amqp_0_9_1(t: &Target) {
+    let mut s = TcpStream::connect(addr(t)).await.unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    // The answer, then the end of the connection (RabbitMQ may reset it: the request it did not
+    // read is still in its buffer).
+    let mut got = Vec::new();
+    let read = async {
+        let mut chunk = [0u8; 64];
+        while let Ok(n) = s.read(&mut chunk).await {
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&chunk[..n]);
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .expect("the broker answers and closes");
+    assert_eq!(got, b"AMQP\x00\x00\x09\x01");
+    others_unaffected(t).await;
+}
+
+async fn a_frame_over_frame_max_is_a_frame_error(t: &Target) {
+    let (mut s, mut buf) = raw_open(t, 4096).await;
+    // A body frame announcing 10,000 bytes on a connection tuned to 4096.
+    let mut frame = vec![3u8, 0, 1];
+    frame.extend_from_slice(&10_000u32.to_be_bytes());
+    frame.extend(std::iter::repeat_n(0u8, 10_000));
+    frame.push(0xCE);
+    let _ = s.write_all(&frame).await;
+    assert_eq!(close_code(&mut s, &mut buf).await, Some(501));
+    others_unaffected(t).await;
+}
+
+async fn a_method_on_an_unopened_channel_is_a_channel_error(t: &Target) {
+    let (mut s, mut buf) = raw_open(t, 131_072).await;
+    send(
+        &mut s,
+        5,
+        AMQPClass::Basic(basic::AMQPMethod::Qos(basic::Qos {
+            prefetch_count: 1,
+            global: false,
+        })),
+    )
+    .await;
+    assert_eq!(close_code(&mut s, &mut buf).await, Some(504));
+    others_unaffected(t).await;
 }

@@ -305,4 +305,91 @@ mod tests {
         let s = "é".repeat(200);
         assert_eq!(short(&s).as_str().len(), 254);
     }
+
+    mod prop {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Feeds `bytes` in chunks of `chunk`, as a socket would; returns the frames read
+        /// before the end or the first error. Panics if the buffer ever holds more than one
+        /// frame's worth beyond what was fed.
+        fn feed(bytes: &[u8], chunk: usize, max: u32) -> usize {
+            let mut buf = BytesMut::new();
+            let mut frames = 0;
+            for part in bytes.chunks(chunk.max(1)) {
+                buf.extend_from_slice(part);
+                loop {
+                    match next_frame(&mut buf, max) {
+                        Ok(Some(_)) => frames += 1,
+                        Ok(None) => break,
+                        Err(_) => return frames,
+                    }
+                }
+                assert!(
+                    buf.capacity() <= bytes.len().max(max as usize) + 8192,
+                    "buffer grew to {} for {} bytes fed",
+                    buf.capacity(),
+                    bytes.len()
+                );
+            }
+            frames
+        }
+
+        fn valid_frames() -> Vec<u8> {
+            let mut out = Vec::new();
+            let publish = AMQPClass::Basic(basic::AMQPMethod::Publish(basic::Publish {
+                exchange: "".into(),
+                routing_key: "q".into(),
+                mandatory: true,
+                immediate: false,
+            }));
+            write_method(&mut out, 1, &publish);
+            let mut headers = FieldTable::default();
+            headers.insert("k".into(), AMQPValue::LongString("v".into()));
+            let props = BasicProperties::default().with_headers(headers);
+            write_content(
+                &mut out,
+                1,
+                &encode_properties(&props),
+                &[9u8; 300],
+                FRAME_MIN,
+            );
+            write_heartbeat(&mut out);
+            out
+        }
+
+        proptest! {
+            #[test]
+            fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..4096), chunk in 1usize..512) {
+                feed(&bytes, chunk, FRAME_MIN);
+            }
+
+            #[test]
+            fn mutated_frames_never_panic(flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8), cut in any::<usize>(), chunk in 1usize..256) {
+                let mut bytes = valid_frames();
+                for (at, b) in flips {
+                    let i = at % bytes.len();
+                    bytes[i] = b;
+                }
+                bytes.truncate(cut % (bytes.len() + 1));
+                feed(&bytes, chunk, FRAME_MIN);
+            }
+
+            #[test]
+            fn a_huge_size_is_refused_without_allocating(size in 4096u32.., kind in prop_oneof![Just(1u8), Just(2u8), Just(3u8)]) {
+                let mut bytes = vec![kind, 0, 1];
+                bytes.extend_from_slice(&size.to_be_bytes());
+                let mut buf = BytesMut::from(&bytes[..]);
+                let refused = matches!(next_frame(&mut buf, FRAME_MIN), Err(FrameError::TooLarge { .. }));
+                prop_assert!(refused);
+                prop_assert!(buf.capacity() < 1024);
+            }
+        }
+
+        #[test]
+        fn valid_frames_all_read() {
+            let bytes = valid_frames();
+            assert_eq!(feed(&bytes, 7, FRAME_MIN), 4);
+        }
+    }
 }
