@@ -108,6 +108,7 @@ conformance!(
     a_hundred_connections_at_once,
     bad_credentials_are_refused,
     the_management_api_reads_the_same,
+    exclusive_auto_delete_and_server_named_queues,
     garbage_after_the_handshake_is_a_frame_error,
     a_wrong_protocol_header_is_answered_with_amqp_0_9_1,
     a_frame_over_frame_max_is_a_frame_error,
@@ -1097,4 +1098,127 @@ async fn a_method_on_an_unopened_channel_is_a_channel_error(t: &Target) {
     .await;
     assert_eq!(close_code(&mut s, &mut buf).await, Some(504));
     others_unaffected(t).await;
+}
+
+async fn exclusive_auto_delete_and_server_named_queues(t: &Target) {
+    let (owner, och) = t.chan().await;
+    let (other, xch) = t.chan().await;
+    // A server-named exclusive queue: amq.gen-..., locked to its connection (405 elsewhere).
+    let named = och
+        .queue_declare(
+            "".into(),
+            QueueDeclareOptions {
+                exclusive: true,
+                ..QueueDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let name = named.name().as_str().to_string();
+    assert!(name.starts_with("amq.gen-"), "{name}");
+    let err = xch
+        .basic_consume(
+            name.as_str().into(),
+            "".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(reply_code(&err), Some(405), "{err}");
+    owner.close(200, "bye".into()).await.unwrap();
+    let xch = other.create_channel().await.unwrap();
+    let err = xch
+        .queue_declare(
+            name.as_str().into(),
+            QueueDeclareOptions {
+                passive: true,
+                ..QueueDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        reply_code(&err),
+        Some(404),
+        "gone with its connection: {err}"
+    );
+
+    // An auto-delete queue goes when its last consumer is cancelled.
+    let xch = other.create_channel().await.unwrap();
+    let auto = q("auto");
+    xch.queue_declare(
+        auto.as_str().into(),
+        QueueDeclareOptions {
+            auto_delete: true,
+            ..QueueDeclareOptions::default()
+        },
+        FieldTable::default(),
+    )
+    .await
+    .unwrap();
+    xch.basic_consume(
+        auto.as_str().into(),
+        "auto-consumer".into(),
+        BasicConsumeOptions::default(),
+        FieldTable::default(),
+    )
+    .await
+    .unwrap();
+    xch.basic_cancel("auto-consumer".into(), Default::default())
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let ch = other.create_channel().await.unwrap();
+        let r = ch
+            .queue_declare(
+                auto.as_str().into(),
+                QueueDeclareOptions {
+                    passive: true,
+                    ..QueueDeclareOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await;
+        match r {
+            Err(e) => {
+                assert_eq!(reply_code(&e), Some(404), "{e}");
+                break;
+            }
+            Ok(_) => {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "{auto} was not deleted"
+                );
+                let _ = ch.close(200, "bye".into()).await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+
+    // Deleting a queue under a consumer cancels it (consumer_cancel_notify): its stream ends.
+    let ch = other.create_channel().await.unwrap();
+    let doomed = q("doomed");
+    declare(&ch, &doomed, FieldTable::default()).await;
+    let cch = other.create_channel().await.unwrap();
+    let mut consumer = cch
+        .basic_consume(
+            doomed.as_str().into(),
+            "".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    ch.queue_delete(doomed.as_str().into(), QueueDeleteOptions::default())
+        .await
+        .unwrap();
+    let end = tokio::time::timeout(Duration::from_secs(10), consumer.next())
+        .await
+        .expect("the consumer hears of the deletion");
+    assert!(end.is_none(), "the stream ends: {end:?}");
+    let _ = other.close(200, "bye".into()).await;
 }
