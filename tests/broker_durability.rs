@@ -162,3 +162,48 @@ fn a_port_in_use_is_one_line_naming_the_address() {
     signal(&p, "-KILL");
     wait(p);
 }
+
+#[test]
+fn a_kill_9_mid_publish_loses_no_confirmed_message() {
+    let dir = TempDir::new("broker-crash");
+    let state = dir.path().join("state");
+    let state_s = state.to_str().unwrap().to_string();
+    let log = state.join("broker.log");
+    // The window between a confirm and its write is short: crash several times.
+    for round in 0..4 {
+        let queue = format!("crash-{round}");
+        let p = start(&state_s);
+        let base = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+        let seed = fleetctl()
+            .args(["seed", "--count", "200000", "--queue", &queue, "-o", "json"])
+            .args(["--amqp-url", &p.url])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Kill the broker once publishing is well under way (its log has grown by 2 MB).
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0) < base + (2 << 20) {
+            assert!(std::time::Instant::now() < deadline, "the log never grew");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        signal(&p, "-KILL");
+        wait(p);
+        let out = seed.wait_with_output().unwrap();
+        assert!(!out.status.success(), "seed noticed the broker dying");
+        let report: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("seed prints its report");
+        let confirmed = report["confirmed"].as_u64().unwrap();
+        let published = report["published"].as_u64().unwrap();
+        assert!(confirmed > 0 && confirmed < 200_000, "{report}");
+
+        let p = start(&state_s);
+        let recovered = ready(&p.url, &queue) as u64;
+        assert!(
+            recovered >= confirmed && recovered <= published,
+            "round {round}: recovered {recovered}, confirmed {confirmed}, published {published}"
+        );
+        signal(&p, "-KILL");
+        wait(p);
+    }
+}
