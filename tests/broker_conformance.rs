@@ -109,6 +109,8 @@ conformance!(
     bad_credentials_are_refused,
     the_management_api_reads_the_same,
     exclusive_auto_delete_and_server_named_queues,
+    heartbeats_keep_an_idle_connection_and_frame_max_is_negotiated,
+    a_client_that_misses_heartbeats_is_dropped,
     garbage_after_the_handshake_is_a_frame_error,
     a_wrong_protocol_header_is_answered_with_amqp_0_9_1,
     a_frame_over_frame_max_is_a_frame_error,
@@ -982,6 +984,11 @@ async fn send(s: &mut TcpStream, channel: u16, m: AMQPClass) {
 
 /// A raw connection through the handshake, with `frame_max` negotiated.
 async fn raw_open(t: &Target, frame_max: u32) -> (TcpStream, BytesMut) {
+    raw_open_beating(t, frame_max, 0).await
+}
+
+/// As [`raw_open`], with a heartbeat interval in seconds.
+async fn raw_open_beating(t: &Target, frame_max: u32, heartbeat: u16) -> (TcpStream, BytesMut) {
     let mut s = TcpStream::connect(addr(t)).await.unwrap();
     let mut buf = BytesMut::new();
     s.write_all(b"AMQP\x00\x00\x09\x01").await.unwrap();
@@ -1010,7 +1017,7 @@ async fn raw_open(t: &Target, frame_max: u32) -> (TcpStream, BytesMut) {
         AMQPClass::Connection(amqp_conn::AMQPMethod::TuneOk(amqp_conn::TuneOk {
             channel_max: tune.channel_max,
             frame_max,
-            heartbeat: 0,
+            heartbeat,
         })),
     )
     .await;
@@ -1221,4 +1228,43 @@ async fn exclusive_auto_delete_and_server_named_queues(t: &Target) {
         .expect("the consumer hears of the deletion");
     assert!(end.is_none(), "the stream ends: {end:?}");
     let _ = other.close(200, "bye".into()).await;
+}
+
+async fn heartbeats_keep_an_idle_connection_and_frame_max_is_negotiated(t: &Target) {
+    // A 1 s heartbeat: the broker closes a silent client after 2 s, so staying open across
+    // 3.5 idle seconds means both sides beat. A 4096-byte frame_max splits the body finely.
+    let url = format!("{}?heartbeat=1&frame_max=4096", t.url);
+    let conn = Connection::connect(&url, ConnectionProperties::default())
+        .await
+        .expect("connects");
+    assert_eq!(conn.configuration().frame_max(), 4096);
+    assert_eq!(conn.configuration().heartbeat(), 1);
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    assert!(conn.status().connected(), "idle but alive");
+    let ch = conn.create_channel().await.unwrap();
+    let name = q("small-frames");
+    declare(&ch, &name, FieldTable::default()).await;
+    let body: Vec<u8> = (0..100_000u32).map(|i| (i % 253) as u8).collect();
+    publish(&ch, "", &name, &body, BasicProperties::default()).await;
+    wait_ready(&ch, &name, 1).await;
+    assert!(get(&ch, &name).await.unwrap().delivery.data == body);
+    delete(&ch, &[&name]).await;
+    let _ = conn.close(200, "bye".into()).await;
+}
+
+async fn a_client_that_misses_heartbeats_is_dropped(t: &Target) {
+    let (mut s, _buf) = raw_open_beating(t, 131_072, 1).await;
+    // The broker beats, the client stays silent: the socket ends within a few intervals.
+    let read = async {
+        let mut chunk = [0u8; 256];
+        while let Ok(n) = s.read(&mut chunk).await {
+            if n == 0 {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(15), read)
+        .await
+        .expect("the broker drops a client that sends nothing");
+    others_unaffected(t).await;
 }
