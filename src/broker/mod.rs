@@ -357,6 +357,17 @@ fn encode_userinfo(s: &str) -> String {
     out
 }
 
+/// The wait after another failed accept: double, up to the cap.
+fn next_backoff(current: Duration) -> Duration {
+    (current * 2).clamp(ACCEPT_BACKOFF.0, ACCEPT_BACKOFF.1)
+}
+
+/// Whether a failed accept should be logged now: the first one, then one per
+/// [`ACCEPT_WARN_EVERY`] (the others are counted and reported with the next warning).
+fn should_warn(last: Option<tokio::time::Instant>, now: tokio::time::Instant) -> bool {
+    last.is_none_or(|t| now - t >= ACCEPT_WARN_EVERY)
+}
+
 async fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
@@ -380,7 +391,7 @@ async fn accept_loop(
                 Err(e) => {
                     // EMFILE and friends: wait instead of spinning, and say so now and then.
                     let now = tokio::time::Instant::now();
-                    if last_warn.is_none_or(|t| now - t >= ACCEPT_WARN_EVERY) {
+                    if should_warn(last_warn, now) {
                         warn!(error = %e, suppressed, backoff_ms = backoff.as_millis() as u64, "accept_failed");
                         last_warn = Some(now);
                         suppressed = 0;
@@ -391,7 +402,7 @@ async fn accept_loop(
                         _ = tokio::time::sleep(backoff) => {}
                         _ = stop.changed() => return,
                     }
-                    backoff = (backoff * 2).min(ACCEPT_BACKOFF.1);
+                    backoff = next_backoff(backoff);
                 }
             },
             _ = stop.changed() => return,
@@ -413,4 +424,30 @@ async fn expiry_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
 /// Logs the start line's facts (used by `fleetctl broker`).
 pub fn log_started(b: &Broker) {
     info!(amqp = %b.amqp_addr(), http = ?b.http_addr(), "broker_started");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_accepts_back_off_from_10ms_to_1s_and_warn_rarely() {
+        let mut d = ACCEPT_BACKOFF.0;
+        let mut waits = vec![d];
+        for _ in 0..10 {
+            d = next_backoff(d);
+            waits.push(d);
+        }
+        assert_eq!(waits[..4], [10, 20, 40, 80].map(Duration::from_millis));
+        assert_eq!(*waits.last().unwrap(), Duration::from_secs(1));
+        let t0 = tokio::time::Instant::now();
+        assert!(should_warn(None, t0));
+        assert!(!should_warn(Some(t0), t0 + Duration::from_secs(9)));
+        assert!(should_warn(Some(t0), t0 + ACCEPT_WARN_EVERY));
+    }
+
+    #[test]
+    fn the_url_carries_encoded_credentials() {
+        assert_eq!(encode_userinfo("a b@c"), "a%20b%40c");
+    }
 }
