@@ -96,6 +96,8 @@ pub enum Command {
     Agent(AgentArgs),
     /// Serve a local Kubernetes-API-compatible cluster and write its kubeconfig
     Sim(SimArgs),
+    /// Run the embedded AMQP 0-9-1 broker (RabbitMQ's behaviour for what fleetctl uses; one machine)
+    Broker(BrokerArgs),
     /// Print shell completions
     Completions(CompletionsArgs),
     /// Server-side apply the bundled manifests (namespace, checks, then the rest)
@@ -537,6 +539,40 @@ pub struct SimArgs {
     /// pods use more memory than it has
     #[arg(long)]
     pub evict_on_pressure: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BrokerArgs {
+    /// AMQP address to listen on (loopback by default; port 0 picks a free one)
+    #[arg(long, default_value = "127.0.0.1:5672", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+
+    /// Management API address (the read-only subset fleetctl reads)
+    #[arg(long, default_value = "127.0.0.1:15672", value_name = "ADDR")]
+    pub http: std::net::SocketAddr,
+
+    /// Serve no management API
+    #[arg(long, conflicts_with = "http")]
+    pub no_http: bool,
+
+    /// Keep durable queues and persistent messages in this directory across restarts
+    /// [default: in memory]
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// The user clients log in as
+    #[arg(long, default_value = "guest", value_name = "USER")]
+    pub user: String,
+
+    /// The user's password
+    #[arg(
+        long,
+        default_value = "guest",
+        value_name = "PASSWORD",
+        env = "FLEETCTL_BROKER_PASSWORD",
+        hide_env_values = true
+    )]
+    pub password: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

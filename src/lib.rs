@@ -5,6 +5,7 @@
 //! (`queue`, `manifests`, ...) do the work. See DESIGN.md for the map.
 
 pub mod agent;
+pub mod broker;
 pub mod cli;
 pub mod cluster;
 pub mod commands;

@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod apply;
+pub mod broker;
 pub mod completions;
 pub mod drain;
 pub mod pause;
@@ -100,6 +101,7 @@ async fn run(cli: Cli) -> Outcome {
         Command::Seed(args) => seed::run(&cli.global, args).await,
         Command::Agent(args) => agent::run(&cli.global, args).await,
         Command::Sim(args) => sim::run(args).await,
+        Command::Broker(args) => broker::run(args).await,
         Command::Completions(args) => completions::run(args),
         Command::Apply(args) => apply::run(&cli.global, args).await,
         Command::Pause(args) => pause::pause(&cli.global, args).await,
