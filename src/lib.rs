@@ -12,6 +12,7 @@ pub mod commands;
 pub mod fleet;
 pub mod fsutil;
 pub mod kubeclient;
+pub mod local;
 pub mod manifests;
 pub mod metrics;
 pub mod queue;
