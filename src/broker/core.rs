@@ -319,7 +319,22 @@ impl Core {
             self.detach_consumer(&c.queue, key, &tag);
             touched.push(c.queue);
         }
-        for (_, u) in ch.unacked {
+        self.requeue_unacked(ch.unacked.into_values(), &mut touched);
+        for name in touched {
+            self.auto_delete_check(&name);
+            self.dispatch(&name, 0);
+        }
+    }
+
+    /// Returns unacked deliveries to their queues (at their positions, to be marked
+    /// redelivered), skipping those whose queue was deleted since; adds each queue touched to
+    /// `touched` once.
+    fn requeue_unacked(
+        &mut self,
+        unacked: impl IntoIterator<Item = Unacked>,
+        touched: &mut Vec<Arc<str>>,
+    ) {
+        for u in unacked {
             if let Some(q) = self.queues.get_mut(&*u.queue)
                 && q.uid == u.uid
             {
@@ -329,10 +344,6 @@ impl Core {
                     touched.push(u.queue);
                 }
             }
-        }
-        for name in touched {
-            self.auto_delete_check(&name);
-            self.dispatch(&name, 0);
         }
     }
 

@@ -243,17 +243,7 @@ impl Core {
             c.unacked = 0;
         }
         let mut touched: Vec<Arc<str>> = Vec::new();
-        for (_, u) in unacked {
-            if let Some(q) = self.queues.get_mut(&*u.queue)
-                && q.uid == u.uid
-            {
-                q.unacked -= 1;
-                q.requeue(u.seq, u.entry);
-                if !touched.contains(&u.queue) {
-                    touched.push(u.queue);
-                }
-            }
-        }
+        self.requeue_unacked(unacked.into_values(), &mut touched);
         for name in touched {
             self.dispatch(&name, 0);
         }
