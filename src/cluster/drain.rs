@@ -443,6 +443,7 @@ pub async fn end_drain(client: &Client, ns: &str, fleet: &FleetRef) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn job_activity() {
