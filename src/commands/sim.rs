@@ -52,15 +52,20 @@ pub async fn run(args: SimArgs) -> Outcome {
     };
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let sim = start(opts).await.map_err(Failure::usage)?;
+    if let Some(notice) = &sim.address_notice {
+        eprintln!("fleetctl sim: {notice}");
+    }
     println!(
-        "sim ready: kubeconfig={} server={}",
+        "sim ready: kubeconfig={} server={} open-files={} (allows {} in-process pods)",
         sim.kubeconfig.display(),
-        sim.server
+        sim.server,
+        sim.open_files,
+        sim.inproc_pods
     );
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }
-    sim.stop().await;
+    sim.shutdown().await?;
     Ok(())
 }

@@ -86,6 +86,8 @@ struct Kubelet {
     usage: Mutex<HashMap<String, Usage>>,
     /// Broker connections shared by the in-process agents.
     brokers: Arc<crate::queue::amqp::BrokerPool>,
+    /// In-process containers running now, against `opts.max_inproc_pods`.
+    inproc_live: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 enum Control {
@@ -107,12 +109,16 @@ pub fn spawn(ctx: Ctx) -> tokio::task::JoinHandle<()> {
         ips: ip::IpPool::global(),
         writes: Semaphore::new(WRITES_IN_FLIGHT),
         recorder: ctx.recorder("kubelet"),
+        // No idle connections kept: with one per pod IP, 10,000 pods would hold 20,000
+        // descriptors (both ends) between probes.
         http: reqwest::Client::builder()
             .no_proxy()
+            .pool_max_idle_per_host(0)
             .build()
             .unwrap_or_default(),
         usage: Mutex::default(),
         brokers: Arc::new(crate::queue::amqp::BrokerPool::new("fleetctl-sim-inproc")),
+        inproc_live: Arc::default(),
     });
     tokio::spawn(run(kl, ctx.pods.clone(), ctx.shutdown.clone()))
 }
@@ -134,6 +140,8 @@ async fn run(
     loop {
         tokio::select! {
             _ = async { let _ = shutdown.wait_for(|s| *s).await; } => break,
+            // Finished pod workers are reaped as they end, not kept until shutdown.
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
             Some((uid, terminal)) = done_rx.recv() => {
                 workers.remove(&uid);
                 if terminal {
@@ -363,6 +371,15 @@ async fn set_memory_pressure(kl: &Kubelet, node: &str, on: bool) {
         .await
     {
         warn!(node, error = %e, "node_status_not_updated");
+    }
+}
+
+/// A place in the open-file budget, held while an in-process container runs.
+struct InprocSlot(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for InprocSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
     }
 }
 
@@ -686,8 +703,18 @@ impl Worker {
             brokers: self.kl.brokers.clone(),
         };
         let first = !c.ever_started;
+        let counted = match self.inproc_slot() {
+            Ok(c) => c,
+            Err(message) => {
+                self.fail_start(i, "RunContainerError", message);
+                return;
+            }
+        };
         match runtime::start(self.kl.opts.runtime, &self.kl.opts.agent_exe, launch) {
-            Err(e) => self.fail_start(i, "RunContainerError", e.to_string()),
+            Err(e) => {
+                drop(counted);
+                self.fail_start(i, "RunContainerError", e.to_string())
+            }
             Ok(started) => {
                 self.generation[i] += 1;
                 let generation = self.generation[i];
@@ -698,6 +725,7 @@ impl Worker {
                         code: 137,
                         signal: Some(9),
                     });
+                    drop(counted);
                     let _ = tx.send((i, generation, exit));
                 });
                 let has_probe = spec
@@ -756,6 +784,28 @@ impl Worker {
                     format!("Started container {}", spec.name),
                 );
             }
+        }
+    }
+
+    /// A place in the open-file budget for an in-process container, given back when the
+    /// returned guard is dropped (None for the process runtime); Err with the reason when
+    /// the budget is spent.
+    fn inproc_slot(&self) -> Result<Option<InprocSlot>, String> {
+        if self.kl.opts.runtime != super::RuntimeKind::Inproc {
+            return Ok(None);
+        }
+        let max = self.kl.opts.max_inproc_pods;
+        let live = &self.kl.inproc_live;
+        let taken = live.fetch_update(
+            std::sync::atomic::Ordering::AcqRel,
+            std::sync::atomic::Ordering::Acquire,
+            |n| (n < max).then_some(n + 1),
+        );
+        match taken {
+            Ok(_) => Ok(Some(InprocSlot(live.clone()))),
+            Err(_) => Err(format!(
+                "too many open files: the sim's open-file limit allows {max} in-process containers and that many run now; delete pods, or raise the hard limit (ulimit -Hn) and restart the sim"
+            )),
         }
     }
 
