@@ -92,6 +92,8 @@ struct Kubelet {
     brokers: Arc<crate::queue::amqp::BrokerPool>,
     /// In-process containers running now, against `opts.max_inproc_pods`.
     inproc_live: Arc<std::sync::atomic::AtomicUsize>,
+    /// Secrets and ConfigMaps read lately (a short TTL, as the kubelet's cache).
+    refs: env::RefCache,
 }
 
 enum Control {
@@ -123,6 +125,7 @@ pub fn spawn(ctx: Ctx) -> tokio::task::JoinHandle<()> {
         usage: Mutex::default(),
         brokers: Arc::new(crate::queue::amqp::BrokerPool::new("fleetctl-sim-inproc")),
         inproc_live: Arc::default(),
+        refs: env::RefCache::default(),
     });
     tokio::spawn(run(kl, ctx.pods.clone(), ctx.shutdown.clone()))
 }
@@ -678,7 +681,7 @@ impl Worker {
             );
             return;
         }
-        let refs = match env::fetch_refs(&self.kl.client, &self.ns, &spec).await {
+        let refs = match env::fetch_refs(&self.kl.client, &self.kl.refs, &self.ns, &spec).await {
             Ok(r) => r,
             Err(e) => {
                 self.fail_start(i, "CreateContainerConfigError", e.to_string());
