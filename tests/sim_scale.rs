@@ -8,6 +8,7 @@
 //!   carries on and ends equal to a fresh `fleetctl status`.
 //! - With a low open-file limit, pods past the budget fail with a clear event while the API
 //!   keeps answering, and the log stays small.
+//! - The API server out of descriptors backs off instead of spinning, and recovers.
 //! - A watcher that stops reading is closed instead of being buffered for.
 //! - In-process agents: a task's log lines reach `kubectl logs`; `memory_mb` is counted
 //!   against the limit without being allocated inside the sim.
@@ -396,6 +397,67 @@ async fn pods_past_the_open_file_budget_fail_clearly_and_the_api_keeps_answering
     }
     let log = std::fs::metadata(&sim.stdout).unwrap().len();
     assert!(log < 5 << 20, "the sim's log grew to {log} bytes");
+}
+
+/// CPU seconds (user + system) `pid` has used.
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command's closing parenthesis: state is the 3rd field, utime the 14th.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    // SAFETY: sysconf only reads a configuration value.
+    ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+}
+
+/// The API server out of descriptors: connections past its limit wait in the backlog while
+/// the accept loop backs off (little CPU, a warning line per 10 s with a count), and once the
+/// connections go kubectl works again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_server_out_of_descriptors_backs_off_and_recovers() {
+    let dir = TempDir::new("scale-emfile");
+    let sim = SimProc::start(dir.path(), &["--api-only"], Some(256));
+    let addr: std::net::SocketAddr = sim.server().trim_start_matches("https://").parse().unwrap();
+    // Connections that never start TLS hold the sim's descriptors; the next ones wait in the
+    // backlog until it is full.
+    let mut held = vec![];
+    while held.len() < 300 {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
+            Ok(c) => held.push(c),
+            Err(_) => break,
+        }
+    }
+    assert!(held.len() > 256, "only {} connections", held.len());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let pid = sim.child.id();
+    let cpu0 = cpu_secs(pid);
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let spent = cpu_secs(pid) - cpu0;
+    assert!(
+        spent < 1.0,
+        "the sim used {spent:.2} s of CPU in 6 s with its descriptors gone: the accept loop spins"
+    );
+    let err = std::fs::read_to_string(&sim.stdout).unwrap_or_default()
+        + &std::fs::read_to_string(dir.path().join("sim.err")).unwrap_or_default();
+    let warnings = err.lines().filter(|l| l.contains("accept_failed")).count();
+    assert!(
+        (1..=2).contains(&warnings),
+        "{warnings} accept_failed lines in 7 s (one per 10 s expected):\n{}",
+        err.lines().rev().take(5).collect::<Vec<_>>().join("\n")
+    );
+    drop(held);
+    let client = sim.client().await;
+    let pods: Api<Pod> = Api::namespaced(client, NS);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while pods.list(&ListParams::default()).await.is_err() {
+        assert!(Instant::now() < deadline, "the API did not come back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    if require(common::kubectl_on_path(), "emfile_kubectl_part", "kubectl") {
+        let r = sim.kubectl(&["get", "pods", "-n", NS]);
+        assert_eq!(r.code, 0, "{}", r.all());
+    }
 }
 
 /// A watcher that stops reading while 5,000 pods are created is closed once its buffers are

@@ -1,7 +1,8 @@
-//! The metrics server's accept loop. When `accept` fails (EMFILE, ENFILE, or anything else)
-//! the loop waits before trying again, 10 ms doubling to 1 s, and keeps serving the
-//! connections it has; the warning is rate-limited process-wide (one line per interval with
-//! the count), so that thousands of in-process agents out of descriptors cannot fill a log.
+//! Accept loops that back off. When `accept` fails (EMFILE, ENFILE, or anything else) the
+//! loop waits before trying again, 10 ms doubling to 1 s, and keeps serving the connections it
+//! has; the warning is rate-limited (one line per interval with the count), so that thousands
+//! of in-process agents, or an API server, out of descriptors cannot fill a log. The agents'
+//! metrics servers share one limit for the whole process; the sim's API server has its own.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -12,23 +13,47 @@ use tokio::net::{TcpListener, TcpStream};
 pub const BACKOFF_MIN: Duration = Duration::from_millis(10);
 /// The longest wait between two tries.
 pub const BACKOFF_MAX: Duration = Duration::from_secs(1);
-/// At most one warning line per this interval, for the whole process.
+/// At most one warning line per this interval, for one [`RateLimit`].
 pub const WARN_EVERY: Duration = Duration::from_secs(10);
 
 /// Failed accepts since the last warning line, and when that line was written.
-static WARNED: Mutex<(Option<Instant>, u64)> = Mutex::new((None, 0));
+pub struct RateLimit(Mutex<(Option<Instant>, u64)>);
 
-/// Counts a failed accept; true when a warning line is due now (the count goes with it).
-fn count_failure(now: Instant) -> Option<u64> {
-    let mut w = WARNED.lock().unwrap_or_else(|e| e.into_inner());
-    w.1 += 1;
-    if w.0.is_none_or(|t| now.duration_since(t) >= WARN_EVERY) {
-        let n = w.1;
-        *w = (Some(now), 0);
-        Some(n)
-    } else {
-        None
+impl RateLimit {
+    pub const fn new() -> Self {
+        RateLimit(Mutex::new((None, 0)))
     }
+
+    /// Counts a failed accept; Some(failures since the last line) when a line is due now.
+    pub fn count_failure(&self, now: Instant) -> Option<u64> {
+        let mut w = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        w.1 += 1;
+        if w.0.is_none_or(|t| now.duration_since(t) >= WARN_EVERY) {
+            let n = w.1;
+            *w = (Some(now), 0);
+            Some(n)
+        } else {
+            None
+        }
+    }
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The wait after `wait`: doubled, at most [`BACKOFF_MAX`].
+pub fn next_backoff(wait: Duration) -> Duration {
+    (wait * 2).min(BACKOFF_MAX)
+}
+
+/// The metrics servers' warnings, one limit for every agent of the process.
+static WARNED: RateLimit = RateLimit::new();
+
+fn count_failure(now: Instant) -> Option<u64> {
+    WARNED.count_failure(now)
 }
 
 /// The next connection of `listener`; failed accepts are waited out with back-off.
@@ -42,7 +67,7 @@ pub async fn accept(listener: &TcpListener) -> TcpStream {
                     tracing::warn!(error = %e, failures, every_secs = WARN_EVERY.as_secs(), "metrics_accept_failed");
                 }
                 tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(BACKOFF_MAX);
+                wait = next_backoff(wait);
             }
         }
     }
@@ -51,6 +76,17 @@ pub async fn accept(listener: &TcpListener) -> TcpStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backoff_doubles_from_10_ms_to_1_s() {
+        let mut w = BACKOFF_MIN;
+        let mut seen = vec![];
+        for _ in 0..9 {
+            seen.push(w.as_millis());
+            w = next_backoff(w);
+        }
+        assert_eq!(seen, [10, 20, 40, 80, 160, 320, 640, 1000, 1000]);
+    }
 
     #[test]
     fn one_warning_per_interval_with_the_count() {
