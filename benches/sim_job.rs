@@ -180,6 +180,8 @@ fn manifests(dir: &Path, queue: &str, pods: u64) -> PathBuf {
 struct Seen {
     running: usize,
     ready: usize,
+    /// Seconds from a pod first seen Running to first seen Ready: median and 99th percentile.
+    gap: Option<(f64, f64)>,
 }
 
 /// Counts pods Running and Ready through one watch, until both reach `n` or `timeout`.
@@ -193,6 +195,9 @@ async fn wait_running_ready(
     let pods: Api<Pod> = Api::namespaced(client, NS);
     let mut stream = watcher(pods, watcher::Config::default()).boxed();
     let mut state: HashMap<String, (bool, bool)> = HashMap::new();
+    // When each pod was first seen Running, and the time it then took to be seen Ready.
+    let mut running_at: HashMap<String, Instant> = HashMap::new();
+    let mut gaps: Vec<f64> = vec![];
     let (mut t_running, mut t_ready) = (None, None);
     let mut peak_fds = 0;
     let mut last_print = Instant::now();
@@ -201,6 +206,7 @@ async fn wait_running_ready(
     let seen = |state: &HashMap<String, (bool, bool)>| Seen {
         running: state.values().filter(|s| s.0).count(),
         ready: state.values().filter(|s| s.1).count(),
+        gap: None,
     };
     loop {
         tokio::select! {
@@ -228,6 +234,13 @@ async fn wait_running_ready(
                         .iter()
                         .flatten()
                         .any(|c| c.type_ == "Ready" && c.status == "True");
+                    if running {
+                        running_at.entry(name.clone()).or_insert_with(Instant::now);
+                    }
+                    let was_ready = state.get(&name).is_some_and(|s| s.1);
+                    if ready && !was_ready && let Some(at) = running_at.get(&name) {
+                        gaps.push(at.elapsed().as_secs_f64());
+                    }
                     state.insert(name, (running, ready));
                 };
                 match ev {
@@ -251,7 +264,12 @@ async fn wait_running_ready(
         }
     }
     let (_, hwm) = rss_mb(pid);
-    let s = seen(&state);
+    let mut s = seen(&state);
+    gaps.sort_by(f64::total_cmp);
+    if !gaps.is_empty() {
+        let at = |q: f64| gaps[((gaps.len() - 1) as f64 * q).round() as usize];
+        s.gap = Some((at(0.5), at(0.99)));
+    }
     (t_running, t_ready, hwm, peak_fds.max(fds(pid)), s)
 }
 
@@ -304,6 +322,9 @@ async fn scenario(with_state: bool, n: u64, timeout: Duration) {
         seen.running,
         seen.ready
     );
+    if let Some((p50, p99)) = seen.gap {
+        println!("  Running to Ready per pod: median {p50:.1} s, p99 {p99:.1} s");
+    }
     let idle = env_n("SIM_JOB_IDLE_SECS", 0);
     if idle > 0 {
         let start = Instant::now();
