@@ -26,6 +26,43 @@ pub fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> io::Result<()> {
     replace(path, bytes, false)
 }
 
+/// As [`write_atomic`], with the content written by `fill` through a buffer (for files too
+/// large to build in memory first); the number of bytes written.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<u64> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.exists() {
+        create_dir_private(dir)?;
+    }
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.{}.tmp", Uuid::new_v4().simple()));
+    let result = (|| {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(FILE_MODE)
+            .open(&tmp)?;
+        let mut w = io::BufWriter::with_capacity(1 << 20, &mut f);
+        fill(&mut w)?;
+        w.flush()?;
+        drop(w);
+        let len = f.metadata()?.len();
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        File::open(dir)?.sync_all()?;
+        Ok(len)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
 /// Creates `dir` and its missing parents with mode 0700 (existing ones are left as they are).
 pub fn create_dir_private(dir: &Path) -> io::Result<()> {
     fs::DirBuilder::new()

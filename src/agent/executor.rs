@@ -86,16 +86,23 @@ impl Executor for SimExecutor {
     }
 }
 
-/// Memory a task asks to hold (`memory_mb`), allocated and touched so that it is resident, for
-/// as long as the returned buffer lives. Capped at 64 GiB so that a typo cannot abort the agent.
-pub fn hold_memory(task: &Task) -> Vec<u8> {
-    let mb = task
-        .extra
+/// The bytes a task asks to hold (`memory_mb`), capped at 64 GiB so that a typo cannot abort
+/// the agent.
+pub fn memory_bytes(task: &Task) -> u64 {
+    task.extra
         .get("memory_mb")
         .and_then(|v| v.as_u64())
         .unwrap_or(0)
-        .min(64 * 1024);
-    let len = (mb as usize) * 1024 * 1024;
+        .min(64 * 1024)
+        * 1024
+        * 1024
+}
+
+/// Memory a task asks to hold (`memory_mb`), allocated and touched so that it is resident, for
+/// as long as the returned buffer lives. An agent inside the sim only counts it (see
+/// [`memory_bytes`]): thousands of them share the sim's memory.
+pub fn hold_memory(task: &Task) -> Vec<u8> {
+    let len = usize::try_from(memory_bytes(task)).unwrap_or(usize::MAX);
     let mut buf = Vec::new();
     if buf.try_reserve_exact(len).is_ok() {
         // One write per page makes every page resident.

@@ -4,7 +4,8 @@
 //! - `task`: one delivery run to its outcome (resume, steps, result, retry, dead letter).
 //! - [`executor`]: what a task step is (`sim` or an OpenAI-compatible `http` endpoint).
 //! - [`checkpoint`]: per-task checkpoints and results on the shared volume, written atomically.
-//! - [`telemetry`]: Prometheus metrics and the `/metrics`, `/healthz`, `/readyz` server.
+//! - [`telemetry`]: Prometheus metrics and the `/metrics`, `/healthz`, `/readyz` server;
+//!   [`accept`]: its accept loop, which backs off when descriptors run out.
 //! - [`launch`]: an agent from its flags and environment (the command, and the sim's in-process
 //!   runtime).
 //! - [`output`]: where its log lines go (stdout, or an in-process agent's container log).
@@ -14,6 +15,7 @@
 //! needs no second broker round trip before the ack, and the same directory is where a
 //! redelivered task is recognised as done.
 
+pub mod accept;
 pub mod checkpoint;
 pub mod executor;
 pub mod launch;

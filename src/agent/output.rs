@@ -5,8 +5,10 @@
 //! sends the lines of that task there instead of to the sim's stdout, so `kubectl logs` shows
 //! an in-process agent's lines as it shows a process's.
 //!
-//! Lines of tasks the agent spawns (its metrics server, its state writer) are not in the
-//! container's scope and stay on the sim's stdout.
+//! A task-local scope does not pass to spawned tasks by itself: the agent spawns its per-task
+//! work and its state writer through [`inherit`], so their lines reach the container log too.
+//! The metrics server's lines (accept warnings, rate-limited process-wide) stay on the sim's
+//! stdout.
 
 use std::fs::{File, OpenOptions};
 use std::future::Future;
@@ -22,6 +24,15 @@ tokio::task_local! {
 /// Runs `fut` with `log` as its output (see the module's doc).
 pub fn in_container_log<F: Future>(log: PathBuf, fut: F) -> impl Future<Output = F::Output> {
     CONTAINER_LOG.scope(log, fut)
+}
+
+/// `fut` in the container log of the task calling this, if it runs in one: how a task that
+/// an in-process agent spawns keeps writing to its container's log.
+pub fn inherit<F: Future>(fut: F) -> impl Future<Output = F::Output> {
+    match current() {
+        Some(log) => futures::future::Either::Left(CONTAINER_LOG.scope(log, fut)),
+        None => futures::future::Either::Right(fut),
+    }
 }
 
 /// Opens a container log for appending, creating its directory the first time.
@@ -111,6 +122,16 @@ mod tests {
         .await;
         assert!(matches!(Stdout.make_writer(), Line::Stdout(_)));
         assert_eq!(std::fs::read_to_string(&log).unwrap(), "one\ntwo\n");
+        // A task spawned from the scope through `inherit` writes to the same file.
+        in_container_log(log.clone(), async {
+            tokio::spawn(inherit(async {
+                Stdout.make_writer().write_all(b"three\n").unwrap();
+            }))
+            .await
+            .unwrap();
+        })
+        .await;
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), "one\ntwo\nthree\n");
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -249,7 +249,16 @@ pub async fn serve(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<S
     // agent, which adds up with thousands of in-process agents.
     let app = Router::new().fallback(endpoint).with_state(metrics);
     let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
+        loop {
+            let stream = super::accept::accept(&listener).await;
+            let service = hyper_util::service::TowerToHyperService::new(app.clone());
+            tokio::spawn(async move {
+                let io = hyper_util::rt::TokioIo::new(stream);
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(io, service)
+                    .await;
+            });
+        }
     });
     Ok(Server { addr: bound, task })
 }

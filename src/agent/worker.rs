@@ -160,7 +160,7 @@ pub(super) struct Ctx<E> {
     pub(super) breaker: Mutex<Breaker>,
     record: Mutex<AgentRecord>,
     /// A connection shared with other agents of this process, instead of one of its own.
-    pool: Option<Arc<BrokerPool>>,
+    pub(super) pool: Option<Arc<BrokerPool>>,
     /// Wakes the state writer when the record changed.
     record_changed: tokio::sync::Notify,
     /// The `updated_at` of the record last saved.
@@ -274,11 +274,15 @@ pub async fn run<E: Executor>(
     // "starting" is written by the state writer a second from now, unless the agent is
     // running by then (that state is written at once): one file write for an agent that
     // connects at once, which matters with thousands starting on one volume.
-    let writer = tokio::spawn(record_writer(ctx.clone()));
+    // Aborted however `run` ends: an in-process agent killed (its task aborted) must not
+    // leave its writer behind, holding the agent's state.
+    let writer = AbortOnDrop(tokio::spawn(crate::agent::output::inherit(record_writer(
+        ctx.clone(),
+    ))));
     ctx.record_changed.notify_one();
 
     let result = run_loop(&ctx, &mut shutdown).await;
-    writer.abort();
+    drop(writer);
     ctx.metrics.set_ready(false);
     ctx.set_state(AgentState::Stopped).await;
     let r = ctx.record.lock().unwrap_or_else(|e| e.into_inner()).clone();
@@ -291,6 +295,15 @@ pub async fn run<E: Executor>(
         "agent_stopped"
     );
     result
+}
+
+/// A task aborted when this is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Rewrites the agent's state file when it has changed, at most once a second, so counters
@@ -539,7 +552,7 @@ async fn session<E: Executor>(
             next = consumer.next(), if consuming => match next {
                 Some(Ok(delivery)) => {
                     last_activity = Instant::now();
-                    tasks.spawn(process(ctx.clone(), channel.clone(), delivery, stop_rx.clone()));
+                    tasks.spawn(crate::agent::output::inherit(process(ctx.clone(), channel.clone(), delivery, stop_rx.clone())));
                 }
                 Some(Err(e)) => {
                     let why = broker.target().scrub(&e.to_string());
@@ -638,6 +651,50 @@ pub(super) async fn stopped(rx: &mut watch::Receiver<bool>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An agent whose task is aborted (an in-process agent killed with SIGKILL) leaves nothing
+    /// running: its state writer goes with it and lets go of the agent's state.
+    #[tokio::test]
+    async fn an_aborted_agent_leaves_no_state_writer_behind() {
+        use clap::Parser;
+        let dir = std::env::temp_dir().join(format!("fleetctl-abort-{}", uuid::Uuid::new_v4()));
+        let cli = crate::cli::Cli::try_parse_from([
+            "fleetctl",
+            "agent",
+            "--queue",
+            "abort-test",
+            "--checkpoint-dir",
+            dir.to_str().unwrap(),
+            "--metrics-addr",
+            "127.0.0.1:0",
+        ])
+        .unwrap();
+        let crate::cli::Command::Agent(args) = cli.command else {
+            panic!("an agent command")
+        };
+        // Nothing listens on port 1: the agent keeps trying to connect until it is killed.
+        let agent = crate::agent::launch::Agent::prepare(&args, "amqp://127.0.0.1:1/%2f", |_| None)
+            .await
+            .unwrap();
+        let metrics = agent.metrics();
+        let (_stop, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            let _ = agent.run(stop_rx).await;
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        task.abort();
+        let _ = task.await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Arc::strong_count(&metrics) > 1 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(
+            Arc::strong_count(&metrics),
+            1,
+            "something of the killed agent still runs and holds its state"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
 
     #[test]
     fn consumer_timeout_is_recognised_by_the_brokers_words() {

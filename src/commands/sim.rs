@@ -55,16 +55,21 @@ pub async fn run(global: &GlobalArgs, args: SimArgs) -> Outcome {
         return run_stack(global, &args, broker, opts, &mut term).await;
     }
     let sim = start(opts).await.map_err(Failure::usage)?;
+    if let Some(notice) = &sim.address_notice {
+        eprintln!("fleetctl sim: {notice}");
+    }
     println!(
-        "sim ready: kubeconfig={} server={}",
+        "sim ready: kubeconfig={} server={} open-files={} (allows {} in-process pods)",
         sim.kubeconfig.display(),
-        sim.server
+        sim.server,
+        sim.open_files,
+        sim.inproc_pods
     );
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }
-    sim.stop().await;
+    sim.shutdown().await?;
     Ok(())
 }
 

@@ -8,5 +8,6 @@
 pub mod api;
 pub mod controllers;
 pub mod kubeconfig;
+pub mod limits;
 pub mod runtime;
 pub mod tls;

@@ -54,19 +54,82 @@ pub struct RunningSim {
     pub kubeconfig: PathBuf,
     pub token: String,
     pub store: Arc<Store>,
+    /// The soft open-file limit after raising it, and the in-process pods it allows.
+    pub open_files: u64,
+    pub inproc_pods: usize,
+    /// Why the sim does not listen where it did before the restart, when it does not.
+    pub address_notice: Option<String>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningSim {
-    /// Stops serving and writes the state one last time.
+    /// [`RunningSim::shutdown`], for callers that only log a failure to save (it is logged).
     pub async fn stop(self) {
+        let _ = self.shutdown().await;
+    }
+
+    /// Stops serving, waits until every change is on disk (as a snapshot, so that the next
+    /// start reads one file), and stops the state writer; the failure if the state could not
+    /// be written.
+    pub async fn shutdown(self) -> Result<(), String> {
         let _ = self.shutdown.send(true);
         for t in self.tasks {
             let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
         }
-        if let Err(e) = self.store.save() {
+        let store = self.store.clone();
+        let saved = tokio::task::spawn_blocking(move || {
+            let r = store.flush(true, Duration::from_secs(30));
+            store.close();
+            r
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        saved.map_err(|e| {
             warn!(error = %e, "state_not_saved");
+            e.to_string()
+        })
+    }
+}
+
+/// The file in the state directory that remembers the address served.
+const ADDRESS_FILE: &str = "address";
+
+/// Binds the address to serve on: `--listen` when it names a port; else, with a state
+/// directory, the address the sim had before (as kind keeps its cluster's port), unless it is
+/// taken (then a free port, and a notice saying so).
+async fn bind(
+    listen: SocketAddr,
+    state_dir: Option<&std::path::Path>,
+) -> Result<(tokio::net::TcpListener, Option<String>), String> {
+    let cannot =
+        |e: std::io::Error| format!("cannot listen on {listen}: {e}; pass a free --listen address");
+    let previous = state_dir
+        .filter(|_| listen.port() == 0)
+        .and_then(|d| std::fs::read_to_string(d.join(ADDRESS_FILE)).ok())
+        .and_then(|s| s.trim().parse::<SocketAddr>().ok())
+        .filter(|a| a.ip().is_loopback() && a.port() != 0);
+    let Some(previous) = previous else {
+        return Ok((
+            tokio::net::TcpListener::bind(listen)
+                .await
+                .map_err(cannot)?,
+            None,
+        ));
+    };
+    match tokio::net::TcpListener::bind(previous).await {
+        Ok(l) => Ok((l, None)),
+        Err(e) => {
+            let l = tokio::net::TcpListener::bind(listen)
+                .await
+                .map_err(cannot)?;
+            let now = l.local_addr().map(|a| a.to_string()).unwrap_or_default();
+            Ok((
+                l,
+                Some(format!(
+                    "the address this cluster had, {previous}, is taken ({e}); serving on {now}: clients need the new kubeconfig"
+                )),
+            ))
         }
     }
 }
@@ -79,29 +142,31 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
             opts.listen
         ));
     }
-    let state_file = match &opts.state_dir {
-        Some(d) => {
-            crate::fsutil::create_dir_private(d).map_err(|e| {
-                format!(
-                    "cannot create --state-dir '{}': {e}; pass a writable directory",
-                    d.display()
-                )
-            })?;
-            Some(d.join("state.json"))
-        }
-        None => None,
-    };
+    if let Some(d) = &opts.state_dir {
+        crate::fsutil::create_dir_private(d).map_err(|e| {
+            format!(
+                "cannot create --state-dir '{}': {e}; pass a writable directory",
+                d.display()
+            )
+        })?;
+    }
+    let open_files = super::limits::raise_nofile_limit();
+    let inproc_pods = super::limits::inproc_pods_allowed(open_files);
     let tls = tls::load_or_generate(opts.state_dir.as_deref())?;
     // KEDA's kinds come as CRD objects created at start, exactly as if KEDA were installed.
-    let store = Store::new(Registry::new(false), opts.history, state_file.clone());
+    let store = Store::new(Registry::new(false), opts.history, opts.state_dir.clone());
     if let Err(e) = store.load() {
-        return Err(format!(
-            "cannot read the saved state '{}': {e}; move it away to start empty",
-            state_file
+        return Err(format!("{e}; move the state directory away to start empty"));
+    }
+    store.persist().map_err(|e| {
+        format!(
+            "cannot write the state in '{}': {e}; pass a writable --state-dir",
+            opts.state_dir
+                .as_ref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default()
-        ));
-    }
+        )
+    })?;
     store.bootstrap(NAMESPACES);
     if !opts.without_keda {
         store.bootstrap_objects(
@@ -111,15 +176,12 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
         );
     }
 
-    let listener = tokio::net::TcpListener::bind(opts.listen)
-        .await
-        .map_err(|e| {
-            format!(
-                "cannot listen on {}: {e}; pass a free --listen address",
-                opts.listen
-            )
-        })?;
+    let (listener, address_notice) = bind(opts.listen, opts.state_dir.as_deref()).await?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    if let Some(d) = &opts.state_dir {
+        crate::fsutil::write_atomic(&d.join(ADDRESS_FILE), addr.to_string().as_bytes())
+            .map_err(|e| format!("cannot write '{}': {e}", d.join(ADDRESS_FILE).display()))?;
+    }
     let server_url = format!("https://{addr}");
     let token = match (&opts.token, &opts.state_dir) {
         (Some(t), _) => t.clone(),
@@ -157,24 +219,6 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
         state,
         rx.clone(),
     ))];
-    if opts.state_dir.is_some() {
-        let store = store.clone();
-        let mut rx = rx.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            loop {
-                tokio::select! {
-                    _ = tick.tick() => {}
-                    _ = rx.wait_for(|s| *s) => return,
-                }
-                let s = store.clone();
-                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || s.save()).await {
-                    warn!(error = %e, "state_not_saved");
-                }
-            }
-        }));
-    }
-
     let doc = kubeconfig::render(&server_url, &tls.ca_pem, &token, "agents");
     if let Some(parent) = opts
         .kubeconfig
@@ -194,7 +238,8 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
             opts.kubeconfig.display()
         )
     })?;
-    if let Some(copts) = opts.controllers {
+    if let Some(mut copts) = opts.controllers {
+        copts.max_inproc_pods = copts.max_inproc_pods.min(inproc_pods);
         store.enable_garbage_collection();
         // The controllers are clients of this very API, with the admin token.
         let (client, _) = crate::kubeclient::connect(Some(&opts.kubeconfig), None)
@@ -212,6 +257,9 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
         kubeconfig: opts.kubeconfig,
         token,
         store,
+        open_files,
+        inproc_pods,
+        address_notice,
         shutdown: tx,
         tasks,
     })

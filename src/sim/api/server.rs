@@ -20,6 +20,7 @@ use super::request::{
 };
 use super::status::ApiError;
 use super::{discovery, handlers, openapi, rbac};
+use crate::agent::accept;
 
 /// Serves HTTPS on `listener` until `shutdown` turns true.
 pub async fn serve(
@@ -29,16 +30,31 @@ pub async fn serve(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let acceptor = TlsAcceptor::from(tls);
+    // Out of descriptors (EMFILE) the pending connection stays in the backlog and every accept
+    // fails at once: the loop waits, 10 ms doubling to 1 s, and says so once per 10 s.
+    let warned = accept::RateLimit::new();
+    let mut wait = accept::BACKOFF_MIN;
     loop {
-        let (tcp, peer) = tokio::select! {
-            r = listener.accept() => match r {
-                Ok(x) => x,
-                Err(e) => {
-                    warn!(error = %e, "accept_failed");
-                    continue;
-                }
-            },
+        let accepted = tokio::select! {
+            r = listener.accept() => r,
             _ = shutdown.wait_for(|s| *s) => return,
+        };
+        let (tcp, peer) = match accepted {
+            Ok(x) => {
+                wait = accept::BACKOFF_MIN;
+                x
+            }
+            Err(e) => {
+                if let Some(failures) = warned.count_failure(std::time::Instant::now()) {
+                    warn!(error = %e, failures, every_secs = accept::WARN_EVERY.as_secs(), "accept_failed");
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = shutdown.wait_for(|s| *s) => return,
+                }
+                wait = accept::next_backoff(wait);
+                continue;
+            }
         };
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();

@@ -26,6 +26,28 @@ use crate::fleet::selector::Selector;
 /// How often an idle watch that allows bookmarks gets one.
 pub const BOOKMARK_EVERY: Duration = Duration::from_secs(5);
 
+/// Events a watch holds for a client that does not read.
+const BUFFERED: usize = 256;
+
+/// How long a watch waits for a client that stopped reading (its buffer full) before it
+/// closes the connection, as the real API server closes an unresponsive watcher: the client
+/// re-lists, and nothing queues up for it meanwhile.
+pub const STALLED_AFTER: Duration = Duration::from_secs(10);
+
+type Tx = mpsc::Sender<Result<Bytes, Infallible>>;
+
+/// Sends `line`; false when the client is gone or has not read for [`STALLED_AFTER`].
+async fn send(tx: &Tx, line: Bytes) -> bool {
+    match tokio::time::timeout(STALLED_AFTER, tx.send(Ok(line))).await {
+        Ok(Ok(())) => true,
+        Ok(Err(_)) => false,
+        Err(_) => {
+            tracing::info!("watch_closed_client_not_reading");
+            false
+        }
+    }
+}
+
 struct Filter {
     rt: ResourceType,
     ns: Option<String>,
@@ -153,7 +175,7 @@ pub fn watch(
     let store = state.store.clone();
     let mut control = store.watch_control();
     control.mark_unchanged();
-    let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(256);
+    let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(BUFFERED);
 
     // Everything the stream starts with is decided now, under the store's lock.
     let mut first: Vec<Bytes> = vec![];
@@ -200,7 +222,7 @@ pub fn watch(
 
     tokio::spawn(async move {
         for line in first {
-            if tx.send(Ok(line)).await.is_err() {
+            if !send(&tx, line).await {
                 return;
             }
         }
@@ -213,7 +235,7 @@ pub fn watch(
             tokio::select! {
                 _ = &mut deadline => return,
                 _ = tick.tick(), if bookmarks => {
-                    if tx.send(Ok(filter.bookmark(last_rv, false))).await.is_err() {
+                    if !send(&tx, filter.bookmark(last_rv, false)).await {
                         return;
                     }
                 }
@@ -224,14 +246,14 @@ pub fn watch(
                         }
                         last_rv = c.rv;
                         if let Some(line) = event_line(&filter, &mut seen, &c)
-                            && tx.send(Ok(line)).await.is_err()
+                            && !send(&tx, line).await
                         {
                             return;
                         }
                     }
                     Err(broadcast::error::RecvError::Lagged(_)) => {
                         // This watcher fell behind the history: it must re-list.
-                        let _ = tx.send(Ok(expired_line(last_rv, store.current_rv()))).await;
+                        let _ = send(&tx, expired_line(last_rv, store.current_rv())).await;
                         return;
                     }
                     Err(broadcast::error::RecvError::Closed) => return,
@@ -240,7 +262,7 @@ pub fn watch(
                 Ok(()) = control.changed() => {
                     let how = control.borrow_and_update().1;
                     if how == WatchControl::Expire {
-                        let _ = tx.send(Ok(expired_line(last_rv, store.current_rv()))).await;
+                        let _ = send(&tx, expired_line(last_rv, store.current_rv())).await;
                     }
                     return;
                 }

@@ -79,6 +79,9 @@ pub struct ControllerOptions {
     pub backoff_initial: Duration,
     /// CrashLoopBackOff cap (Kubernetes: 5 min).
     pub backoff_max: Duration,
+    /// In-process containers running at once at most (the open-file budget, see
+    /// [`crate::sim::limits`]); one more fails to start with a `Failed` event.
+    pub max_inproc_pods: usize,
 }
 
 impl ControllerOptions {
@@ -95,6 +98,7 @@ impl ControllerOptions {
             keda: true,
             backoff_initial: Duration::from_secs(10),
             backoff_max: Duration::from_secs(300),
+            max_inproc_pods: usize::MAX,
         }
     }
 }

@@ -4,6 +4,9 @@
 //! Writes go through closures run under the store's lock, so a patch or an apply is computed
 //! from the object it replaces and cannot lose a concurrent update.
 
+pub mod persist;
+#[cfg(test)]
+mod persist_tests;
 #[cfg(test)]
 mod tests;
 
@@ -206,7 +209,6 @@ struct Inner {
     /// The highest resourceVersion dropped from the history: a watch from before it expired.
     compacted: u64,
     registry: Arc<Registry>,
-    dirty: bool,
 }
 
 impl Inner {
@@ -233,7 +235,9 @@ pub enum WatchControl {
 pub struct Store {
     inner: Mutex<Inner>,
     tx: broadcast::Sender<Arc<Change>>,
-    state_file: Option<PathBuf>,
+    state_dir: Option<PathBuf>,
+    /// The writer of the state directory, once started.
+    persist: std::sync::OnceLock<persist::Persist>,
     control: tokio::sync::watch::Sender<(u64, WatchControl)>,
     /// A garbage collector runs: deletions add the `orphan` and `foregroundDeletion`
     /// finalizers it removes. Off when the API is served alone (nobody would remove them).
@@ -284,7 +288,8 @@ fn comparable(obj: &Value) -> Value {
 }
 
 impl Store {
-    pub fn new(registry: Registry, history_cap: usize, state_file: Option<PathBuf>) -> Arc<Self> {
+    /// A store; with `state_dir`, [`Store::load`] reads it and [`Store::persist`] keeps it.
+    pub fn new(registry: Registry, history_cap: usize, state_dir: Option<PathBuf>) -> Arc<Self> {
         let (tx, _) = broadcast::channel(65_536);
         let (control, _) = tokio::sync::watch::channel((0, WatchControl::None));
         Arc::new(Self {
@@ -296,10 +301,10 @@ impl Store {
                 history_cap: history_cap.max(1),
                 compacted: 0,
                 registry: Arc::new(registry),
-                dirty: false,
             }),
             tx,
-            state_file,
+            state_dir,
+            persist: std::sync::OnceLock::new(),
             garbage_collection: std::sync::atomic::AtomicBool::new(false),
         })
     }
@@ -337,66 +342,109 @@ impl Store {
         self.lock().rv
     }
 
-    /// Loads a snapshot written by [`Store::save`]; CRDs in it define their types again.
-    pub fn load(&self) -> std::io::Result<bool> {
-        let Some(path) = &self.state_file else {
+    /// Reads the state directory (snapshot, or an older sim's `state.json`, then the log of
+    /// changes); CRDs in it define their types again. False when there was nothing to read.
+    pub fn load(&self) -> Result<bool, persist::PersistError> {
+        let Some(dir) = &self.state_dir else {
             return Ok(false);
         };
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-            Err(e) => return Err(e),
+        let Some(loaded) = persist::load(dir)? else {
+            return Ok(false);
         };
-        let snap: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
         let mut inner = self.lock();
-        inner.rv = snap["rv"].as_u64().unwrap_or(1);
-        inner.compacted = inner.rv;
-        for entry in snap["objects"].as_array().into_iter().flatten() {
-            let key = TypeKey {
-                group: entry["group"].as_str().unwrap_or_default().to_string(),
-                plural: entry["plural"].as_str().unwrap_or_default().to_string(),
-            };
-            let obj = entry["object"].clone();
-            if key.group == "apiextensions.k8s.io" && key.plural == "customresourcedefinitions" {
-                Arc::make_mut(&mut inner.registry).add_crd(types_of_crd(&obj));
-            }
-            let k = (
-                meta_str(&obj, "namespace").to_string(),
-                meta_str(&obj, "name").to_string(),
-            );
-            inner
-                .objects
-                .entry(key)
-                .or_default()
-                .insert(k, Arc::new(obj));
+        let mut rv = loaded.rv.max(1);
+        for (key, obj) in loaded.objects {
+            Self::put_loaded(&mut inner, key, obj);
         }
+        for (at, rec) in loaded.records {
+            rv = rv.max(at);
+            match rec {
+                persist::Record::Put { key, object } => Self::put_loaded(&mut inner, key, object),
+                persist::Record::Delete { key, ns, name } => {
+                    if key.group == "apiextensions.k8s.io"
+                        && key.plural == "customresourcedefinitions"
+                        && let Some(crd) = inner
+                            .objects
+                            .get(&key)
+                            .and_then(|m| m.get(&(ns.clone(), name.clone())))
+                            .cloned()
+                    {
+                        let group = crd["spec"]["group"].as_str().unwrap_or_default();
+                        let plural = crd["spec"]["names"]["plural"].as_str().unwrap_or_default();
+                        Arc::make_mut(&mut inner.registry).remove_crd(group, plural);
+                    }
+                    if let Some(m) = inner.objects.get_mut(&key) {
+                        m.remove(&(ns, name));
+                    }
+                }
+            }
+        }
+        inner.rv = rv;
+        inner.compacted = rv;
         Ok(true)
     }
 
-    /// Writes the store to its state file if anything changed since the last save.
-    pub fn save(&self) -> std::io::Result<()> {
-        let Some(path) = &self.state_file else {
+    fn put_loaded(inner: &mut Inner, key: TypeKey, obj: Value) {
+        if key.group == "apiextensions.k8s.io" && key.plural == "customresourcedefinitions" {
+            let reg = Arc::make_mut(&mut inner.registry);
+            let group = obj["spec"]["group"].as_str().unwrap_or_default();
+            let plural = obj["spec"]["names"]["plural"].as_str().unwrap_or_default();
+            reg.remove_crd(group, plural);
+            reg.add_crd(types_of_crd(&obj));
+        }
+        let k = (
+            meta_str(&obj, "namespace").to_string(),
+            meta_str(&obj, "name").to_string(),
+        );
+        inner
+            .objects
+            .entry(key)
+            .or_default()
+            .insert(k, Arc::new(obj));
+    }
+
+    /// Starts writing every change to the state directory (a log, compacted into snapshots
+    /// now and then; see [`persist`]). Call once, after [`Store::load`].
+    pub fn persist(self: &Arc<Self>) -> std::io::Result<()> {
+        let Some(dir) = &self.state_dir else {
             return Ok(());
         };
-        let snap = {
-            let mut inner = self.lock();
-            if !inner.dirty {
-                return Ok(());
-            }
-            inner.dirty = false;
-            let objects: Vec<Value> = inner
-                .objects
-                .iter()
-                .flat_map(|(k, m)| {
-                    m.values()
-                        .map(move |o| json!({"group": k.group, "plural": k.plural, "object": **o}))
-                })
-                .collect();
-            json!({"rv": inner.rv, "objects": objects})
-        };
-        let bytes = serde_json::to_vec(&snap).map_err(std::io::Error::other)?;
-        crate::fsutil::write_atomic(path, &bytes)
+        let rv = self.current_rv();
+        let p = persist::Persist::start(Arc::downgrade(self), dir.clone(), rv)?;
+        let _ = self.persist.set(p);
+        Ok(())
+    }
+
+    /// Every object now (shared, not copied) and the resourceVersion they are at: what a
+    /// snapshot writes, taken in one short hold of the lock.
+    pub fn objects_at(&self) -> (u64, Vec<(TypeKey, Arc<Value>)>) {
+        let inner = self.lock();
+        let objects = inner
+            .objects
+            .iter()
+            .flat_map(|(k, m)| m.values().map(move |o| (k.clone(), o.clone())))
+            .collect();
+        (inner.rv, objects)
+    }
+
+    /// Waits (up to `within`) until every change so far is on disk, writing a snapshot first
+    /// when `compact`; the failure when the state could not be written.
+    pub fn flush(
+        &self,
+        compact: bool,
+        within: std::time::Duration,
+    ) -> Result<(), persist::PersistError> {
+        match self.persist.get() {
+            Some(p) => p.flush(self.current_rv(), compact, within),
+            None => Ok(()),
+        }
+    }
+
+    /// Stops the state writer (after what it holds is written).
+    pub fn close(&self) {
+        if let Some(p) = self.persist.get() {
+            p.close();
+        }
     }
 
     fn commit(
@@ -443,7 +491,9 @@ impl Store {
                 inner.compacted = old.rv;
             }
         }
-        inner.dirty = true;
+        if let Some(p) = self.persist.get() {
+            p.record(change.clone());
+        }
         let _ = self.tx.send(change);
         obj
     }

@@ -13,7 +13,7 @@
 //! - Exit: `restartPolicy` decides: Never ends the pod; OnFailure/Always restart in place with
 //!   CrashLoopBackOff (`backoff_initial` doubling to `backoff_max`), `restartCount` and
 //!   `lastState`, and a `BackOff` event.
-//! - Memory: sampled every 250 ms (RSS, or what an in-process agent holds); above
+//! - Memory: sampled every 250 ms (RSS), or every second (what an in-process agent holds); above
 //!   `limits.memory` the container is killed and reported `OOMKilled`, exit 137.
 //! - Graceful deletion: `Killing` event, SIGTERM, SIGKILL after the grace period (2 s minimum);
 //!   the phase follows the exit codes; then the kubelet deletes the pod with grace 0.
@@ -51,8 +51,12 @@ use status::{Container, Eviction, KilledFor, PodState, RestartPolicy, State, Ter
 
 /// Status writes in flight at once, across every pod.
 pub const WRITES_IN_FLIGHT: usize = 32;
-/// How often memory is sampled.
+/// How often memory is sampled (a process's RSS).
 const SAMPLE_EVERY: Duration = Duration::from_millis(250);
+/// How often an in-process container's memory is sampled: what its tasks hold changes only
+/// when a task starts or ends, and 10,000 pods waking four times a second cost the sim
+/// 40,000 wake-ups a second while idle.
+const SAMPLE_INPROC_EVERY: Duration = Duration::from_secs(1);
 /// The minimum time between SIGTERM and SIGKILL (kubelet `minimumGracePeriodInSeconds`).
 const MIN_GRACE: Duration = Duration::from_secs(2);
 /// The kubelet's hard eviction threshold, `memory.available<100Mi`.
@@ -86,6 +90,10 @@ struct Kubelet {
     usage: Mutex<HashMap<String, Usage>>,
     /// Broker connections shared by the in-process agents.
     brokers: Arc<crate::queue::amqp::BrokerPool>,
+    /// In-process containers running now, against `opts.max_inproc_pods`.
+    inproc_live: Arc<std::sync::atomic::AtomicUsize>,
+    /// Secrets and ConfigMaps read lately (a short TTL, as the kubelet's cache).
+    refs: env::RefCache,
 }
 
 enum Control {
@@ -107,12 +115,17 @@ pub fn spawn(ctx: Ctx) -> tokio::task::JoinHandle<()> {
         ips: ip::IpPool::global(),
         writes: Semaphore::new(WRITES_IN_FLIGHT),
         recorder: ctx.recorder("kubelet"),
+        // No idle connections kept: with one per pod IP, 10,000 pods would hold 20,000
+        // descriptors (both ends) between probes.
         http: reqwest::Client::builder()
             .no_proxy()
+            .pool_max_idle_per_host(0)
             .build()
             .unwrap_or_default(),
         usage: Mutex::default(),
         brokers: Arc::new(crate::queue::amqp::BrokerPool::new("fleetctl-sim-inproc")),
+        inproc_live: Arc::default(),
+        refs: env::RefCache::default(),
     });
     tokio::spawn(run(kl, ctx.pods.clone(), ctx.shutdown.clone()))
 }
@@ -134,6 +147,8 @@ async fn run(
     loop {
         tokio::select! {
             _ = async { let _ = shutdown.wait_for(|s| *s).await; } => break,
+            // Finished pod workers are reaped as they end, not kept until shutdown.
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
             Some((uid, terminal)) = done_rx.recv() => {
                 workers.remove(&uid);
                 if terminal {
@@ -366,6 +381,15 @@ async fn set_memory_pressure(kl: &Kubelet, node: &str, on: bool) {
     }
 }
 
+/// A place in the open-file budget, held while an in-process container runs.
+struct InprocSlot(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for InprocSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
 /// A container the runtime runs now.
 struct Live {
     ctl: runtime::Ctl,
@@ -399,8 +423,11 @@ struct Worker {
     ip: Option<Ipv4Addr>,
     kill_at: Option<Instant>,
     stop_started: Option<Instant>,
-    /// The status last written, as JSON text (a fraction of the size of its tree).
-    written: Option<String>,
+    /// The state whose status was last written. The worker's loop ends every turn (memory
+    /// samples, probes, its own status coming back through the watch) with a write; comparing
+    /// states costs a few string comparisons, where building the status to compare it cost a
+    /// JSON tree and its text: at 10,000 pods that was a quarter of the sim's CPU.
+    written: Option<PodState>,
     exits: mpsc::UnboundedSender<(usize, u64, runtime::Exit)>,
 }
 
@@ -517,7 +544,10 @@ impl Worker {
             self.start(i).await;
         }
         self.write_status().await;
-        let mut sample = tokio::time::interval(SAMPLE_EVERY);
+        let mut sample = tokio::time::interval(match self.kl.opts.runtime {
+            super::RuntimeKind::Inproc => SAMPLE_INPROC_EVERY,
+            super::RuntimeKind::Process => SAMPLE_EVERY,
+        });
         sample.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let sampling = self.kl.opts.evict_on_pressure
             || self.specs.iter().any(|c| self.memory_limit(c).is_some());
@@ -654,7 +684,7 @@ impl Worker {
             );
             return;
         }
-        let refs = match env::fetch_refs(&self.kl.client, &self.ns, &spec).await {
+        let refs = match env::fetch_refs(&self.kl.client, &self.kl.refs, &self.ns, &spec).await {
             Ok(r) => r,
             Err(e) => {
                 self.fail_start(i, "CreateContainerConfigError", e.to_string());
@@ -686,8 +716,18 @@ impl Worker {
             brokers: self.kl.brokers.clone(),
         };
         let first = !c.ever_started;
+        let counted = match self.inproc_slot() {
+            Ok(c) => c,
+            Err(message) => {
+                self.fail_start(i, "RunContainerError", message);
+                return;
+            }
+        };
         match runtime::start(self.kl.opts.runtime, &self.kl.opts.agent_exe, launch) {
-            Err(e) => self.fail_start(i, "RunContainerError", e.to_string()),
+            Err(e) => {
+                drop(counted);
+                self.fail_start(i, "RunContainerError", e.to_string())
+            }
             Ok(started) => {
                 self.generation[i] += 1;
                 let generation = self.generation[i];
@@ -698,6 +738,7 @@ impl Worker {
                         code: 137,
                         signal: Some(9),
                     });
+                    drop(counted);
                     let _ = tx.send((i, generation, exit));
                 });
                 let has_probe = spec
@@ -756,6 +797,28 @@ impl Worker {
                     format!("Started container {}", spec.name),
                 );
             }
+        }
+    }
+
+    /// A place in the open-file budget for an in-process container, given back when the
+    /// returned guard is dropped (None for the process runtime); Err with the reason when
+    /// the budget is spent.
+    fn inproc_slot(&self) -> Result<Option<InprocSlot>, String> {
+        if self.kl.opts.runtime != super::RuntimeKind::Inproc {
+            return Ok(None);
+        }
+        let max = self.kl.opts.max_inproc_pods;
+        let live = &self.kl.inproc_live;
+        let taken = live.fetch_update(
+            std::sync::atomic::Ordering::AcqRel,
+            std::sync::atomic::Ordering::Acquire,
+            |n| (n < max).then_some(n + 1),
+        );
+        match taken {
+            Ok(_) => Ok(Some(InprocSlot(live.clone()))),
+            Err(_) => Err(format!(
+                "too many open files: the sim's open-file limit allows {max} in-process containers and that many run now; delete pods, or raise the hard limit (ulimit -Hn) and restart the sim"
+            )),
         }
     }
 
@@ -1024,12 +1087,10 @@ impl Worker {
 
     /// Writes the status when it changed since the last write.
     async fn write_status(&mut self) {
-        let status = self.state.status();
-        let text = status.to_string();
-        if self.written.as_ref() == Some(&text) {
+        if self.written.as_ref() == Some(&self.state) {
             return;
         }
-        let body = status::patch(&status);
+        let body = status::patch(&self.state.status());
         let _permit = self.kl.writes.acquire().await;
         match self
             .api
@@ -1040,8 +1101,8 @@ impl Worker {
             )
             .await
         {
-            Ok(_) => self.written = Some(text),
-            Err(e) if is_not_found(&e) => self.written = Some(text),
+            Ok(_) => self.written = Some(self.state.clone()),
+            Err(e) if is_not_found(&e) => self.written = Some(self.state.clone()),
             Err(e) => warn!(pod = %self.name, error = %e, "pod_status_not_written"),
         }
     }
