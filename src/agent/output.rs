@@ -5,8 +5,9 @@
 //! sends the lines of that task there instead of to the sim's stdout, so `kubectl logs` shows
 //! an in-process agent's lines as it shows a process's.
 //!
-//! Lines of tasks the agent spawns (its metrics server, its state writer) are not in the
-//! container's scope and stay on the sim's stdout.
+//! The tasks working deliveries are spawned under [`inherit`] and log there too; the agent's
+//! other tasks (its metrics server, its state writer) are not in the container's scope and stay
+//! on the sim's stdout.
 
 use std::fs::{File, OpenOptions};
 use std::future::Future;
@@ -22,6 +23,15 @@ tokio::task_local! {
 /// Runs `fut` with `log` as its output (see the module's doc).
 pub fn in_container_log<F: Future>(log: PathBuf, fut: F) -> impl Future<Output = F::Output> {
     CONTAINER_LOG.scope(log, fut)
+}
+
+/// `fut`, to be spawned by the task running now: in the same container log when there is one
+/// (an in-process agent's delivery tasks log where the agent does).
+pub fn inherit<F: Future>(fut: F) -> futures::future::Either<impl Future<Output = F::Output>, F> {
+    match current() {
+        Some(log) => futures::future::Either::Left(CONTAINER_LOG.scope(log, fut)),
+        None => futures::future::Either::Right(fut),
+    }
 }
 
 /// Opens a container log for appending, creating its directory the first time.

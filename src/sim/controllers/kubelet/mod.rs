@@ -19,6 +19,8 @@
 //!   the phase follows the exit codes; then the kubelet deletes the pod with grace 0.
 //! - `--evict-on-pressure`: when a node's pods use more memory than it has, the pod using the
 //!   most above its request is killed and marked `Evicted` (not deleted).
+//! - Usage: with `metrics.k8s.io` served, [`usage`] samples every container's CPU and memory
+//!   every 10 s for PodMetrics and NodeMetrics.
 //! - Shutdown: every container gets SIGTERM, then SIGKILL; no agent outlives the sim.
 
 pub mod env;
@@ -26,6 +28,7 @@ pub mod ip;
 mod probe;
 pub mod runtime;
 pub mod status;
+pub mod usage;
 pub mod volumes;
 
 use std::collections::{HashMap, HashSet};
@@ -86,6 +89,8 @@ struct Kubelet {
     usage: Mutex<HashMap<String, Usage>>,
     /// Broker connections shared by the in-process agents.
     brokers: Arc<crate::queue::amqp::BrokerPool>,
+    /// CPU and memory sampling for `metrics.k8s.io`; None without metrics-server.
+    meter: Option<Arc<usage::Meter>>,
 }
 
 enum Control {
@@ -113,7 +118,14 @@ pub fn spawn(ctx: Ctx) -> tokio::task::JoinHandle<()> {
             .unwrap_or_default(),
         usage: Mutex::default(),
         brokers: Arc::new(crate::queue::amqp::BrokerPool::new("fleetctl-sim-inproc")),
+        meter: ctx
+            .usage
+            .clone()
+            .map(|t| usage::Meter::new(t, node_names(ctx.opts.nodes))),
     });
+    if let Some(m) = &kl.meter {
+        tokio::spawn(m.clone().run(ctx.shutdown.clone()));
+    }
     tokio::spawn(run(kl, ctx.pods.clone(), ctx.shutdown.clone()))
 }
 
@@ -728,6 +740,17 @@ impl Worker {
                         let delay = p.initial_delay_seconds.unwrap_or(0).max(0) as u64;
                         Instant::now() + Duration::from_secs(delay).max(Duration::from_millis(200))
                     });
+                if let Some(m) = &self.kl.meter {
+                    let c = usage::ContainerRef {
+                        uid: &self.uid,
+                        index: i,
+                        namespace: &self.ns,
+                        pod: &self.name,
+                        node: &self.node,
+                        container: &spec.name,
+                    };
+                    m.add(c, usage::Probe::of(&started.ctl));
+                }
                 self.live[i] = Some(Live {
                     ctl: started.ctl,
                     id: started.container_id,
@@ -798,6 +821,9 @@ impl Worker {
         let Some(live) = self.live[i].take() else {
             return;
         };
+        if let Some(m) = &self.kl.meter {
+            m.remove(&self.uid, i);
+        }
         self.next_probe[i] = None;
         self.next_liveness[i] = None;
         self.liveness_kill_at[i] = None;
@@ -1016,6 +1042,9 @@ impl Worker {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&self.uid);
+        if let Some(m) = &self.kl.meter {
+            m.remove_pod(&self.uid);
+        }
         let dir = volumes::pod_dir(&self.kl.opts.state_dir, &self.uid);
         if dir.exists() {
             let _ = std::fs::remove_dir_all(dir);
