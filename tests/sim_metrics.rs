@@ -297,3 +297,84 @@ fn discovery_and_the_absent_api() {
     let out = sim.kubectl_ok(&["api-resources"]);
     assert!(!out.contains("metrics.k8s.io"), "{out}");
 }
+
+fn status_json(sim: &SimProcess) -> Value {
+    let r = run(fleetctl().arg("--kubeconfig").arg(&sim.kubeconfig).args([
+        "status",
+        "-o",
+        "json",
+        "--no-queue",
+        "--scrape",
+        "off",
+    ]));
+    assert_eq!(r.code, 0, "{}", r.all());
+    serde_json::from_str(r.stdout.trim()).expect("one JSON object")
+}
+
+/// `fleetctl status -o json` carries each fleet's CPU and memory from metrics.k8s.io; without
+/// metrics-server the fields are null and a note names it.
+#[test]
+fn status_json_usage_and_the_absent_api() {
+    let test = "status_json_usage_and_the_absent_api";
+    if !require_broker(test) || !require(kubectl_on_path(), test, "kubectl") {
+        return;
+    }
+    let sim = SimProcess::start("status-usage", &["--runtime", "inproc"]);
+    let queue = unique_queue("status-usage");
+    let manifests = fleet_manifests(sim.dir.path(), &queue, &["Job"], |_| {});
+    seed(&queue, 2_000, 2, 200, None);
+    sim.kubectl_ok(&["apply", "-f", manifests.to_str().unwrap()]);
+    let status = wait_until(
+        60,
+        "a fleet with measured pods",
+        || {
+            let s = status_json(&sim);
+            s["fleets"]
+                .as_array()?
+                .iter()
+                .any(|f| f["usage"]["pods_measured"].as_u64().is_some_and(|n| n > 0))
+                .then_some(s)
+        },
+        || sim.logs(),
+    );
+    assert_eq!(status["usage_degraded"], Value::Null, "{status}");
+    let f = status["fleets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["usage"]["pods_measured"].as_u64().is_some_and(|n| n > 0))
+        .unwrap();
+    let u = &f["usage"];
+    assert!(u["cpu_millicores"].as_f64().unwrap() > 0.0, "{u}");
+    assert!(u["memory_bytes"].as_u64().unwrap() > 0, "{u}");
+    // The bundled manifests set memory limits: the worst pod is named against its limit.
+    assert!(u["worst_memory"]["pod"].is_string(), "{u}");
+    assert!(
+        u["worst_memory"]["used_ratio"].as_f64().unwrap() > 0.0,
+        "{u}"
+    );
+    delete_queue(&queue);
+    drop(sim);
+
+    let sim = SimProcess::start("status-absent", &["--without-metrics-server"]);
+    let manifests = fleet_manifests(sim.dir.path(), "status-absent", &["Job"], |_| {});
+    sim.kubectl_ok(&["apply", "-f", manifests.to_str().unwrap()]);
+    let status = status_json(&sim);
+    let note = status["usage_degraded"].as_str().unwrap_or_default();
+    assert!(note.contains("metrics-server"), "{status}");
+    for f in status["fleets"].as_array().unwrap() {
+        assert_eq!(f["usage"], Value::Null, "{f}");
+    }
+    let r = run(fleetctl().arg("--kubeconfig").arg(&sim.kubeconfig).args([
+        "status",
+        "--no-queue",
+        "--scrape",
+        "off",
+    ]));
+    assert!(
+        r.stdout
+            .contains("degraded: usage: metrics.k8s.io is not served"),
+        "{}",
+        r.all()
+    );
+}

@@ -6,4 +6,5 @@ pub mod actions;
 pub mod apply;
 pub mod client;
 pub mod error;
+pub mod usage;
 pub mod watch;
