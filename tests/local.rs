@@ -275,8 +275,8 @@ fn the_console_runs_on_the_local_stack_and_q_stops_it() {
     let dir = TempDir::new("local-tui");
     let state = dir.path().join("state");
     let command = format!(
-        "cd '{d}'; env HOME='{d}' FLEETCTL_AMQP_URL='{url}' -u XDG_CACHE_HOME -u KUBECONFIG \
-         -u RUST_LOG '{exe}' tui --local --state-dir '{s}' 2> tui.stderr; \
+        "cd '{d}'; env -u XDG_CACHE_HOME -u KUBECONFIG -u RUST_LOG HOME='{d}' \
+         FLEETCTL_AMQP_URL='{url}' '{exe}' tui --local --state-dir '{s}' 2> tui.stderr; \
          echo EXITED:$?; sleep 86400",
         d = dir.s(),
         url = nowhere(),

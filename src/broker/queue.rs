@@ -7,6 +7,7 @@ use std::sync::Arc;
 use amq_protocol::types::{AMQPValue, FieldTable};
 
 use super::message::Message;
+use crate::queue::topology::amqp_int;
 
 /// A connection, as the broker numbers them.
 pub type ConnId = u64;
@@ -45,19 +46,6 @@ const EQUIVALENCE_KEYS: &[&str] = &[
     "x-queue-mode",
 ];
 
-fn int(v: &AMQPValue) -> Option<i128> {
-    Some(match v {
-        AMQPValue::ShortShortInt(n) => *n as i128,
-        AMQPValue::ShortShortUInt(n) => *n as i128,
-        AMQPValue::ShortInt(n) => *n as i128,
-        AMQPValue::ShortUInt(n) => *n as i128,
-        AMQPValue::LongInt(n) => *n as i128,
-        AMQPValue::LongUInt(n) => *n as i128,
-        AMQPValue::LongLongInt(n) => *n as i128,
-        _ => return None,
-    })
-}
-
 fn string(v: &AMQPValue) -> Option<String> {
     match v {
         AMQPValue::LongString(s) => Some(String::from_utf8_lossy(s.as_bytes()).into_owned()),
@@ -70,7 +58,7 @@ fn string(v: &AMQPValue) -> Option<String> {
 pub fn describe(v: Option<&AMQPValue>) -> String {
     match v {
         None => "none".to_string(),
-        Some(v) => match (int(v), string(v)) {
+        Some(v) => match (amqp_int(v), string(v)) {
             (Some(n), _) => n.to_string(),
             (_, Some(s)) => format!("'{s}'"),
             _ => format!("{v:?}"),
@@ -81,7 +69,7 @@ pub fn describe(v: Option<&AMQPValue>) -> String {
 fn same(a: Option<&AMQPValue>, b: Option<&AMQPValue>) -> bool {
     match (a, b) {
         (None, None) => true,
-        (Some(a), Some(b)) => match (int(a), int(b)) {
+        (Some(a), Some(b)) => match (amqp_int(a), amqp_int(b)) {
             (Some(x), Some(y)) => x == y,
             _ => match (string(a), string(b)) {
                 (Some(x), Some(y)) => x == y,
@@ -111,11 +99,11 @@ pub fn parse_args(table: &FieldTable) -> Result<QueueArgs, &'static str> {
         args.dead_letter_routing_key = Some(string(v).ok_or("x-dead-letter-routing-key")?);
     }
     if let Some(v) = t.get("x-message-ttl") {
-        let n = int(v).filter(|n| *n >= 0).ok_or("x-message-ttl")?;
+        let n = amqp_int(v).filter(|n| *n >= 0).ok_or("x-message-ttl")?;
         args.message_ttl = Some(n.min(u64::MAX as i128) as u64);
     }
     if let Some(v) = t.get("x-max-length") {
-        let n = int(v).filter(|n| *n >= 0).ok_or("x-max-length")?;
+        let n = amqp_int(v).filter(|n| *n >= 0).ok_or("x-max-length")?;
         args.max_length = Some(n.min(u64::MAX as i128) as u64);
     }
     if let Some(v) = t.get("x-overflow")
