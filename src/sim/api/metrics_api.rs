@@ -121,7 +121,7 @@ pub fn memory_quantity(bytes: u64) -> String {
 /// A window as Go's `time.Duration` prints it, to the millisecond: `10s`, `10.25s`.
 pub fn window_string(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         let frac = format!("{:03}", ms % 1000);

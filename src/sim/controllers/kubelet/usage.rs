@@ -258,7 +258,10 @@ impl Meter {
 
     /// One round: read every container, publish what could be sampled.
     pub fn sample(&self) {
-        let now = Instant::now();
+        self.sample_at(Instant::now());
+    }
+
+    fn sample_at(&self, now: Instant) {
         let at = Timestamp::now();
         // Read outside the lock: a round at a thousand processes takes milliseconds.
         type Job = ((String, usize), u64, Probe, (Instant, u64));
@@ -364,8 +367,8 @@ mod tests {
         assert!(parse_stat("garbage", 100, 4096).is_none());
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn rates_over_the_window_and_nodes_sum_their_pods() {
+    #[test]
+    fn rates_over_the_window_and_nodes_sum_their_pods() {
         let table = MetricsTable::new();
         let meter = Meter::new(
             table.clone(),
@@ -384,21 +387,23 @@ mod tests {
             node: "sim-node-1",
             container: "agent",
         };
+        let t0 = Instant::now();
         meter.add(c(0), probe.clone());
         // Too fresh: absent.
         meter.sample();
         assert!(table.snapshot().pods.is_empty());
-        tokio::time::advance(Duration::from_secs(10)).await;
+        let t1 = Instant::now() + Duration::from_secs(10);
         cpu.store(500_000_000, Ordering::Relaxed); // half a second of CPU in 10 s
-        meter.sample();
+        meter.sample_at(t1);
         let snap = table.snapshot();
         let p = &snap.pods[&("agents".to_string(), "p1".to_string())];
         assert_eq!(p.uid, "u1");
-        assert_eq!(p.window, Duration::from_secs(10));
-        assert_eq!(p.containers[0].cpu_nanocores, 50_000_000);
+        assert!(p.window <= t1 - t0 && p.window >= Duration::from_secs(10));
+        let nc = p.containers[0].cpu_nanocores;
+        assert!((49_000_000..=50_000_000).contains(&nc), "{nc}");
         assert_eq!(p.containers[0].memory_bytes, INPROC_AGENT_BYTES);
         let n1 = &snap.nodes["sim-node-1"];
-        assert_eq!(n1.cpu_nanocores, 50_000_000 + NODE_OVERHEAD_CPU_NANOCORES);
+        assert_eq!(n1.cpu_nanocores, nc + NODE_OVERHEAD_CPU_NANOCORES);
         assert_eq!(
             n1.memory_bytes,
             INPROC_AGENT_BYTES + NODE_OVERHEAD_MEMORY_BYTES
@@ -408,15 +413,14 @@ mod tests {
             NODE_OVERHEAD_CPU_NANOCORES
         );
         // The next window starts where this one ended.
-        tokio::time::advance(Duration::from_secs(10)).await;
-        meter.sample();
+        meter.sample_at(t1 + Duration::from_secs(10));
         let snap = table.snapshot();
         assert_eq!(
             snap.pods[&("agents".to_string(), "p1".to_string())].containers[0].cpu_nanocores,
             0
         );
         meter.remove_pod("u1");
-        meter.sample();
+        meter.sample_at(t1 + Duration::from_secs(20));
         assert!(table.snapshot().pods.is_empty());
         assert!(meter.is_empty());
     }
