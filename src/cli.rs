@@ -596,6 +596,11 @@ pub struct SimArgs {
     #[arg(long)]
     pub without_keda: bool,
 
+    /// Leave out the resource metrics API (metrics.k8s.io), as on a cluster without
+    /// metrics-server: `kubectl top` fails and nothing is sampled
+    #[arg(long)]
+    pub without_metrics_server: bool,
+
     /// Enforce Roles and RoleBindings for ServiceAccount tokens (the kubeconfig's token stays
     /// admin); a token is a ServiceAccount's when a `kubernetes.io/service-account-token`
     /// Secret holds it

@@ -9,6 +9,7 @@
 //! - [`launch`]: an agent from its flags and environment (the command, and the sim's in-process
 //!   runtime).
 //! - [`output`]: where its log lines go (stdout, or an in-process agent's container log).
+//! - [`cpu`]: the CPU time an in-process agent's tasks use (the sim's resource metrics).
 //!
 //! Results are recorded as files (`results/<task_id>.json` in the checkpoint directory) rather
 //! than on a results queue: the checkpoint volume is already shared and durable, a file write
@@ -17,6 +18,7 @@
 
 pub mod accept;
 pub mod checkpoint;
+pub mod cpu;
 pub mod executor;
 pub mod launch;
 pub mod output;

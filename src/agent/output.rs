@@ -26,9 +26,9 @@ pub fn in_container_log<F: Future>(log: PathBuf, fut: F) -> impl Future<Output =
     CONTAINER_LOG.scope(log, fut)
 }
 
-/// `fut` in the container log of the task calling this, if it runs in one: how a task that
-/// an in-process agent spawns keeps writing to its container's log.
-pub fn inherit<F: Future>(fut: F) -> impl Future<Output = F::Output> {
+/// `fut`, to be spawned by the task running now: in the same container log when there is one
+/// (an in-process agent's delivery tasks log where the agent does).
+pub fn inherit<F: Future>(fut: F) -> futures::future::Either<impl Future<Output = F::Output>, F> {
     match current() {
         Some(log) => futures::future::Either::Left(CONTAINER_LOG.scope(log, fut)),
         None => futures::future::Either::Right(fut),

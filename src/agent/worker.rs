@@ -552,7 +552,8 @@ async fn session<E: Executor>(
             next = consumer.next(), if consuming => match next {
                 Some(Ok(delivery)) => {
                     last_activity = Instant::now();
-                    tasks.spawn(crate::agent::output::inherit(process(ctx.clone(), channel.clone(), delivery, stop_rx.clone())));
+                    let work = process(ctx.clone(), channel.clone(), delivery, stop_rx.clone());
+                    tasks.spawn(super::cpu::inherit(super::output::inherit(work)));
                 }
                 Some(Err(e)) => {
                     let why = broker.target().scrub(&e.to_string());

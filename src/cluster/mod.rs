@@ -7,4 +7,5 @@ pub mod apply;
 pub mod client;
 pub mod drain;
 pub mod error;
+pub mod usage;
 pub mod watch;

@@ -29,6 +29,7 @@ pub async fn run(global: &GlobalArgs, args: SimArgs) -> Outcome {
         token: args.token.clone(),
         state_dir: args.state_dir.clone(),
         without_keda: args.without_keda,
+        without_metrics_server: args.without_metrics_server,
         history: args.history,
         enforce_rbac: args.enforce_rbac,
         controllers: (!args.api_only).then(|| {

@@ -24,6 +24,7 @@ use crate::cluster::watch::{self, FirstSyncError, WatchSpec};
 use crate::fleet::health::Severity;
 use crate::fleet::model::Model;
 use crate::fleet::status::Snapshot;
+use crate::fleet::usage::{FleetUsage, UsageReading, cpu_text, memory_text};
 use crate::metrics::agents::AgentSeries;
 use crate::metrics::scrape::Round;
 use crate::queue::depth::{QueueReader, QueueReport};
@@ -40,6 +41,7 @@ pub async fn run(global: &GlobalArgs, args: StatusArgs) -> Outcome {
     let spec = WatchSpec::all(global.namespace.clone(), selector.clone());
     let (tx, mut rx) = mpsc::channel(4096);
     let _watchers = watch::spawn(client.clone(), &spec, tx);
+    let usage_client = client.clone();
     let scraper = args
         .scrape
         .scrape_settings()
@@ -79,7 +81,9 @@ pub async fn run(global: &GlobalArgs, args: StatusArgs) -> Outcome {
         }
     };
     let names = model.fleet_queues();
-    let (report, rounds) = tokio::join!(queues.read(&names), scrape_twice);
+    let usage_read =
+        async { Some(crate::cluster::usage::read(&usage_client, Some(&global.namespace)).await) };
+    let (report, rounds, mut usage) = tokio::join!(queues.read(&names), scrape_twice, usage_read);
     let mut queue_errors = apply_queues(&mut model, report);
     for round in rounds {
         agents.ingest(round);
@@ -87,7 +91,8 @@ pub async fn run(global: &GlobalArgs, args: StatusArgs) -> Outcome {
     let tty = std::io::stdout().is_terminal();
     let now = Timestamp::now();
     print(
-        &Snapshot::build(&model, now, queue_errors.clone(), &agents.summary(now)),
+        &Snapshot::build(&model, now, queue_errors.clone(), &agents.summary(now))
+            .with_usage(&model, usage.as_ref()),
         args.output,
         args.watch && tty,
     );
@@ -95,6 +100,9 @@ pub async fn run(global: &GlobalArgs, args: StatusArgs) -> Outcome {
         return Ok(());
     }
     let (round_tx, mut round_rx) = mpsc::channel::<Round>(4);
+    let (usage_tx, mut usage_rx) = mpsc::channel::<UsageReading>(2);
+    let _usage_reader =
+        crate::cluster::usage::spawn(usage_client, Some(global.namespace.clone()), usage_tx);
     let mut scrape_tick =
         tokio::time::interval(args.scrape.scrape_interval.max(Duration::from_millis(500)));
     scrape_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -128,10 +136,15 @@ pub async fn run(global: &GlobalArgs, args: StatusArgs) -> Outcome {
                 agents.ingest(round);
                 dirty = true;
             }
+            Some(reading) = usage_rx.recv() => {
+                usage = Some(reading);
+                dirty = true;
+            }
             _ = redraw.tick(), if dirty => {
                 dirty = false;
                 let now = Timestamp::now();
-                let snap = Snapshot::build(&model, now, queue_errors.clone(), &agents.summary(now));
+                let snap = Snapshot::build(&model, now, queue_errors.clone(), &agents.summary(now))
+                    .with_usage(&model, usage.as_ref());
                 // Print only what changed (the time alone is no change).
                 let same = last.as_ref().is_some_and(|l| Snapshot { at: snap.at, ..l.clone() } == snap);
                 if !same {
@@ -167,6 +180,26 @@ fn print(snap: &Snapshot, format: StatusFormat, clear: bool) {
     }
 }
 
+enum Resource {
+    Cpu,
+    Memory,
+}
+
+/// `120m 45%`: the fleet's sum, and its worst pod's use of its limit when pods have limits.
+fn usage_cell(u: &FleetUsage, r: Resource) -> String {
+    if u.pods_measured == 0 {
+        return "-".into();
+    }
+    let (sum, worst) = match r {
+        Resource::Cpu => (cpu_text(u.cpu_millicores), &u.worst_cpu),
+        Resource::Memory => (memory_text(u.memory_bytes), &u.worst_memory),
+    };
+    match worst {
+        Some(w) => format!("{sum} {:.0}%", w.used_ratio * 100.0),
+        None => sum,
+    }
+}
+
 /// The table: one line per fleet, then the findings and what is degraded.
 pub fn table(snap: &Snapshot) -> String {
     let mut rows = vec![
@@ -184,6 +217,7 @@ pub fn table(snap: &Snapshot) -> String {
             "TASKS/S",
             "P99",
             "TOKENS/S",
+            "CPU",
             "MEM",
             "FINDINGS",
         ]
@@ -224,8 +258,16 @@ pub fn table(snap: &Snapshot) -> String {
                 || "-".into(),
                 |m| format!("{:.0}", m.tokens_per_s.values().fold(0.0, |a, b| a + b)),
             ),
-            m.and_then(|m| m.worst_memory_headroom.as_ref())
-                .map_or_else(|| "-".into(), |h| format!("{:.0}%", h.used_ratio * 100.0)),
+            f.usage
+                .as_ref()
+                .map_or_else(|| "-".into(), |u| usage_cell(u, Resource::Cpu)),
+            match &f.usage {
+                Some(u) => usage_cell(u, Resource::Memory),
+                // Without metrics-server, the agents' own RSS against the limit.
+                None => m
+                    .and_then(|m| m.worst_memory_headroom.as_ref())
+                    .map_or_else(|| "-".into(), |h| format!("{:.0}%", h.used_ratio * 100.0)),
+            },
             findings,
         ]);
     }
@@ -283,6 +325,9 @@ pub fn table(snap: &Snapshot) -> String {
                 String::new()
             }
         );
+    }
+    if let Some(why) = &snap.usage_degraded {
+        let _ = writeln!(out, "degraded: usage: {why}");
     }
     for d in &snap.degraded {
         let _ = writeln!(out, "degraded: {:?}: {}", d.kind, d.reason);

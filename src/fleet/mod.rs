@@ -10,6 +10,7 @@
 //! - [`selector`]: label selectors: kubectl's syntax, metav1 JSON, matching, canonical form.
 //! - [`health`]: findings about a fleet.
 //! - [`status`]: the per-fleet summary `fleetctl status` prints (a stable JSON shape).
+//! - [`usage`]: CPU and memory per fleet from the resource metrics API.
 
 pub mod delta;
 pub mod duration;
@@ -19,3 +20,4 @@ pub mod objects;
 pub mod scaling;
 pub mod selector;
 pub mod status;
+pub mod usage;

@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use super::health::{DISRUPTION_WINDOW, DisruptionCounts, Finding, Severity};
 use super::model::{Disruption, JobTotals, Model, PodCounts};
-use super::objects::{FleetKind, FleetState, ObjectKind, PdbStatus};
+use super::objects::{FleetId, FleetKind, FleetState, ObjectKind, PdbStatus};
+use super::usage::{FleetUsage, UsageReading, fleet_usage};
 
 /// At most this many disruptions of the last hour are listed per fleet (newest first).
 pub const DISRUPTIONS_LISTED: usize = 20;
@@ -24,6 +25,8 @@ pub struct Snapshot {
     pub degraded: Vec<Degraded>,
     /// Queues whose depth could not be read, with the reason.
     pub queue_errors: BTreeMap<String, String>,
+    /// Why the fleets' `usage` is null, when it is (e.g. no metrics-server).
+    pub usage_degraded: Option<String>,
     pub fleets: Vec<FleetStatus>,
 }
 
@@ -101,6 +104,9 @@ pub struct FleetStatus {
     pub findings: Vec<Finding>,
     /// From the agents' `/metrics` (None when not scraped: `--scrape off`).
     pub metrics: Option<FleetMetrics>,
+    /// CPU and memory from `metrics.k8s.io` (None when the API was not read or is absent:
+    /// `usage_degraded` says why).
+    pub usage: Option<FleetUsage>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -184,6 +190,7 @@ impl Snapshot {
                     disruptions,
                     findings: r.findings,
                     metrics: metrics.get(&key).cloned(),
+                    usage: None,
                 }
             })
             .collect();
@@ -200,8 +207,24 @@ impl Snapshot {
                 })
                 .collect(),
             queue_errors,
+            usage_degraded: None,
             fleets,
         }
+    }
+
+    /// Adds each fleet's usage from a reading of `metrics.k8s.io` (None: not read).
+    pub fn with_usage(mut self, model: &Model, reading: Option<&UsageReading>) -> Self {
+        let Some(reading) = reading else {
+            return self;
+        };
+        self.usage_degraded = reading.note();
+        if let Some(pods) = reading.pods() {
+            for f in &mut self.fleets {
+                let id = FleetId::new(f.kind, f.name.clone());
+                f.usage = Some(fleet_usage(model.pods_of(&id), pods));
+            }
+        }
+        self
     }
 
     /// Findings of every fleet, most severe first.

@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tracing::warn;
 
+use super::api::metrics_api;
 use super::api::registry::{Registry, keda_crd_objects};
 use super::api::request::ApiState;
 use super::api::server;
@@ -26,6 +27,8 @@ pub struct SimOptions {
     pub token: Option<String>,
     pub state_dir: Option<PathBuf>,
     pub without_keda: bool,
+    /// Leave `metrics.k8s.io` out, as on a cluster without metrics-server.
+    pub without_metrics_server: bool,
     pub history: usize,
     pub enforce_rbac: bool,
     /// The controllers, scheduler and kubelet; None serves the API alone (tests that play the
@@ -41,6 +44,7 @@ impl SimOptions {
             token: None,
             state_dir: None,
             without_keda: false,
+            without_metrics_server: false,
             history: DEFAULT_HISTORY,
             enforce_rbac: false,
             controllers: None,
@@ -154,7 +158,12 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
     let inproc_pods = super::limits::inproc_pods_allowed(open_files);
     let tls = tls::load_or_generate(opts.state_dir.as_deref())?;
     // KEDA's kinds come as CRD objects created at start, exactly as if KEDA were installed.
-    let store = Store::new(Registry::new(false), opts.history, opts.state_dir.clone());
+    let mut registry = Registry::new(false);
+    let metrics = (!opts.without_metrics_server).then(|| {
+        registry.add_crd(metrics_api::types());
+        metrics_api::MetricsTable::new()
+    });
+    let store = Store::new(registry, opts.history, opts.state_dir.clone());
     if let Err(e) = store.load() {
         return Err(format!("{e}; move the state directory away to start empty"));
     }
@@ -211,6 +220,7 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
         enforce_rbac: opts.enforce_rbac,
         http,
         logs: opts.controllers.as_ref().map(|c| c.state_dir.join("logs")),
+        metrics: metrics.clone(),
     });
     let (tx, rx) = watch::channel(false);
     let mut tasks = vec![tokio::spawn(server::serve(
@@ -250,6 +260,7 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
             opts: Arc::new(copts),
             shutdown: rx.clone(),
             pods: controllers::informer::Pods::new(),
+            usage: metrics,
         }));
     }
     Ok(RunningSim {

@@ -74,6 +74,8 @@ pub struct AgentPod {
     pub last_oom: Option<Termination>,
     /// Sum of the containers' memory limits (None when no container has one).
     pub memory_limit_bytes: Option<u64>,
+    /// The containers' CPU limits summed, in millicores (None when a container has none).
+    pub cpu_limit_millis: Option<u64>,
     pub memory_request_bytes: Option<u64>,
     pub containers_without_memory_limit: u32,
     /// Pending with `PodScheduled=False`, reason `Unschedulable`.
@@ -193,6 +195,7 @@ impl AgentPod {
         let mut memory_limit_bytes = None::<u64>;
         let mut memory_request_bytes = None::<u64>;
         let mut containers_without_memory_limit = 0;
+        let mut cpu_limit_millis = Some(0u64);
         for c in at(v, &["spec", "containers"])
             .and_then(Value::as_array)
             .into_iter()
@@ -204,6 +207,8 @@ impl AgentPod {
                 Some(b) => memory_limit_bytes = Some(memory_limit_bytes.unwrap_or(0) + b),
                 None => containers_without_memory_limit += 1,
             }
+            let cpu = str_at(c, &["resources", "limits", "cpu"]).and_then(|q| parse_cpu_millis(&q));
+            cpu_limit_millis = cpu_limit_millis.zip(cpu).map(|(a, b)| a + b);
             if let Some(b) = str_at(c, &["resources", "requests", "memory"])
                 .and_then(|q| parse_quantity_bytes(&q))
             {
@@ -227,6 +232,7 @@ impl AgentPod {
             last_termination,
             last_oom,
             memory_limit_bytes,
+            cpu_limit_millis: cpu_limit_millis.filter(|m| *m > 0),
             memory_request_bytes,
             containers_without_memory_limit,
             unschedulable,

@@ -26,6 +26,9 @@ pub async fn resource(state: &Arc<ApiState>, t: Target, r: Req) -> Result<Resp, 
     if writes && rt.read_only {
         return Err(ApiError::method_not_supported(&rt, r.method.as_str()));
     }
+    if rt.group == super::metrics_api::GROUP && !rt.from_crd {
+        return super::metrics_api::resource(state, &t, &r);
+    }
     match (sub, &r.method, t.name.as_deref()) {
         (Some("eviction"), &Method::POST, Some(name)) => {
             subresources::evict(state, &rt, &ns, name, &r).await

@@ -7,6 +7,7 @@ pub mod discovery;
 pub mod handlers;
 pub mod jsonpath;
 pub mod logs;
+pub mod metrics_api;
 pub mod openapi;
 pub mod patch;
 pub mod proto;

@@ -75,7 +75,10 @@ impl ResourceType {
 
     /// The verbs discovery lists for the type.
     pub fn verbs(&self) -> Vec<&'static str> {
-        if self.read_only {
+        if self.read_only && self.group == super::metrics_api::GROUP {
+            // metrics-server serves no watch.
+            vec!["get", "list"]
+        } else if self.read_only {
             vec!["get", "list", "watch"]
         } else {
             vec![

@@ -31,6 +31,8 @@ pub struct ApiState {
     pub http: reqwest::Client,
     /// Where the kubelet writes container logs (`pods/log`); None when no kubelet runs.
     pub logs: Option<std::path::PathBuf>,
+    /// The kubelet's usage samples, served as `metrics.k8s.io`; None without metrics-server.
+    pub metrics: Option<Arc<super::metrics_api::MetricsTable>>,
 }
 
 /// A request as the handlers see it.

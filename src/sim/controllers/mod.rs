@@ -113,6 +113,9 @@ pub struct Ctx {
     pub shutdown: watch::Receiver<bool>,
     /// The pods, from the one watch every controller shares ([`start`] runs it).
     pub pods: Arc<informer::Pods>,
+    /// Where the kubelet publishes usage samples (`metrics.k8s.io`); None without
+    /// metrics-server, and then nothing is sampled.
+    pub usage: Option<Arc<crate::sim::api::metrics_api::MetricsTable>>,
 }
 
 impl Ctx {

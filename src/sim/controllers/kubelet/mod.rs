@@ -19,6 +19,8 @@
 //!   the phase follows the exit codes; then the kubelet deletes the pod with grace 0.
 //! - `--evict-on-pressure`: when a node's pods use more memory than it has, the pod using the
 //!   most above its request is killed and marked `Evicted` (not deleted).
+//! - Usage: with `metrics.k8s.io` served, [`usage`] samples every container's CPU and memory
+//!   every 10 s for PodMetrics and NodeMetrics.
 //! - Shutdown: every container gets SIGTERM, then SIGKILL; no agent outlives the sim.
 
 pub mod env;
@@ -26,6 +28,7 @@ pub mod ip;
 mod probe;
 pub mod runtime;
 pub mod status;
+pub mod usage;
 pub mod volumes;
 
 use std::collections::{HashMap, HashSet};
@@ -94,6 +97,8 @@ struct Kubelet {
     inproc_live: Arc<std::sync::atomic::AtomicUsize>,
     /// Secrets and ConfigMaps read lately (a short TTL, as the kubelet's cache).
     refs: env::RefCache,
+    /// CPU and memory sampling for `metrics.k8s.io`; None without metrics-server.
+    meter: Option<Arc<usage::Meter>>,
 }
 
 enum Control {
@@ -126,7 +131,14 @@ pub fn spawn(ctx: Ctx) -> tokio::task::JoinHandle<()> {
         brokers: Arc::new(crate::queue::amqp::BrokerPool::new("fleetctl-sim-inproc")),
         inproc_live: Arc::default(),
         refs: env::RefCache::default(),
+        meter: ctx
+            .usage
+            .clone()
+            .map(|t| usage::Meter::new(t, node_names(ctx.opts.nodes))),
     });
+    if let Some(m) = &kl.meter {
+        tokio::spawn(m.clone().run(ctx.shutdown.clone()));
+    }
     tokio::spawn(run(kl, ctx.pods.clone(), ctx.shutdown.clone()))
 }
 
@@ -769,6 +781,17 @@ impl Worker {
                         let delay = p.initial_delay_seconds.unwrap_or(0).max(0) as u64;
                         Instant::now() + Duration::from_secs(delay).max(Duration::from_millis(200))
                     });
+                if let Some(m) = &self.kl.meter {
+                    let c = usage::ContainerRef {
+                        uid: &self.uid,
+                        index: i,
+                        namespace: &self.ns,
+                        pod: &self.name,
+                        node: &self.node,
+                        container: &spec.name,
+                    };
+                    m.add(c, usage::Probe::of(&started.ctl));
+                }
                 self.live[i] = Some(Live {
                     ctl: started.ctl,
                     id: started.container_id,
@@ -861,6 +884,9 @@ impl Worker {
         let Some(live) = self.live[i].take() else {
             return;
         };
+        if let Some(m) = &self.kl.meter {
+            m.remove(&self.uid, i);
+        }
         self.next_probe[i] = None;
         self.next_liveness[i] = None;
         self.liveness_kill_at[i] = None;
@@ -1079,6 +1105,9 @@ impl Worker {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&self.uid);
+        if let Some(m) = &self.kl.meter {
+            m.remove_pod(&self.uid);
+        }
         let dir = volumes::pod_dir(&self.kl.opts.state_dir, &self.uid);
         if dir.exists() {
             let _ = std::fs::remove_dir_all(dir);

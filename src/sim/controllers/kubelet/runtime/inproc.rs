@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock};
 
 use clap::Parser;
@@ -24,9 +25,16 @@ pub struct Ctl {
     stop: watch::Sender<bool>,
     abort: tokio::task::AbortHandle,
     metrics: Arc<OnceLock<Arc<Metrics>>>,
+    /// Thread CPU time spent polling the agent's tasks, in nanoseconds ([`crate::agent::cpu`]).
+    cpu: Arc<AtomicU64>,
 }
 
 impl Ctl {
+    /// The agent's CPU counter and metrics, for the usage sampler.
+    pub fn cpu_and_metrics(&self) -> (Arc<AtomicU64>, Arc<OnceLock<Arc<Metrics>>>) {
+        (self.cpu.clone(), self.metrics.clone())
+    }
+
     pub fn term(&self) {
         let _ = self.stop.send(true);
     }
@@ -62,9 +70,10 @@ pub fn start(l: Launch) -> Result<Started, StartError> {
     let argv = l.argv.clone();
     let brokers = l.brokers.clone();
     let container_log = l.log.clone();
-    let task = tokio::spawn(crate::agent::output::in_container_log(
-        container_log,
-        async move {
+    let cpu = Arc::new(AtomicU64::new(0));
+    let task = tokio::spawn(crate::agent::cpu::metered(
+        cpu.clone(),
+        crate::agent::output::in_container_log(container_log, async move {
             let cli = match Cli::try_parse_from(
                 std::iter::once("fleetctl".to_string()).chain(argv.iter().cloned()),
             ) {
@@ -113,7 +122,7 @@ pub fn start(l: Launch) -> Result<Started, StartError> {
                     1
                 }
             }
-        },
+        }),
     ));
     let abort = task.abort_handle();
     let id = format!("fleetctl-inproc://{}", uuid::Uuid::new_v4().simple());
@@ -137,6 +146,7 @@ pub fn start(l: Launch) -> Result<Started, StartError> {
             stop,
             abort,
             metrics,
+            cpu,
         }),
         container_id: id,
     })

@@ -29,6 +29,11 @@ impl Ctl {
         }
     }
 
+    /// The process id and whether it still runs, for the usage sampler.
+    pub fn pid_and_alive(&self) -> (i32, Arc<AtomicBool>) {
+        (self.pid, self.alive.clone())
+    }
+
     /// Resident memory from /proc/<pid>/statm.
     pub fn rss_bytes(&self) -> Option<u64> {
         if !self.alive.load(Ordering::Acquire) {
