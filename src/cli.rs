@@ -537,6 +537,11 @@ pub struct SimArgs {
     /// pods use more memory than it has
     #[arg(long)]
     pub evict_on_pressure: bool,
+
+    /// Let pods mount hostPath volumes (any directory of this host); refused otherwise, so that
+    /// every volume stays inside the state directory
+    #[arg(long, conflicts_with = "api_only")]
+    pub allow_host_path: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -2,8 +2,10 @@
 //! the routes, discovery, OpenAPI, Table output, patches and errors kubectl and kube-rs expect.
 
 pub mod apply;
+pub mod bounds;
 pub mod defaults;
 pub mod discovery;
+pub mod escalation;
 pub mod handlers;
 pub mod jsonpath;
 pub mod logs;
