@@ -11,6 +11,8 @@ pub mod jsonpath;
 pub mod logs;
 pub mod openapi;
 pub mod patch;
+#[cfg(test)]
+mod proptests;
 pub mod proto;
 pub mod proto_schema;
 pub mod rbac;
