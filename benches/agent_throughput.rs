@@ -3,8 +3,9 @@
 //! tmpfs. Each run seeds N tasks, starts the release binary with `--max-tasks N`, and times it
 //! from start to exit; every task is checkpointed, recorded and acked as in production.
 //!
-//! `cargo bench --bench agent_throughput` (needs RabbitMQ on 127.0.0.1:5672);
-//! `AGENT_BENCH_TASKS` and `AGENT_BENCH_ROUNDS` change the size.
+//! `cargo bench --bench agent_throughput` (needs RabbitMQ on 127.0.0.1:5672, or the broker at
+//! `AGENT_BENCH_AMQP_URL`, e.g. a `fleetctl broker`); `AGENT_BENCH_TASKS` and
+//! `AGENT_BENCH_ROUNDS` change the size.
 
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -24,6 +25,9 @@ fn median(v: &mut [f64]) -> f64 {
 fn fleetctl() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_fleetctl"));
     c.env_remove("RUST_LOG").env_remove("FLEETCTL_AMQP_URL");
+    if let Ok(url) = std::env::var("AGENT_BENCH_AMQP_URL") {
+        c.env("FLEETCTL_AMQP_URL", url);
+    }
     c
 }
 
@@ -76,8 +80,17 @@ fn run_once(tasks: u64, prefetch: u32, dir: &std::path::Path) -> Option<f64> {
 fn main() {
     let tasks = env_or("AGENT_BENCH_TASKS", 20_000);
     let rounds = env_or("AGENT_BENCH_ROUNDS", 5) as usize;
-    if std::net::TcpStream::connect("127.0.0.1:5672").is_err() {
-        eprintln!("agent_throughput: skipped: no RabbitMQ on 127.0.0.1:5672");
+    // The broker's host:port: AGENT_BENCH_AMQP_URL's, else RabbitMQ's default.
+    let addr = std::env::var("AGENT_BENCH_AMQP_URL")
+        .ok()
+        .and_then(|u| {
+            let rest = u.split("://").nth(1)?.to_string();
+            let authority = rest.split('/').next()?.to_string();
+            Some(authority.rsplit('@').next()?.to_string())
+        })
+        .unwrap_or_else(|| "127.0.0.1:5672".to_string());
+    if std::net::TcpStream::connect(&addr).is_err() {
+        eprintln!("agent_throughput: skipped: no broker on {addr}");
         return;
     }
     let disk = std::env::temp_dir().join("fleetctl-bench-agent");

@@ -64,6 +64,45 @@ pub struct GlobalArgs {
         value_name = "URL"
     )]
     pub amqp_url: String,
+
+    /// Set by `--local`: how headers name the stack (`local cluster, embedded broker`).
+    #[arg(skip)]
+    pub local: Option<String>,
+}
+
+/// `--local` and its settings, on every command that talks to a cluster.
+#[derive(Debug, Clone, Args)]
+pub struct LocalArgs {
+    /// Use the local stack: the local cluster with in-process agents, a broker (RabbitMQ when
+    /// one answers at the AMQP URL, else the embedded one), the Secret and the bundled
+    /// manifests, started in this process and stopped on exit; a stack already running on the
+    /// same --state-dir is used as it is
+    #[arg(long)]
+    pub local: bool,
+
+    /// With --local: where the stack keeps its cluster, queued messages and kubeconfig
+    /// [default: ~/.cache/fleetctl/local]
+    #[arg(long, value_name = "DIR", requires = "local")]
+    pub state_dir: Option<PathBuf>,
+
+    /// With --local: which broker the stack uses
+    #[arg(long, value_enum, default_value_t = LocalBroker::Auto, value_name = "BROKER")]
+    pub broker: LocalBroker,
+
+    /// With --local: how agents run (`process` spawns a `fleetctl agent` per container)
+    #[arg(long, value_enum, default_value_t = SimRuntime::Inproc, value_name = "RUNTIME")]
+    pub runtime: SimRuntime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum LocalBroker {
+    /// RabbitMQ when something answers at the AMQP URL, else the embedded broker
+    #[default]
+    Auto,
+    /// Always the embedded broker (listening at the AMQP URL's port when free)
+    Embedded,
+    /// The broker at the AMQP URL, which must answer
+    Rabbitmq,
 }
 
 /// Where RabbitMQ's management HTTP API is, for commands that read it (flatten into their args).
@@ -96,6 +135,8 @@ pub enum Command {
     Agent(AgentArgs),
     /// Serve a local Kubernetes-API-compatible cluster and write its kubeconfig
     Sim(SimArgs),
+    /// Run the embedded AMQP 0-9-1 broker (RabbitMQ's behaviour for what fleetctl uses; one machine)
+    Broker(BrokerArgs),
     /// Print shell completions
     Completions(CompletionsArgs),
     /// Server-side apply the bundled manifests (namespace, checks, then the rest)
@@ -117,8 +158,30 @@ pub enum Command {
     SmokeTest(SmokeTestArgs),
 }
 
+impl Command {
+    /// The `--local` flags of a command that talks to a cluster.
+    pub fn local_args(&self) -> Option<&LocalArgs> {
+        match self {
+            Command::Seed(a) => Some(&a.local),
+            Command::Apply(a) => Some(&a.local),
+            Command::Pause(a) | Command::Resume(a) => Some(&a.local),
+            Command::Drain(a) => Some(&a.local),
+            Command::Status(a) => Some(&a.local),
+            Command::Tui(a) => Some(&a.local),
+            Command::Redrive(a) => Some(&a.local),
+            Command::SmokeTest(a) => Some(&a.local),
+            Command::Agent(_) | Command::Sim(_) | Command::Broker(_) | Command::Completions(_) => {
+                None
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct SmokeTestArgs {
+    #[command(flatten)]
+    pub local: LocalArgs,
+
     /// Tasks to run through the fleet
     #[arg(long, short = 'c', default_value = "10", value_name = "N",
           value_parser = parse_smoke_count, allow_hyphen_values = true)]
@@ -184,6 +247,9 @@ pub enum StatusFormat {
 
 #[derive(Debug, Clone, Args)]
 pub struct StatusArgs {
+    #[command(flatten)]
+    pub local: LocalArgs,
+
     /// Output format
     #[arg(long, short = 'o', value_enum, default_value_t = StatusFormat::Table)]
     pub output: StatusFormat,
@@ -246,6 +312,9 @@ pub struct FleetSelectorArgs {
 #[derive(Debug, Clone, Args)]
 pub struct TuiArgs {
     #[command(flatten)]
+    pub local: LocalArgs,
+
+    #[command(flatten)]
     pub fleets: FleetSelectorArgs,
 
     #[command(flatten)]
@@ -295,6 +364,9 @@ impl ScrapeArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ApplyArgs {
+    #[command(flatten)]
+    pub local: LocalArgs,
+
     /// Send everything with dryRun=All: show what would change, change nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -311,6 +383,9 @@ pub struct ApplyArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct FleetArgs {
+    #[command(flatten)]
+    pub local: LocalArgs,
+
     /// The fleet: a ScaledJob, Job or Deployment labelled app=ai-agent (NAME or KIND/NAME)
     #[arg(value_name = "FLEET")]
     pub fleet: String,
@@ -318,6 +393,9 @@ pub struct FleetArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct DrainArgs {
+    #[command(flatten)]
+    pub local: LocalArgs,
+
     /// The fleet: a ScaledJob, Job or Deployment labelled app=ai-agent (NAME or KIND/NAME)
     #[arg(value_name = "FLEET")]
     pub fleet: String,
@@ -341,6 +419,9 @@ pub enum OutputFormat {
 
 #[derive(Debug, Clone, Args)]
 pub struct SeedArgs {
+    #[command(flatten)]
+    pub local: LocalArgs,
+
     /// How many tasks to publish (1 to 10,000,000)
     #[arg(long, short = 'c', default_value = "10", value_name = "N",
           value_parser = parse_count, allow_hyphen_values = true)]
@@ -379,6 +460,9 @@ pub struct SeedArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct RedriveArgs {
+    #[command(flatten)]
+    pub local: LocalArgs,
+
     /// The task queue; its dead letters are taken from `<queue>.dlq`
     #[arg(long, short = 'q', default_value = DEFAULT_QUEUE, value_name = "NAME")]
     pub queue: String,
@@ -542,6 +626,47 @@ pub struct SimArgs {
     /// every volume stays inside the state directory
     #[arg(long, conflicts_with = "api_only")]
     pub allow_host_path: bool,
+
+    /// Also run a broker and set the cluster up for the fleet (the Secret `agent-secrets`
+    /// pointing at it, the bundled manifests): `auto` uses RabbitMQ when one answers at the AMQP
+    /// URL, else the embedded broker; state is kept in --state-dir [default:
+    /// ~/.cache/fleetctl/local]
+    #[arg(long, value_enum, value_name = "BROKER")]
+    pub broker: Option<LocalBroker>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BrokerArgs {
+    /// AMQP address to listen on (loopback by default; port 0 picks a free one)
+    #[arg(long, default_value = "127.0.0.1:5672", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+
+    /// Management API address (the read-only subset fleetctl reads)
+    #[arg(long, default_value = "127.0.0.1:15672", value_name = "ADDR")]
+    pub http: std::net::SocketAddr,
+
+    /// Serve no management API
+    #[arg(long, conflicts_with = "http")]
+    pub no_http: bool,
+
+    /// Keep durable queues and persistent messages in this directory across restarts
+    /// [default: in memory]
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// The user clients log in as
+    #[arg(long, default_value = "guest", value_name = "USER")]
+    pub user: String,
+
+    /// The user's password
+    #[arg(
+        long,
+        default_value = "guest",
+        value_name = "PASSWORD",
+        env = "FLEETCTL_BROKER_PASSWORD",
+        hide_env_values = true
+    )]
+    pub password: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -5,12 +5,14 @@
 //! (`queue`, `manifests`, ...) do the work. See DESIGN.md for the map.
 
 pub mod agent;
+pub mod broker;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod fleet;
 pub mod fsutil;
 pub mod kubeclient;
+pub mod local;
 pub mod manifests;
 pub mod metrics;
 pub mod queue;

@@ -1245,6 +1245,7 @@ struct Proxy {
 
 impl Proxy {
     fn start(port: u16) -> Proxy {
+        let upstream_addr = broker_addr();
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind proxy");
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -1256,7 +1257,7 @@ impl Proxy {
                 match listener.accept() {
                     Ok((client, _)) => {
                         client.set_nonblocking(false).unwrap();
-                        let Ok(upstream) = TcpStream::connect("127.0.0.1:5672") else {
+                        let Ok(upstream) = TcpStream::connect(&upstream_addr) else {
                             continue;
                         };
                         let mut list = c.lock().unwrap();
@@ -1317,7 +1318,7 @@ fn a_broker_outage_mid_run_loses_and_repeats_no_task() {
     seed(&q.0, 12, 4, 150, None);
 
     let proxy = Proxy::start(0);
-    let url = format!("amqp://guest:guest@127.0.0.1:{}/%2f", proxy.port);
+    let url = amqp_url().replace(&broker_addr(), &format!("127.0.0.1:{}", proxy.port));
     let mut a = Agent::start_via(&url, &q.0, &dir, "outage", &["--idle-exit", "4s"]);
     let deadline = Instant::now() + PATIENCE;
     while a.events_named("task_completed").len() < 3 {
@@ -1407,7 +1408,10 @@ fn a_refused_login_is_configuration_and_exits_2() {
         return;
     }
     let dir = TempDir::new("login");
-    let url = format!("amqp://{TEST_USER}:wrong-{TEST_PASSWORD}@127.0.0.1:5672/%2f");
+    let url = format!(
+        "amqp://{TEST_USER}:wrong-{TEST_PASSWORD}@{}/%2f",
+        broker_addr()
+    );
     let mut cmd = agent_cmd();
     cmd.env("TASK_QUEUE_URL", &url)
         .args(["--checkpoint-dir", dir.s()]);

@@ -114,7 +114,7 @@ fn seeding_twice_is_idempotent_on_the_topology_and_json_summary_is_exact() {
         assert_eq!(v["confirmed"], 7);
         assert_eq!(v["nacked"], 0);
         assert_eq!(v["interrupted"], false);
-        assert_eq!(v["broker"], "amqp://guest:***@127.0.0.1:5672/%2f");
+        assert_eq!(v["broker"], fleetctl::redact::mask_url(&amqp_url()));
         assert!(v["msgs_per_sec"].as_f64().unwrap() > 0.0);
     }
     assert_eq!(list_queue(&q).map(|x| x.0), Some(14));
@@ -237,7 +237,10 @@ fn wrong_credentials_are_reported_as_a_refused_login() {
     if !require_broker("wrong_credentials_are_reported_as_a_refused_login") {
         return;
     }
-    let url = format!("amqp://{TEST_USER}:not-{TEST_PASSWORD}@127.0.0.1:5672/%2f");
+    let url = format!(
+        "amqp://{TEST_USER}:not-{TEST_PASSWORD}@{}/%2f",
+        common::broker_addr()
+    );
     assert_fails(
         &["seed", "--amqp-url", &url],
         1,

@@ -3,8 +3,10 @@
 
 pub mod agent;
 pub mod apply;
+pub mod broker;
 pub mod completions;
 pub mod drain;
+pub mod local;
 pub mod pause;
 pub mod redrive;
 pub mod seed;
@@ -14,6 +16,8 @@ pub mod status;
 pub mod tui;
 
 use std::process::ExitCode;
+
+use std::os::unix::fs::OpenOptionsExt;
 
 use clap::Parser;
 use clap::error::ErrorKind;
@@ -70,14 +74,26 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    // A `--local` stack runs inside the command: its cluster's, agents' and broker's logs go
+    // to `<state-dir>/local.log`, not into the command's output.
+    let stack_log = cli.command.local_args().filter(|a| a.local).map(|a| {
+        a.state_dir
+            .clone()
+            .unwrap_or_else(crate::local::default_state_dir)
+            .join("local.log")
+    });
     match &cli.command {
         Command::Tui(args) => {
-            if let Err(e) = init_file_logging(args.log_file.as_deref()) {
+            let path = args.log_file.clone().or(stack_log);
+            if let Err(e) = init_file_logging(path.as_deref()) {
                 eprintln!("fleetctl: error: {e}");
                 return ExitCode::from(EXIT_USAGE);
             }
         }
-        other => init_logging(matches!(other, Command::Agent(_) | Command::Sim(_))),
+        other => init_logging(
+            matches!(other, Command::Agent(_) | Command::Sim(_)),
+            stack_log.as_deref(),
+        ),
     }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -100,11 +116,21 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Outcome {
+async fn run(mut cli: Cli) -> Outcome {
+    let stack = local::open(&mut cli.global, &mut cli.command).await?;
+    let outcome = dispatch(cli).await;
+    if let Some(s) = stack {
+        s.stop().await;
+    }
+    outcome
+}
+
+async fn dispatch(cli: Cli) -> Outcome {
     match cli.command {
         Command::Seed(args) => seed::run(&cli.global, args).await,
         Command::Agent(args) => agent::run(&cli.global, args).await,
-        Command::Sim(args) => sim::run(args).await,
+        Command::Sim(args) => sim::run(&cli.global, args).await,
+        Command::Broker(args) => broker::run(args).await,
         Command::Completions(args) => completions::run(args),
         Command::Apply(args) => apply::run(&cli.global, args).await,
         Command::Pause(args) => pause::pause(&cli.global, args).await,
@@ -120,8 +146,15 @@ async fn run(cli: Cli) -> Outcome {
 /// Logs: the agent writes JSON to stdout, one event per line with its fields at the top level,
 /// at info; the scriptable commands write text to stderr, warnings only. `RUST_LOG` overrides
 /// the level. lapin's and kube's own error logs are off: their errors reach the user as
-/// fleetctl's message.
-fn init_logging(json_stdout: bool) {
+/// fleetctl's message. With a `--local` stack inside the command, the stack's own events go to
+/// `stack_log` instead of stderr.
+fn init_logging(json_stdout: bool, stack_log: Option<&std::path::Path>) {
+    if let Some(path) = stack_log
+        && !json_stdout
+        && init_split_logging(path).is_ok()
+    {
+        return;
+    }
     let default = if json_stdout {
         "info,lapin=off,amq_protocol=off,kube_client=off,kube_runtime=off"
     } else {
@@ -148,14 +181,58 @@ fn init_logging(json_stdout: bool) {
     };
 }
 
+/// The command's own warnings to stderr; the in-process stack's (`sim`, `agent`, `broker`
+/// modules) to `path`, at info.
+fn init_split_logging(path: &std::path::Path) -> Result<(), String> {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    const STACK: [&str; 3] = ["fleetctl::sim", "fleetctl::agent", "fleetctl::broker"];
+    let file = open_log(path)?;
+    let quiet = "lapin=off,amq_protocol=off,kube_client=off,kube_runtime=off";
+    let stack_filter = tracing_subscriber::EnvFilter::new(format!(
+        "off,{},{quiet}",
+        STACK.map(|t| format!("{t}=info")).join(",")
+    ));
+    let own_filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!(
+            "warn,{},{quiet}",
+            STACK.map(|t| format!("{t}=off")).join(",")
+        ))
+    });
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_target(false)
+                .with_filter(own_filter),
+        )
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::sync::Mutex::new(file))
+                .with_ansi(false)
+                .with_filter(stack_filter),
+        )
+        .try_init()
+        .map_err(|e| e.to_string())
+}
+
+fn open_log(path: &std::path::Path) -> Result<std::fs::File, String> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let _ = crate::fsutil::create_dir_private(dir);
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(crate::fsutil::FILE_MODE)
+        .open(path)
+        .map_err(|e| format!("log file '{}': {e}; give a writable path", path.display()))
+}
+
 /// The console draws on the terminal, so its log goes to `--log-file` or nowhere.
 fn init_file_logging(path: Option<&std::path::Path>) -> Result<(), String> {
     let Some(path) = path else { return Ok(()) };
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| format!("--log-file '{}': {e}; give a writable path", path.display()))?;
+    let file = open_log(path)?;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,lapin=off,amq_protocol=off"));
     let _ = tracing_subscriber::fmt()

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::{Failure, Outcome};
-use crate::cli::{SimArgs, SimRuntime};
+use crate::cli::{GlobalArgs, LocalBroker, SimArgs, SimRuntime};
 use crate::sim::controllers::{ControllerOptions, RuntimeKind};
 use crate::sim::runtime::{SimOptions, start};
 
@@ -17,7 +17,7 @@ pub fn default_kubeconfig(state_dir: Option<&PathBuf>) -> PathBuf {
     }
 }
 
-pub async fn run(args: SimArgs) -> Outcome {
+pub async fn run(global: &GlobalArgs, args: SimArgs) -> Outcome {
     let listen: SocketAddr = args.listen;
     let kubeconfig = args
         .write_kubeconfig
@@ -52,6 +52,9 @@ pub async fn run(args: SimArgs) -> Outcome {
         }),
     };
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    if let Some(broker) = args.broker {
+        return run_stack(global, &args, broker, opts, &mut term).await;
+    }
     let sim = start(opts).await.map_err(Failure::usage)?;
     println!(
         "sim ready: kubeconfig={} server={}",
@@ -63,5 +66,37 @@ pub async fn run(args: SimArgs) -> Outcome {
         _ = term.recv() => {}
     }
     sim.stop().await;
+    Ok(())
+}
+
+/// `sim --broker`: the whole local stack (broker, cluster, Secret, manifests) in the
+/// foreground, until SIGINT or SIGTERM; `--local` commands on the same state directory use it.
+async fn run_stack(
+    global: &GlobalArgs,
+    args: &SimArgs,
+    broker: LocalBroker,
+    sim: SimOptions,
+    term: &mut tokio::signal::unix::Signal,
+) -> Outcome {
+    let mut opts = super::local::options(global, args.state_dir.clone(), broker);
+    let kubeconfig = args
+        .write_kubeconfig
+        .clone()
+        .unwrap_or_else(|| opts.state_dir.join("kubeconfig"));
+    let controllers = sim.controllers.map(|mut c| {
+        c.state_dir = opts.state_dir.join("cluster");
+        c
+    });
+    opts.sim = SimOptions {
+        kubeconfig,
+        controllers,
+        ..sim
+    };
+    let stack = super::local::start(&opts).await?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    stack.stop().await;
     Ok(())
 }

@@ -39,7 +39,7 @@ pub async fn run(global: &GlobalArgs, args: TuiArgs) -> Outcome {
         server: source.server.trim_end_matches('/').to_string(),
         namespace: global.namespace.clone(),
         selector: args.fleets.selector.clone(),
-        local: None,
+        local: global.local.clone(),
         broker: mask_url(&global.amqp_url),
         scrape: scraper.is_some(),
     };

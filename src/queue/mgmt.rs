@@ -378,7 +378,7 @@ fn encode_segment(s: &str) -> String {
 }
 
 /// Decodes `%XX` escapes of a URL's userinfo.
-fn percent_decode(s: &str) -> Result<String, String> {
+pub fn percent_decode(s: &str) -> Result<String, String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -152,6 +152,21 @@ pub fn attempts(props: &lapin::BasicProperties) -> u32 {
 
 /// Reads a counting header such as [`ATTEMPTS_HEADER`] or [`REDRIVEN_HEADER`]: 0 when absent,
 /// negative or not a number; any integer type or a numeric string is accepted.
+/// The value of an AMQP field of any integer type, as RabbitMQ reads `x-message-ttl` and
+/// counts: None for a value of another type.
+pub fn amqp_int(v: &AMQPValue) -> Option<i128> {
+    Some(match v {
+        AMQPValue::ShortShortInt(n) => *n as i128,
+        AMQPValue::ShortShortUInt(n) => *n as i128,
+        AMQPValue::ShortInt(n) => *n as i128,
+        AMQPValue::ShortUInt(n) => *n as i128,
+        AMQPValue::LongInt(n) => *n as i128,
+        AMQPValue::LongUInt(n) => *n as i128,
+        AMQPValue::LongLongInt(n) => *n as i128,
+        _ => return None,
+    })
+}
+
 pub fn header_count(props: &lapin::BasicProperties, key: &str) -> u32 {
     let Some(headers) = props.headers() else {
         return 0;
@@ -160,19 +175,12 @@ pub fn header_count(props: &lapin::BasicProperties, key: &str) -> u32 {
         return 0;
     };
     let n: i128 = match v {
-        AMQPValue::ShortShortInt(n) => *n as i128,
-        AMQPValue::ShortShortUInt(n) => *n as i128,
-        AMQPValue::ShortInt(n) => *n as i128,
-        AMQPValue::ShortUInt(n) => *n as i128,
-        AMQPValue::LongInt(n) => *n as i128,
-        AMQPValue::LongUInt(n) => *n as i128,
-        AMQPValue::LongLongInt(n) => *n as i128,
         AMQPValue::LongString(s) => String::from_utf8_lossy(s.as_bytes())
             .trim()
             .parse()
             .unwrap_or(0),
         AMQPValue::ShortString(s) => s.as_str().trim().parse().unwrap_or(0),
-        _ => 0,
+        v => amqp_int(v).unwrap_or(0),
     };
     n.clamp(0, u32::MAX as i128) as u32
 }

@@ -35,12 +35,95 @@ pub fn require(ok: bool, test: &str, what: &str) -> bool {
 }
 
 pub fn amqp_url() -> String {
+    if embedded() {
+        return format!("amqp://{TEST_USER}:{TEST_PASSWORD}@{}/%2f", broker_addr());
+    }
     std::env::var("FLEETCTL_AMQP_URL").unwrap_or_else(|_| DEFAULT_URL.to_string())
+}
+
+/// `FLEETCTL_TEST_BROKER=embedded`: the tests that need a broker run against `fleetctl broker`
+/// (one per test binary, on free ports, logging in as [`TEST_USER`]) instead of RabbitMQ.
+pub fn embedded() -> bool {
+    std::env::var("FLEETCTL_TEST_BROKER").is_ok_and(|v| v == "embedded")
+}
+
+/// A `fleetctl broker` process for the tests of one binary; it dies with the test process.
+pub struct EmbeddedBroker {
+    pub amqp: String,
+    pub http: String,
+    _child: std::sync::Mutex<std::process::Child>,
+}
+
+/// The embedded broker of this test binary, started on first use.
+pub fn embedded_broker() -> &'static EmbeddedBroker {
+    use std::io::BufRead;
+    use std::os::unix::process::CommandExt;
+    static BROKER: std::sync::OnceLock<EmbeddedBroker> = std::sync::OnceLock::new();
+    BROKER.get_or_init(|| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_fleetctl"));
+        cmd.env_remove("RUST_LOG");
+        cmd.args(["broker", "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0"])
+            .args(["--user", TEST_USER, "--password", TEST_PASSWORD])
+            .stdout(std::process::Stdio::piped());
+        // FLEETCTL_TEST_BROKER_LOG=debug shows the broker's log on the tests' stderr.
+        match std::env::var("FLEETCTL_TEST_BROKER_LOG") {
+            Ok(level) => {
+                cmd.env("RUST_LOG", format!("fleetctl={level}"));
+            }
+            Err(_) => {
+                cmd.stderr(std::process::Stdio::null());
+            }
+        }
+        // SAFETY: prctl is async-signal-safe; the child gets SIGKILL when the test process dies.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        // PR_SET_PDEATHSIG fires when the thread that spawned the child ends, so a thread that
+        // lives as long as the test process spawns it (not the test that happened to be first).
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(cmd.spawn());
+            loop {
+                std::thread::park();
+            }
+        });
+        let mut child = rx
+            .recv()
+            .expect("the spawning thread answers")
+            .expect("fleetctl broker starts");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("the broker prints its start line");
+        let field = |key: &str| {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix(key))
+                .unwrap_or_else(|| panic!("no {key} in {line:?}"))
+                .to_string()
+        };
+        EmbeddedBroker {
+            amqp: field("amqp="),
+            http: field("http="),
+            _child: std::sync::Mutex::new(child),
+        }
+    })
+}
+
+/// `host:port` of the broker under test.
+pub fn broker_addr() -> String {
+    if embedded() {
+        embedded_broker().amqp.clone()
+    } else {
+        "127.0.0.1:5672".to_string()
+    }
 }
 
 /// True when something accepts TCP connections on the broker's port.
 pub fn broker_up() -> bool {
-    let addr: SocketAddr = "127.0.0.1:5672".parse().unwrap();
+    let addr: SocketAddr = broker_addr().parse().unwrap();
     TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok()
 }
 
@@ -64,7 +147,7 @@ pub fn require_mgmt(test: &str) -> bool {
 }
 
 pub fn rabbitmqctl_available() -> bool {
-    Command::new("rabbitmqctl").arg("--help").output().is_ok()
+    embedded() || Command::new("rabbitmqctl").arg("--help").output().is_ok()
 }
 
 /// Broker and rabbitmqctl both present (or the test is skipped / fails in CI).
@@ -82,6 +165,9 @@ pub fn rabbitmqctl(args: &[&str]) -> Output {
 
 /// Creates [`TEST_USER`] with full rights on the default vhost, once per test binary.
 pub fn ensure_test_user() {
+    if embedded() {
+        return;
+    }
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let _ = rabbitmqctl(&["add_user", TEST_USER, TEST_PASSWORD]);
@@ -96,11 +182,17 @@ pub fn ensure_test_user() {
 }
 
 pub fn test_user_url(vhost: &str) -> String {
-    format!("amqp://{TEST_USER}:{TEST_PASSWORD}@127.0.0.1:5672/{vhost}")
+    format!(
+        "amqp://{TEST_USER}:{TEST_PASSWORD}@{}/{vhost}",
+        broker_addr()
+    )
 }
 
 /// `(messages, arguments)` of a queue as `rabbitmqctl list_queues` reports them.
 pub fn list_queue(name: &str) -> Option<(u64, String)> {
+    if embedded() {
+        return embedded_list_queue(name);
+    }
     let out = rabbitmqctl(&[
         "list_queues",
         "-q",
@@ -120,7 +212,61 @@ pub fn list_queue(name: &str) -> Option<(u64, String)> {
 }
 
 pub fn delete_queue(name: &str) {
+    if embedded() {
+        let (url, name) = (amqp_url(), name.to_string());
+        // On a thread of its own: callers may be inside a runtime already.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(b) = fleetctl::queue::amqp::Broker::connect(&url, "fleetctl-test").await {
+                    let _ = b.delete_queue(&name).await;
+                    b.close().await;
+                }
+            })
+        })
+        .join();
+        return;
+    }
     let _ = rabbitmqctl(&["delete_queue", name]);
+}
+
+/// `(messages, arguments)` of a queue from the embedded broker's management API.
+fn embedded_list_queue(name: &str) -> Option<(u64, String)> {
+    use base64::Engine;
+    use std::io::{Read, Write};
+    let http = embedded_broker()
+        .http
+        .trim_start_matches("http://")
+        .to_string();
+    let auth =
+        base64::engine::general_purpose::STANDARD.encode(format!("{TEST_USER}:{TEST_PASSWORD}"));
+    let mut s = TcpStream::connect(&http).ok()?;
+    let path: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    write!(
+        s,
+        "GET /api/queues/%2F/{path} HTTP/1.1\r\nHost: {http}\r\nAuthorization: Basic {auth}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    if !text.starts_with("HTTP/1.1 200") {
+        return None;
+    }
+    let body = text.split("\r\n\r\n").nth(1)?;
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    Some((v["messages"].as_u64()?, v["arguments"].to_string()))
 }
 
 /// A queue name no other test uses.
@@ -128,10 +274,15 @@ pub fn unique_queue(prefix: &str) -> String {
     format!("test-{prefix}-{}", uuid::Uuid::new_v4().simple())
 }
 
-/// The fleetctl binary built for these tests, with logging quiet and no inherited broker URL.
+/// The fleetctl binary built for these tests, with logging quiet and no inherited broker URL
+/// (but the embedded broker's under `FLEETCTL_TEST_BROKER=embedded`).
 pub fn fleetctl() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_fleetctl"));
     cmd.env_remove("FLEETCTL_AMQP_URL").env_remove("RUST_LOG");
+    if embedded() {
+        // The default broker URL of every command is the embedded broker's.
+        cmd.env("FLEETCTL_AMQP_URL", amqp_url());
+    }
     cmd
 }
 
