@@ -310,12 +310,11 @@ fn agents_die_with_a_sim_killed_by_sigkill() {
     unsafe {
         libc::kill(sim.pid() as libc::pid_t, libc::SIGKILL);
     }
-    let left = wait_until(
+    wait_until(
         30,
         "the agents of a SIGKILLed sim are gone",
         || agents().is_empty().then_some(()),
         agents,
     );
-    let _ = left;
     delete_queue(&queue);
 }

@@ -121,14 +121,14 @@ fn walk(schema: &Value, v: &Value, path: &mut String, out: &mut Vec<OutOfRange>,
             .unwrap_or(false);
     if let Value::Number(n) = v {
         let int32 = format == "int32" || int_or_string;
-        if ty == "integer" || int32 {
-            if let Some(detail) = check_number(n, int32) {
-                out.push(OutOfRange {
-                    field: path.clone(),
-                    value: n.to_string(),
-                    detail,
-                });
-            }
+        if (ty == "integer" || int32)
+            && let Some(detail) = check_number(n, int32)
+        {
+            out.push(OutOfRange {
+                field: path.clone(),
+                value: n.to_string(),
+                detail,
+            });
         }
         return;
     }
@@ -170,7 +170,7 @@ fn walk(schema: &Value, v: &Value, path: &mut String, out: &mut Vec<OutOfRange>,
 fn check_number(n: &serde_json::Number, int32: bool) -> Option<&'static str> {
     let whole = match (n.as_i64(), n.as_f64()) {
         (Some(i), _) => Some(i),
-        (None, Some(f)) if f.fract() == 0.0 && f >= -9.2e18 && f <= 9.2e18 => Some(f as i64),
+        (None, Some(f)) if f.fract() == 0.0 && (-9.2e18..=9.2e18).contains(&f) => Some(f as i64),
         _ => None,
     };
     match whole {
