@@ -638,6 +638,11 @@ pub struct SimArgs {
     #[arg(long)]
     pub evict_on_pressure: bool,
 
+    /// Let pods mount hostPath volumes (any directory of this host); refused otherwise, so that
+    /// every volume stays inside the state directory
+    #[arg(long, conflicts_with = "api_only")]
+    pub allow_host_path: bool,
+
     /// Also run a broker and set the cluster up for the fleet (the Secret `agent-secrets`
     /// pointing at it, the bundled manifests): `auto` uses RabbitMQ when one answers at the AMQP
     /// URL, else the embedded broker; state is kept in --state-dir [default:

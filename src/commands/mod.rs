@@ -102,12 +102,17 @@ pub fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(f) => {
+    // A panic of the command itself has been reported by the hook: exit 1 like any failure.
+    // (A panic in a task of a server, a request or a controller, stays in that task.)
+    let outcome =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(run(cli))));
+    match outcome {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(f)) => {
             eprintln!("fleetctl: error: {}", f.message);
             ExitCode::from(f.code)
         }
+        Err(_) => ExitCode::from(EXIT_FAILURE),
     }
 }
 
@@ -238,7 +243,12 @@ fn init_file_logging(path: Option<&std::path::Path>) -> Result<(), String> {
     Ok(())
 }
 
-/// A panic prints one line, not a backtrace, and exits 1 like any failure.
+/// A panic prints one line, not a backtrace, from whichever thread it happens on, and nothing
+/// else: it never exits the process. A panic in a request, a controller or an in-process agent
+/// fails that request or task (the sim answers 500, restarts the controller); one in the
+/// command itself ends [`main`] with exit code 1, after destructors ran (so the process
+/// runtime's agents are stopped). The console adds its own hook that restores the terminal
+/// first.
 fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         let what = info
@@ -252,6 +262,5 @@ fn install_panic_hook() {
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
         eprintln!("fleetctl: internal error: {what}{at}; please report it");
-        std::process::exit(EXIT_FAILURE as i32);
     }));
 }

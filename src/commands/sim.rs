@@ -47,6 +47,7 @@ pub async fn run(global: &GlobalArgs, args: SimArgs) -> Outcome {
                     SimRuntime::Inproc => RuntimeKind::Inproc,
                 },
                 evict_on_pressure: args.evict_on_pressure,
+                allow_host_path: args.allow_host_path,
                 ..ControllerOptions::new(dir)
             }
         }),

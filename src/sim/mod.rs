@@ -6,6 +6,7 @@
 //! - [`kubeconfig`]: the kubeconfig written for clients.
 
 pub mod api;
+pub mod clock;
 pub mod controllers;
 pub mod kubeconfig;
 pub mod limits;

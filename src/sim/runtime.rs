@@ -11,7 +11,7 @@ use tracing::warn;
 
 use super::api::metrics_api;
 use super::api::registry::{Registry, keda_crd_objects};
-use super::api::request::ApiState;
+use super::api::request::{ApiState, ProxyTargets};
 use super::api::server;
 use super::api::store::{DEFAULT_HISTORY, Store};
 use super::controllers::{self, ControllerOptions, Ctx};
@@ -138,6 +138,27 @@ async fn bind(
     }
 }
 
+/// A token clients must present: not empty, no whitespace or control characters (it travels
+/// in an HTTP header and a kubeconfig), and long enough not to be guessed.
+pub fn check_token(t: &str) -> Result<(), String> {
+    const MIN: usize = 16;
+    if t.is_empty() {
+        return Err(
+            "--token is empty, which would let any client in; pass a token of at least 16 characters, or leave --token out for a random one".into(),
+        );
+    }
+    if t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("--token holds whitespace or control characters; pass a token of printable characters, or leave --token out for a random one".into());
+    }
+    if t.len() < MIN {
+        return Err(format!(
+            "--token is {} characters long; pass at least {MIN}, or leave --token out for a random one",
+            t.len()
+        ));
+    }
+    Ok(())
+}
+
 /// Starts the API server and writes the kubeconfig; returns once requests are accepted.
 pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
     if !opts.listen.ip().is_loopback() {
@@ -145,6 +166,9 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
             "--listen {} is not a loopback address; the sim serves on 127.0.0.1 only (e.g. --listen 127.0.0.1:6443)",
             opts.listen
         ));
+    }
+    if let Some(t) = &opts.token {
+        check_token(t)?;
     }
     if let Some(d) = &opts.state_dir {
         crate::fsutil::create_dir_private(d).map_err(|e| {
@@ -210,8 +234,12 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
         (None, None) => kubeconfig::new_token(),
     };
 
+    // pods/proxy: straight to the pod, never through HTTP(S)_PROXY, never after a redirect
+    // (a pod could send the sim anywhere).
     let http = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(2))
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
         .build()
         .map_err(|e| format!("cannot build the proxy client: {e}"))?;
     let state = Arc::new(ApiState {
@@ -221,6 +249,12 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
         http,
         logs: opts.controllers.as_ref().map(|c| c.state_dir.join("logs")),
         metrics: metrics.clone(),
+        proxy_to: if opts.controllers.is_some() {
+            ProxyTargets::KubeletAssigned
+        } else {
+            ProxyTargets::Loopback
+        },
+        allow_host_path: opts.controllers.as_ref().is_some_and(|c| c.allow_host_path),
     });
     let (tx, rx) = watch::channel(false);
     let mut tasks = vec![tokio::spawn(server::serve(
@@ -229,7 +263,25 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
         state,
         rx.clone(),
     ))];
-    let doc = kubeconfig::render(&server_url, &tls.ca_pem, &token, "agents");
+    // An existing kubeconfig (`~/.kube/config`) gets the sim's entries merged in.
+    let existing = match std::fs::read_to_string(&opts.kubeconfig) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return Err(format!(
+                "cannot read the kubeconfig '{}' to merge into it: {e}; pass another --write-kubeconfig path",
+                opts.kubeconfig.display()
+            ));
+        }
+    };
+    let doc = kubeconfig::merge(&existing, &server_url, &tls.ca_pem, &token, "agents").map_err(
+        |e| {
+            format!(
+                "cannot merge the sim's context into the kubeconfig '{}': {e}; pass another --write-kubeconfig path",
+                opts.kubeconfig.display()
+            )
+        },
+    )?;
     if let Some(parent) = opts
         .kubeconfig
         .parent()

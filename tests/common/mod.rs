@@ -597,7 +597,43 @@ impl SimProcess {
     /// Starts `fleetctl sim --write-kubeconfig <dir>/kubeconfig --state-dir <dir>/state <extra>`
     /// and waits (up to 60 s) for its `sim ready:` line.
     pub fn start(prefix: &str, extra: &[&str]) -> Self {
-        let dir = TempDir::new(prefix);
+        Self::start_in(TempDir::new(prefix), extra)
+    }
+
+    /// Stops the sim (SIGTERM) and starts it again on the same state directory and kubeconfig.
+    pub fn restart(mut self, extra: &[&str]) -> Self {
+        let status = self.stop();
+        assert!(
+            status.is_some(),
+            "the sim did not stop on SIGTERM\n{}",
+            self.logs()
+        );
+        let dir = std::mem::replace(&mut self.dir, TempDir::new("moved"));
+        drop(self);
+        Self::start_in(dir, extra)
+    }
+
+    /// [`SimProcess::start`] in a directory prepared beforehand (an existing kubeconfig),
+    /// with extra environment variables.
+    pub fn start_prepared(dir: TempDir, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::start_with(dir, extra, env)
+    }
+
+    /// The sim's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// True while the sim's process runs.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    fn start_in(dir: TempDir, extra: &[&str]) -> Self {
+        Self::start_with(dir, extra, &[])
+    }
+
+    fn start_with(dir: TempDir, extra: &[&str], env: &[(&str, &str)]) -> Self {
         let kubeconfig = dir.path().join("kubeconfig");
         let home = dir.path().join("home");
         std::fs::create_dir_all(&home).unwrap();
@@ -610,6 +646,7 @@ impl SimProcess {
             .arg("--state-dir")
             .arg(dir.path().join("state"))
             .args(extra)
+            .envs(env.iter().copied())
             .stdin(std::process::Stdio::null())
             .stdout(std::fs::File::create(&stdout).unwrap())
             .stderr(std::fs::File::create(&stderr).unwrap())

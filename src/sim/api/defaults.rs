@@ -58,6 +58,10 @@ pub fn on_create(rt: &ResourceType, obj: &mut Value) {
     on_write(rt, obj);
     match (rt.group.as_str(), rt.kind.as_str()) {
         ("", "Pod") => {
+            // A new pod's status is the kubelet's to write, whatever the client sent (a podIP
+            // of its choosing would be where pods/proxy goes), as kube-apiserver's
+            // PrepareForCreate resets it.
+            obj["status"] = json!({});
             pod_spec(&mut obj["spec"], "Always");
             set_default(obj, &["status", "phase"], json!("Pending"));
             set_default(obj, &["status", "qosClass"], json!(qos_class(&obj["spec"])));

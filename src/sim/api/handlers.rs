@@ -7,7 +7,10 @@ use hyper::Method;
 use serde_json::{Value, json};
 
 use super::apply;
+use super::bounds;
 use super::defaults;
+use super::escalation;
+use super::openapi;
 use super::patch::{self, PatchError};
 use super::registry::ResourceType;
 use super::request::Target;
@@ -266,9 +269,14 @@ fn create(state: &Arc<ApiState>, rt: &ResourceType, ns: &str, r: &Req) -> Result
     check_unknown(rt, &obj, r)?;
     let mgr = manager(r);
     let at = timestamp(now());
+    let schema = crd_schema(state, rt);
+    admit_host_path(state, rt, &obj)?;
+    let writer = escalation::writer(state, &r.who, rt, ns, &obj);
     let created = state.store.create(rt, ns, obj, r.query.dry_run(), |o| {
         let mut o = o.clone();
         defaults::on_create(rt, &mut o);
+        escalation::check(&writer, rt, None, &mut o)?;
+        check_ranges(rt, schema.as_ref(), &name_of(&o), &o)?;
         let causes = validate::validate_create(rt, &o);
         if !causes.is_empty() {
             return Err(invalid(rt, &name_of(&o), causes));
@@ -276,7 +284,7 @@ fn create(state: &Arc<ApiState>, rt: &ResourceType, ns: &str, r: &Req) -> Result
         apply::record_update(None, &mut o, &mgr, &at);
         Ok(o)
     })?;
-    Ok(json_response(201, &created))
+    Ok(json_response(201, &escalation::answer(&writer, created)))
 }
 
 fn update(
@@ -290,22 +298,31 @@ fn update(
     let obj = named_body(rt, ns, name, r)?;
     let mgr = manager(r);
     let at = timestamp(now());
+    let schema = crd_schema(state, rt);
+    check_ranges(rt, schema.as_ref(), name, &obj)?;
+    let writer = escalation::writer(state, &r.who, rt, ns, &obj);
     let updated = state
         .store
         .update(rt, ns, name, part, r.query.dry_run(), |old| {
             let mut new = obj.clone();
             new["metadata"]["name"] = json!(name);
-            checked_update(rt, name, old, new, &mgr, &at)
+            let mut new = checked_update(rt, name, old, new, &mgr, &at)?;
+            escalation::check(&writer, rt, Some(old), &mut new)?;
+            Ok(new)
         })?;
-    Ok(json_response(200, &updated))
+    Ok(json_response(200, &escalation::answer(&writer, updated)))
 }
 
 fn patch_error(e: PatchError) -> ApiError {
     match e {
         PatchError::BadRequest(m) => ApiError::bad_request(m),
         PatchError::Unprocessable(m) => ApiError::new(422, "Invalid", m, None),
+        PatchError::TooLarge(m) => ApiError::new(413, "RequestEntityTooLarge", m, None),
     }
 }
+
+/// How often a patch is computed again when its object changed while it was computed.
+const PATCH_ATTEMPTS: usize = 8;
 
 fn patch(
     state: &Arc<ApiState>,
@@ -348,25 +365,121 @@ fn patch(
     let mgr = manager(r);
     let at = timestamp(now());
     let strict = r.query.get("fieldValidation") == Some("Strict");
-    let updated = state
-        .store
-        .update(rt, ns, name, part, r.query.dry_run(), |old| {
-            let new = match kind {
-                0 => patch::merge_patch(old, &patch_doc),
-                1 => patch::strategic_merge_patch(old, &patch_doc).map_err(patch_error)?,
-                _ => patch::json_patch(old, &patch_doc).map_err(patch_error)?,
-            };
-            if strict {
-                let unknown = validate::unknown_fields(rt, &new);
-                if !unknown.is_empty() {
-                    return Err(ApiError::bad_request(validate::strict_message(
-                        rt, &unknown,
-                    )));
-                }
+    let schema = crd_schema(state, rt);
+    let limits = patch::PatchLimits {
+        max_depth: bounds::MAX_DEPTH,
+        max_added_bytes: 2 * bounds::MAX_OBJECT_BYTES,
+    };
+    // The patch is computed outside the store's lock, from the object as it is now; it is
+    // written only if the object is still that version, else computed again.
+    for _ in 0..PATCH_ATTEMPTS {
+        let base = state.store.get(rt, ns, name)?;
+        let new = match kind {
+            0 => patch::merge_patch(&base, &patch_doc),
+            1 => patch::strategic_merge_patch(&base, &patch_doc).map_err(patch_error)?,
+            _ => patch::json_patch_bounded(&base, &patch_doc, &limits).map_err(patch_error)?,
+        };
+        bounds::check(&new)?;
+        if strict {
+            let unknown = validate::unknown_fields(rt, &new);
+            if !unknown.is_empty() {
+                return Err(ApiError::bad_request(validate::strict_message(
+                    rt, &unknown,
+                )));
             }
-            checked_update(rt, name, old, new, &mgr, &at)
-        })?;
-    Ok(json_response(200, &updated))
+        }
+        check_ranges(rt, schema.as_ref(), name, &new)?;
+        let writer = escalation::writer(state, &r.who, rt, ns, &new);
+        let base_rv = base["metadata"]["resourceVersion"].clone();
+        let stale = std::cell::Cell::new(false);
+        let result = state
+            .store
+            .update(rt, ns, name, part, r.query.dry_run(), |old| {
+                if old["metadata"]["resourceVersion"] != base_rv {
+                    stale.set(true);
+                    return Err(ApiError::conflict(rt, name));
+                }
+                let mut new = checked_update(rt, name, old, new, &mgr, &at)?;
+                escalation::check(&writer, rt, Some(old), &mut new)?;
+                Ok(new)
+            });
+        if stale.get() {
+            continue;
+        }
+        return Ok(json_response(200, &escalation::answer(&writer, result?)));
+    }
+    Err(ApiError::conflict(rt, name))
+}
+
+/// A pod with a `hostPath` volume is refused (403, as PodSecurity's baseline level refuses it)
+/// unless the sim was started with `--allow-host-path`: a pod's volumes stay inside the state
+/// directory.
+fn admit_host_path(state: &ApiState, rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
+    if state.allow_host_path || !(rt.group.is_empty() && rt.kind == "Pod") {
+        return Ok(());
+    }
+    let host: Vec<&str> = obj["spec"]["volumes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|v| v["hostPath"].is_object())
+        .map(|v| v["name"].as_str().unwrap_or_default())
+        .collect();
+    if host.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::forbidden(
+        rt,
+        &name_of(obj),
+        &format!(
+            "hostPath volumes ({}) are refused by this cluster; start `fleetctl sim` with --allow-host-path to allow them",
+            host.iter()
+                .map(|n| format!("\"{n}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ))
+}
+
+/// The `openAPIV3Schema` of a custom resource's version, from its CustomResourceDefinition
+/// (built-in kinds use the served schemas). Read before a write takes the store's lock.
+fn crd_schema(state: &Arc<ApiState>, rt: &ResourceType) -> Option<Value> {
+    if rt.builtin && !rt.from_crd {
+        return None;
+    }
+    let reg = state.store.registry();
+    let crds = reg.find("apiextensions.k8s.io", "v1", "customresourcedefinitions")?;
+    let crd = state
+        .store
+        .get(crds, "", &format!("{}.{}", rt.plural, rt.group))
+        .ok()?;
+    crd["spec"]["versions"]
+        .as_array()?
+        .iter()
+        .find(|v| v["name"] == rt.version.as_str())
+        .map(|v| v["schema"]["openAPIV3Schema"].clone())
+}
+
+/// Every integer field fits its type (int32, int64), as typed decoding needs: 422 otherwise.
+fn check_ranges(
+    rt: &ResourceType,
+    schema: Option<&Value>,
+    name: &str,
+    obj: &Value,
+) -> Result<(), ApiError> {
+    let bad = openapi::integer_ranges(rt, schema, obj);
+    if bad.is_empty() {
+        return Ok(());
+    }
+    let causes = bad
+        .into_iter()
+        .map(|b| validate::Cause {
+            reason: "FieldValueInvalid".into(),
+            message: format!("Invalid value: {}: {}", b.value, b.detail),
+            field: b.field,
+        })
+        .collect();
+    Err(invalid(rt, name, causes))
 }
 
 fn server_side_apply(
@@ -392,6 +505,9 @@ fn server_side_apply(
     };
     let force = r.query.flag("force");
     let applied = named_body(rt, ns, name, r)?;
+    let schema = crd_schema(state, rt);
+    check_ranges(rt, schema.as_ref(), name, &applied)?;
+    let writer = escalation::writer(state, &r.who, rt, ns, &applied);
     let at = timestamp(now());
     let conflict = |cs: Vec<apply::Conflict>| {
         let causes: Vec<Value> = cs
@@ -420,17 +536,21 @@ fn server_side_apply(
         r.query.dry_run(),
         |live| {
             let mut new = apply::apply(live, &applied, &mgr, force, &at).map_err(conflict)?;
+            bounds::check(&new)?;
             new["metadata"]["name"] = json!(name);
             if let Some(old) = live {
                 defaults::on_write(rt, &mut new);
                 check_update(rt, name, old, &new)?;
+                escalation::check(&writer, rt, Some(old), &mut new)?;
             }
             Ok(new)
         },
         // A new object: the server's defaults, then the create rules, with uid and namespace set.
         |o| {
+            admit_host_path(state, rt, o)?;
             let mut o = o.clone();
             defaults::on_create(rt, &mut o);
+            escalation::check(&writer, rt, None, &mut o)?;
             let causes = validate::validate_create(rt, &o);
             if !causes.is_empty() {
                 return Err(invalid(rt, name, causes));
@@ -438,7 +558,10 @@ fn server_side_apply(
             Ok(o)
         },
     )?;
-    Ok(json_response(if created { 201 } else { 200 }, &obj))
+    Ok(json_response(
+        if created { 201 } else { 200 },
+        &escalation::answer(&writer, obj),
+    ))
 }
 
 fn delete_options(r: &Req) -> Result<DeleteOptions, ApiError> {

@@ -2,14 +2,18 @@
 //! the routes, discovery, OpenAPI, Table output, patches and errors kubectl and kube-rs expect.
 
 pub mod apply;
+pub mod bounds;
 pub mod defaults;
 pub mod discovery;
+pub mod escalation;
 pub mod handlers;
 pub mod jsonpath;
 pub mod logs;
 pub mod metrics_api;
 pub mod openapi;
 pub mod patch;
+#[cfg(test)]
+mod proptests;
 pub mod proto;
 pub mod proto_schema;
 pub mod rbac;

@@ -16,9 +16,23 @@ pub enum PatchError {
     /// missing (answered 422).
     #[error("{0}")]
     Unprocessable(String),
+    /// The patch would make the object larger than the server keeps (answered 413).
+    #[error("{0}")]
+    TooLarge(String),
 }
 
-use PatchError::{BadRequest, Unprocessable};
+use PatchError::{BadRequest, TooLarge, Unprocessable};
+
+/// The most operations one JSON patch may hold (kube-apiserver's `maxJSONPatchOperations`).
+pub const MAX_JSON_PATCH_OPS: usize = 10_000;
+
+/// What a JSON patch may build: no value nested deeper than the server keeps, and at most this
+/// many bytes of values added or copied in all (so `copy` cannot double an object until memory
+/// runs out, nor remove-and-copy loops burn the CPU).
+pub struct PatchLimits {
+    pub max_depth: usize,
+    pub max_added_bytes: usize,
+}
 
 /// How the items of a list field are identified when two versions of the list are merged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,10 +108,55 @@ pub fn merge_patch(target: &Value, patch: &Value) -> Value {
 /// order to a copy of `target`. A malformed document is `BadRequest`; an operation that does not
 /// fit the object (missing path, failed test, index out of range) is `Unprocessable`.
 pub fn json_patch(target: &Value, ops: &Value) -> Result<Value, PatchError> {
+    json_patch_bounded(
+        target,
+        ops,
+        &PatchLimits {
+            max_depth: usize::MAX,
+            max_added_bytes: usize::MAX,
+        },
+    )
+}
+
+/// [`json_patch`] within `limits`: an operation that would nest deeper is `Unprocessable`, more
+/// than [`MAX_JSON_PATCH_OPS`] operations or more bytes added than allowed is `TooLarge`.
+pub fn json_patch_bounded(
+    target: &Value,
+    ops: &Value,
+    limits: &PatchLimits,
+) -> Result<Value, PatchError> {
     let Value::Array(ops) = ops else {
         return Err(BadRequest(
             "json patch must be a JSON array of operations".to_string(),
         ));
+    };
+    if ops.len() > MAX_JSON_PATCH_OPS {
+        return Err(TooLarge(format!(
+            "The allowed count of operations in a JSON patch is {MAX_JSON_PATCH_OPS}, but found {}",
+            ops.len()
+        )));
+    }
+    let mut added = 0usize;
+    // Each value an operation puts into the document: within the depth, and counted.
+    let mut admit = |path: &[String], v: &Value| -> Result<(), PatchError> {
+        let room = limits.max_depth.saturating_sub(path.len());
+        if super::bounds::depth_within(v, room) > room {
+            return Err(Unprocessable(format!(
+                "the patched object would be nested more than {} levels deep",
+                limits.max_depth
+            )));
+        }
+        let left = limits.max_added_bytes.saturating_sub(added);
+        match super::bounds::json_len_within(v, left) {
+            Some(n) => {
+                added += n;
+                Ok(())
+            }
+            None => Err(TooLarge(format!(
+                "the JSON patch adds more than {} bytes to the object",
+                limits.max_added_bytes
+            ))),
+        }
     };
     let mut doc = target.clone();
     for op in ops {
@@ -135,12 +194,17 @@ pub fn json_patch(target: &Value, ops: &Value) -> Result<Value, PatchError> {
             }
         };
         match name {
-            "add" => pointer_add(&mut doc, &path, path_str, value()?)?,
+            "add" => {
+                let v = value()?;
+                admit(&path, &v)?;
+                pointer_add(&mut doc, &path, path_str, v)?
+            }
             "remove" => {
                 pointer_remove(&mut doc, &path, path_str)?;
             }
             "replace" => {
                 let v = value()?;
+                admit(&path, &v)?;
                 let slot = pointer_get_mut(&mut doc, &path).ok_or_else(|| missing(path_str))?;
                 *slot = v;
             }
@@ -152,13 +216,16 @@ pub fn json_patch(target: &Value, ops: &Value) -> Result<Value, PatchError> {
                     )));
                 }
                 let v = pointer_remove(&mut doc, &from_path, from_str)?;
+                if path.len() > from_path.len() {
+                    admit(&path, &v)?;
+                }
                 pointer_add(&mut doc, &path, path_str, v)?;
             }
             "copy" => {
                 let (from_path, from_str) = from()?;
-                let v = pointer_get(&doc, &from_path)
-                    .ok_or_else(|| missing(from_str))?
-                    .clone();
+                let from_value = pointer_get(&doc, &from_path).ok_or_else(|| missing(from_str))?;
+                admit(&path, from_value)?;
+                let v = from_value.clone();
                 pointer_add(&mut doc, &path, path_str, v)?;
             }
             "test" => {
@@ -990,6 +1057,44 @@ mod tests {
                 json!({"a":{"k":null,"j":1},"b":"s"})
             ),
             json!({"a":{"j":1},"b":"s"})
+        );
+    }
+
+    #[test]
+    fn bounded_json_patch_stops_doubling_and_deep_nesting() {
+        let limits = PatchLimits {
+            max_depth: 20,
+            max_added_bytes: 10_000,
+        };
+        let doc = json!({"a": "x".repeat(100)});
+        // Each copy doubles the object: the budget stops it long before memory does.
+        let doubling: Vec<Value> = (0..40)
+            .map(|i| json!({"op": "copy", "from": "", "path": format!("/c{i}")}))
+            .collect();
+        assert!(matches!(
+            json_patch_bounded(&doc, &Value::Array(doubling), &limits),
+            Err(PatchError::TooLarge(_))
+        ));
+        // Copying an object into its own child nests it one level deeper each time.
+        let deeper: Vec<Value> = (0..40)
+            .map(|_| json!({"op": "copy", "from": "", "path": "/a"}))
+            .collect();
+        assert!(matches!(
+            json_patch_bounded(&doc, &Value::Array(deeper), &limits),
+            Err(PatchError::Unprocessable(_))
+        ));
+        let too_many = Value::Array(vec![
+            json!({"op": "test", "path": "", "value": doc});
+            MAX_JSON_PATCH_OPS + 1
+        ]);
+        assert!(matches!(
+            json_patch_bounded(&doc, &too_many, &limits),
+            Err(PatchError::TooLarge(_))
+        ));
+        let fine = json!([{"op": "copy", "from": "/a", "path": "/b"}]);
+        assert_eq!(
+            json_patch_bounded(&doc, &fine, &limits).unwrap()["b"],
+            doc["a"]
         );
     }
 }

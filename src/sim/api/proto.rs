@@ -83,7 +83,7 @@ pub fn decode(body: &[u8]) -> Result<Value, String> {
     }
     let name = message_name(&api_version, &kind)
         .ok_or_else(|| format!("no protobuf decoding for {api_version} {kind}; send JSON"))?;
-    let mut v = decode_message(name, raw)?;
+    let mut v = decode_message(name, raw, 0)?;
     v["apiVersion"] = json!(api_version);
     v["kind"] = json!(kind);
     Ok(v)
@@ -190,7 +190,14 @@ impl<'a> Iterator for Reader<'a> {
     }
 }
 
-fn decode_message(name: &str, bytes: &[u8]) -> Result<Value, String> {
+fn decode_message(name: &str, bytes: &[u8], depth: usize) -> Result<Value, String> {
+    // Messages may nest (JSONSchemaProps does): as deep as an object may be, no deeper.
+    if depth > super::bounds::MAX_DEPTH {
+        return Err(format!(
+            "the object is nested more than {} levels deep",
+            super::bounds::MAX_DEPTH
+        ));
+    }
     let msg = find(name).ok_or_else(|| format!("no protobuf schema for {name}"))?;
     let mut out = Map::new();
     for item in Reader::new(bytes) {
@@ -204,7 +211,7 @@ fn decode_message(name: &str, bytes: &[u8]) -> Result<Value, String> {
             for e in Reader::new(entry) {
                 match e? {
                     (1, Wire::Len(s)) => k = utf8(s)?,
-                    (2, w) => v = scalar(vt, w)?.unwrap_or(Value::Null),
+                    (2, w) => v = scalar(vt, w, depth)?.unwrap_or(Value::Null),
                     _ => {}
                 }
             }
@@ -233,7 +240,7 @@ fn decode_message(name: &str, bytes: &[u8]) -> Result<Value, String> {
                 }
                 vs
             }
-            _ => scalar(&field.ty, wire)?.into_iter().collect(),
+            _ => scalar(&field.ty, wire, depth)?.into_iter().collect(),
         };
         for v in values {
             if field.repeated {
@@ -254,7 +261,7 @@ fn decode_message(name: &str, bytes: &[u8]) -> Result<Value, String> {
 }
 
 /// One value of type `ty`; None for values JSON would omit (an empty string, Go's zero time).
-fn scalar(ty: &T, w: Wire<'_>) -> Result<Option<Value>, String> {
+fn scalar(ty: &T, w: Wire<'_>, depth: usize) -> Result<Option<Value>, String> {
     Ok(match (ty, w) {
         (T::Str, Wire::Len(b)) => {
             let s = utf8(b)?;
@@ -267,7 +274,7 @@ fn scalar(ty: &T, w: Wire<'_>) -> Result<Option<Value>, String> {
         (T::Int, Wire::Varint(n)) => Some(json!(n as i64)),
         (T::Float, Wire::Fixed64(n)) => Some(json!(f64::from_bits(n))),
         (T::Float, Wire::Fixed32(n)) => Some(json!(f32::from_bits(n) as f64)),
-        (T::Msg(name), Wire::Len(b)) => Some(decode_message(name, b)?),
+        (T::Msg(name), Wire::Len(b)) => Some(decode_message(name, b, depth + 1)?),
         (T::Time, Wire::Len(b)) => {
             let (mut secs, mut nanos) = (0i64, 0i64);
             for f in Reader::new(b) {

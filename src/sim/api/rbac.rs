@@ -35,7 +35,10 @@ impl Identity {
 
 /// The identity of a bearer token, if any.
 pub fn identify(store: &Store, admin_token: &str, token: &str) -> Option<Identity> {
-    if token == admin_token {
+    if token.is_empty() {
+        return None;
+    }
+    if same_secret(token.as_bytes(), admin_token.as_bytes()) {
         return Some(Identity::Admin);
     }
     let reg = store.registry();
@@ -58,17 +61,29 @@ pub fn identify(store: &Store, admin_token: &str, token: &str) -> Option<Identit
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(stored)
             .ok()?;
-        (decoded == token.as_bytes()).then(|| Identity::ServiceAccount {
-            namespace: s["metadata"]["namespace"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            name: s["metadata"]["annotations"]["kubernetes.io/service-account.name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
+        (!decoded.is_empty() && same_secret(&decoded, token.as_bytes())).then(|| {
+            Identity::ServiceAccount {
+                namespace: s["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                name: s["metadata"]["annotations"]["kubernetes.io/service-account.name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            }
         })
     })
+}
+
+/// Whether two secrets are equal, in a time that depends on their lengths only (not on where
+/// they first differ), so response times do not reveal a token byte by byte.
+pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y));
+    std::hint::black_box(diff) == 0
 }
 
 /// The RBAC verb of a request.
@@ -153,19 +168,51 @@ pub fn allows(
     verb: &str,
     name: Option<&str>,
 ) -> bool {
+    if *who == Identity::Admin {
+        return true;
+    }
+    if ns.is_empty() {
+        return false;
+    }
+    held_rules(store, reg, who, ns)
+        .iter()
+        .any(|rule| rule_allows(rule, group, resource, verb, name))
+}
+
+/// Whether one Role rule allows `verb` on `resource` of `group` (for the object `name`, if
+/// one is named).
+pub fn rule_allows(
+    rule: &Value,
+    group: &str,
+    resource: &str,
+    verb: &str,
+    name: Option<&str>,
+) -> bool {
+    contains(&rule["apiGroups"], group)
+        && contains(&rule["resources"], resource)
+        && contains(&rule["verbs"], verb)
+        && (rule["resourceNames"]
+            .as_array()
+            .is_none_or(|n| n.is_empty())
+            || name.is_some_and(|n| contains(&rule["resourceNames"], n)))
+}
+
+/// The rules of every Role bound to the ServiceAccount `who` in namespace `ns` (none for the
+/// admin, who needs none, and at the cluster scope).
+pub fn held_rules(store: &Store, reg: &Registry, who: &Identity, ns: &str) -> Vec<Value> {
     let Identity::ServiceAccount {
         namespace: sa_ns,
         name: sa,
     } = who
     else {
-        return true;
+        return vec![];
     };
     if ns.is_empty() {
-        return false;
+        return vec![];
     }
     let find = |plural: &str| reg.find("rbac.authorization.k8s.io", "v1", plural).cloned();
     let (Some(bindings_rt), Some(roles_rt)) = (find("rolebindings"), find("roles")) else {
-        return false;
+        return vec![];
     };
     let all = |rt: &ResourceType| {
         store
@@ -181,7 +228,8 @@ pub fn allows(
             .unwrap_or_default()
     };
     let roles = all(&roles_rt);
-    all(&bindings_rt).iter().any(|b| {
+    let mut rules = vec![];
+    for b in all(&bindings_rt).iter() {
         let bound = b["subjects"].as_array().is_some_and(|subs| {
             subs.iter().any(|s| {
                 s["kind"] == "ServiceAccount"
@@ -189,23 +237,17 @@ pub fn allows(
                     && s["namespace"].as_str().unwrap_or(ns) == sa_ns
             })
         });
-        bound
-            && b["roleRef"]["kind"] == "Role"
-            && roles.iter().any(|r| {
-                r["metadata"]["name"] == b["roleRef"]["name"]
-                    && r["rules"].as_array().is_some_and(|rules| {
-                        rules.iter().any(|rule| {
-                            contains(&rule["apiGroups"], group)
-                                && contains(&rule["resources"], resource)
-                                && contains(&rule["verbs"], verb)
-                                && (rule["resourceNames"]
-                                    .as_array()
-                                    .is_none_or(|n| n.is_empty())
-                                    || name.is_some_and(|n| contains(&rule["resourceNames"], n)))
-                        })
-                    })
-            })
-    })
+        if !bound || b["roleRef"]["kind"] != "Role" {
+            continue;
+        }
+        for r in roles
+            .iter()
+            .filter(|r| r["metadata"]["name"] == b["roleRef"]["name"])
+        {
+            rules.extend(r["rules"].as_array().cloned().unwrap_or_default());
+        }
+    }
+    rules
 }
 
 /// The path of `authorization.k8s.io/v1` SelfSubjectAccessReviews.

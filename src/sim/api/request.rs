@@ -33,12 +33,32 @@ pub struct ApiState {
     pub logs: Option<std::path::PathBuf>,
     /// The kubelet's usage samples, served as `metrics.k8s.io`; None without metrics-server.
     pub metrics: Option<Arc<super::metrics_api::MetricsTable>>,
+    /// Which pod IPs pods/proxy may reach.
+    pub proxy_to: ProxyTargets,
+    /// Pods may have `hostPath` volumes (`--allow-host-path`).
+    pub allow_host_path: bool,
+}
+
+/// Which addresses pods/proxy forwards to. A pod's `status` is written by the kubelet, but a
+/// client with the right to update `pods/status` can write any `podIP`: the proxy never goes
+/// further than the sim's own pods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyTargets {
+    /// Only the addresses this process's kubelet handed out (and still holds).
+    KubeletAssigned,
+    /// A sim without a kubelet (`--api-only`: its clients play the kubelet): loopback
+    /// addresses only.
+    Loopback,
 }
 
 /// A request as the handlers see it.
 pub struct Req {
+    /// Who sent it.
+    pub who: super::rbac::Identity,
     pub method: Method,
     pub path: String,
+    /// The query string as sent (pods/proxy forwards it), without the `?`.
+    pub raw_query: String,
     pub query: Query,
     pub accept: String,
     pub content_type: String,
@@ -69,8 +89,10 @@ pub fn error_response(e: &ApiError) -> Resp {
 /// The request body as JSON; YAML is accepted where the content type says so.
 pub fn body_value(r: &Req) -> Result<Value, ApiError> {
     if super::proto::is_protobuf(&r.content_type) {
-        return super::proto::decode(&r.body)
-            .map_err(|e| ApiError::bad_request(format!("error decoding protobuf body: {e}")));
+        let v = super::proto::decode(&r.body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding protobuf body: {e}")))?;
+        super::bounds::check(&v)?;
+        return Ok(v);
     }
     if r.content_type.contains("cbor") {
         return Err(ApiError::unsupported_media_type(&r.content_type));
@@ -91,6 +113,7 @@ pub fn body_value(r: &Req) -> Result<Value, ApiError> {
             ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
         })?
     };
+    super::bounds::check(&v)?;
     Ok(v)
 }
 

@@ -5,6 +5,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use axum::body::Body;
+use futures::FutureExt;
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response};
@@ -13,7 +14,7 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
-use tracing::{debug, warn};
+use tracing::{debug, error, warn};
 
 use super::request::{
     ApiState, Endpoint, MAX_BODY, Query, Req, Resp, Route, error_response, json_response, route,
@@ -70,7 +71,7 @@ pub async fn serve(
             };
             let service = hyper::service::service_fn(move |req| {
                 let state = state.clone();
-                async move { Ok::<_, Infallible>(handle(state, req).await) }
+                async move { Ok::<_, Infallible>(handle_guarded(state, req).await) }
             });
             let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
             let conn = builder.serve_connection(TokioIo::new(stream), service);
@@ -83,6 +84,31 @@ pub async fn serve(
     }
 }
 
+/// [`handle`], with a panic answered as a 500 for this request alone: no request ends the
+/// server.
+async fn handle_guarded(state: Arc<ApiState>, req: Request<Incoming>) -> Resp {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    guarded(&method, &path, handle(state, req)).await
+}
+
+/// The response `fut` makes, or a 500 InternalError Status if it panics.
+async fn guarded(method: &Method, path: &str, fut: impl Future<Output = Resp>) -> Resp {
+    match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(resp) => resp,
+        Err(p) => {
+            let why = crate::sim::controllers::panic_message(&*p);
+            error!(method = %method, path = %path, panic = %why, "request_panicked");
+            error_response(&ApiError::new(
+                500,
+                "InternalError",
+                format!("Internal error occurred: the server failed on this request ({why})"),
+                None,
+            ))
+        }
+    }
+}
+
 async fn handle(state: Arc<ApiState>, req: Request<Incoming>) -> Resp {
     let token = req
         .headers()
@@ -92,13 +118,15 @@ async fn handle(state: Arc<ApiState>, req: Request<Incoming>) -> Resp {
         .map(str::trim)
         .unwrap_or_default()
         .to_string();
-    let identity = if token == state.token {
-        Some(rbac::Identity::Admin)
-    } else if state.enforce_rbac && !token.is_empty() {
-        rbac::identify(&state.store, &state.token, &token)
-    } else {
-        None
-    };
+    // An empty token never matches: the sim refuses to start with one.
+    let identity =
+        if !token.is_empty() && rbac::same_secret(token.as_bytes(), state.token.as_bytes()) {
+            Some(rbac::Identity::Admin)
+        } else if state.enforce_rbac && !token.is_empty() {
+            rbac::identify(&state.store, &state.token, &token)
+        } else {
+            None
+        };
     let Some(identity) = identity else {
         return error_response(&ApiError::unauthorized());
     };
@@ -114,14 +142,17 @@ async fn handle(state: Arc<ApiState>, req: Request<Incoming>) -> Resp {
     let user_agent = header(hyper::header::USER_AGENT);
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    let raw_query = req.uri().query().unwrap_or_default().to_string();
     let query = Query::parse(req.uri().query());
     let body = match axum::body::to_bytes(Body::new(req.into_body()), MAX_BODY).await {
         Ok(b) => b,
         Err(_) => return error_response(&ApiError::too_large(MAX_BODY)),
     };
     let r = Req {
+        who: identity.clone(),
         method,
         path,
+        raw_query,
         query,
         accept,
         content_type,
@@ -215,4 +246,32 @@ fn endpoint(reg: &super::registry::Registry, ep: Endpoint, r: &Req) -> Result<Re
         ),
         Endpoint::OpenApiV2 => return Err(ApiError::page_not_found(&r.path)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_request_is_answered_500_and_the_server_goes_on() {
+        let resp = guarded(&Method::GET, "/api/v1/pods", async {
+            if std::hint::black_box(true) {
+                panic!("boom");
+            }
+            json_response(200, &serde_json::json!({}))
+        })
+        .await;
+        assert_eq!(resp.status().as_u16(), 500);
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["reason"], "InternalError");
+        assert!(v["message"].as_str().unwrap().contains("boom"), "{v}");
+        let ok = guarded(&Method::GET, "/version", async {
+            json_response(200, &serde_json::json!({}))
+        })
+        .await;
+        assert_eq!(ok.status().as_u16(), 200);
+    }
 }

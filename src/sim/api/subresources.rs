@@ -10,7 +10,7 @@ use hyper::header::{CONTENT_TYPE, HeaderValue};
 use serde_json::{Value, json};
 
 use super::registry::ResourceType;
-use super::request::{ApiState, Req, Resp, body_value, json_response};
+use super::request::{ApiState, ProxyTargets, Req, Resp, body_value, json_response};
 use super::status::ApiError;
 use super::store::{DeleteOptions, Part, timestamp};
 use crate::fleet::selector::Selector;
@@ -117,30 +117,16 @@ pub async fn evict(
             .as_str()
             .unwrap_or_default()
             .to_string();
-        let st = &pdb["status"];
-        let observed = st["observedGeneration"].as_i64().unwrap_or(0);
-        let generation = pdb["metadata"]["generation"].as_i64().unwrap_or(1);
-        if observed < generation {
-            return Err(ApiError::too_many_requests(
-                "Cannot evict pod as it would violate the pod's disruption budget.",
-                json!({"causes": [{"reason": "DisruptionBudget", "message": format!("The disruption budget {pdb_name} is still being processed by the server.")}], "retryAfterSeconds": 10}),
-            ));
-        }
-        let current = st["currentHealthy"].as_i64().unwrap_or(0);
-        let desired = st["desiredHealthy"].as_i64().unwrap_or(0);
-        let allowed = st["disruptionsAllowed"].as_i64().unwrap_or(0);
-        let unhealthy_ok = !is_ready(&pod) && current >= desired && desired > 0;
-        if !unhealthy_ok {
-            if allowed <= 0 {
-                return Err(ApiError::too_many_requests(
-                    "Cannot evict pod as it would violate the pod's disruption budget.",
-                    json!({"causes": [{"reason": "DisruptionBudget", "message": format!("The disruption budget {pdb_name} needs {desired} healthy pods and has {current} currently")}]}),
-                ));
-            }
-            if !opts.dry_run {
-                let at = timestamp(jiff::Timestamp::now());
-                let pod_name = name.to_string();
-                store.update(&pdb_rt, ns, &pdb_name, Part::Status, false, |old| {
+        let ready = is_ready(&pod);
+        // The budget is checked and spent in one step under the store's lock, so evictions
+        // running in parallel (`kubectl drain` evicts at once) never spend more than it allows.
+        let at = timestamp(jiff::Timestamp::now());
+        let pod_name = name.to_string();
+        store.update(&pdb_rt, ns, &pdb_name, Part::Status, opts.dry_run, |old| {
+            match pdb_verdict(&pdb_name, old, ready)? {
+                // The same object: nothing is written.
+                Verdict::Unhealthy => Ok(old.clone()),
+                Verdict::Spend(allowed) => {
                     let mut n = old.clone();
                     n["status"]["disruptionsAllowed"] = json!(allowed - 1);
                     if !n["status"]["disruptedPods"].is_object() {
@@ -148,9 +134,9 @@ pub async fn evict(
                     }
                     n["status"]["disruptedPods"][&pod_name] = json!(at);
                     Ok(n)
-                })?;
+                }
             }
-        }
+        })?;
     }
     if !opts.dry_run {
         let at = timestamp(jiff::Timestamp::now());
@@ -167,6 +153,40 @@ pub async fn evict(
     }
     store.delete(rt, ns, name, &opts)?;
     Ok(success_201())
+}
+
+/// What a PDB says to evicting one of its pods.
+enum Verdict {
+    /// An unready pod of a budget that holds: evicted without spending the budget.
+    Unhealthy,
+    /// Evicted, spending one of the `allowed` disruptions.
+    Spend(i64),
+}
+
+/// The PDB's answer from its status as it is now: 429 while it is unobserved or spent.
+fn pdb_verdict(pdb_name: &str, pdb: &Value, pod_ready: bool) -> Result<Verdict, ApiError> {
+    let st = &pdb["status"];
+    let observed = st["observedGeneration"].as_i64().unwrap_or(0);
+    let generation = pdb["metadata"]["generation"].as_i64().unwrap_or(1);
+    if observed < generation {
+        return Err(ApiError::too_many_requests(
+            "Cannot evict pod as it would violate the pod's disruption budget.",
+            json!({"causes": [{"reason": "DisruptionBudget", "message": format!("The disruption budget {pdb_name} is still being processed by the server.")}], "retryAfterSeconds": 10}),
+        ));
+    }
+    let current = st["currentHealthy"].as_i64().unwrap_or(0);
+    let desired = st["desiredHealthy"].as_i64().unwrap_or(0);
+    let allowed = st["disruptionsAllowed"].as_i64().unwrap_or(0);
+    if !pod_ready && current >= desired && desired > 0 {
+        return Ok(Verdict::Unhealthy);
+    }
+    if allowed <= 0 {
+        return Err(ApiError::too_many_requests(
+            "Cannot evict pod as it would violate the pod's disruption budget.",
+            json!({"causes": [{"reason": "DisruptionBudget", "message": format!("The disruption budget {pdb_name} needs {desired} healthy pods and has {current} currently")}]}),
+        ));
+    }
+    Ok(Verdict::Spend(allowed))
 }
 
 /// POST pods/{name}/binding: the scheduler's choice of node. Sets `spec.nodeName` and
@@ -255,12 +275,13 @@ pub async fn proxy(
         }
     };
     let pod = state.store.get(rt, ns, name)?;
-    let ip = pod["status"]["podIP"].as_str().unwrap_or_default();
-    if ip.is_empty() {
+    let ip_text = pod["status"]["podIP"].as_str().unwrap_or_default();
+    if ip_text.is_empty() {
         return Err(ApiError::service_unavailable(format!(
             "error trying to reach service: pod {name} has no IP address"
         )));
     }
+    let ip = proxy_target(state.proxy_to, name, ip_text)?;
     let port: String = match port.filter(|p| !p.is_empty()) {
         Some(p) if p.parse::<u16>().is_ok() => p.to_string(),
         Some(named) => pod["spec"]["containers"]
@@ -282,11 +303,14 @@ pub async fn proxy(
             .to_string(),
     };
     let scheme = if scheme == "https" { "https" } else { "http" };
-    let mut url = format!("{scheme}://{ip}:{port}/{rest}");
-    let q: Vec<String> = r.path.split('?').skip(1).map(String::from).collect();
-    if let Some(q) = q.first() {
+    let host = match ip {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+    };
+    let mut url = format!("{scheme}://{host}:{port}/{rest}");
+    if !r.raw_query.is_empty() {
         url.push('?');
-        url.push_str(q);
+        url.push_str(&r.raw_query);
     }
     let method =
         reqwest::Method::from_bytes(r.method.as_str().as_bytes()).unwrap_or(reqwest::Method::GET);
@@ -320,6 +344,30 @@ pub async fn proxy(
         out.headers_mut().insert(CONTENT_TYPE, ct);
     }
     Ok(out)
+}
+
+/// The address pods/proxy may forward to for a pod whose `status.podIP` is `ip`: an IP
+/// address (never a host name), and one of the sim's own pods (see [`ProxyTargets`]).
+fn proxy_target(to: ProxyTargets, name: &str, ip: &str) -> Result<std::net::IpAddr, ApiError> {
+    let refuse = |why: &str| {
+        ApiError::service_unavailable(format!(
+            "error trying to reach service: pod {name}'s IP {ip} {why}; pods/proxy only reaches the sim's own pods"
+        ))
+    };
+    let addr: std::net::IpAddr = ip.parse().map_err(|_| refuse("is not an IP address"))?;
+    let ok = match to {
+        ProxyTargets::KubeletAssigned => {
+            crate::sim::controllers::kubelet::ip::IpPool::global().is_allocated(addr)
+        }
+        ProxyTargets::Loopback => addr.is_loopback(),
+    };
+    if !ok {
+        return Err(refuse(match to {
+            ProxyTargets::KubeletAssigned => "was not assigned by the sim's kubelet",
+            ProxyTargets::Loopback => "is not a loopback address",
+        }));
+    }
+    Ok(addr)
 }
 
 fn short(e: &reqwest::Error) -> String {

@@ -37,7 +37,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use kube::Client;
 use kube::api::{Api, DynamicObject};
 use kube::core::{ApiResource, GroupVersionKind};
@@ -75,6 +75,9 @@ pub struct ControllerOptions {
     pub agent_exe: PathBuf,
     /// Run the KEDA ScaledJob scaler.
     pub keda: bool,
+    /// Mount `hostPath` volumes (`--allow-host-path`); refused otherwise, so that no pod
+    /// reaches beyond the state directory.
+    pub allow_host_path: bool,
     /// CrashLoopBackOff: the first restart delay, doubled per failure (Kubernetes: 10 s).
     pub backoff_initial: Duration,
     /// CrashLoopBackOff cap (Kubernetes: 5 min).
@@ -96,6 +99,7 @@ impl ControllerOptions {
             state_dir,
             agent_exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("fleetctl")),
             keda: true,
+            allow_host_path: false,
             backoff_initial: Duration::from_secs(10),
             backoff_max: Duration::from_secs(300),
             max_inproc_pods: usize::MAX,
@@ -124,7 +128,8 @@ impl Ctx {
         events::Recorder::new(self.client.clone(), component)
     }
 
-    /// Runs `fut` until it ends or the sim shuts down.
+    /// Runs `fut` until it ends or the sim shuts down. A panic in it is reported (an error
+    /// line) and ends this task only, never the sim.
     pub fn spawn<F>(&self, fut: F) -> JoinHandle<()>
     where
         F: std::future::Future<Output = ()> + Send + 'static,
@@ -132,11 +137,68 @@ impl Ctx {
         let mut shutdown = self.shutdown.clone();
         tokio::spawn(async move {
             tokio::select! {
-                _ = fut => {}
+                r = std::panic::AssertUnwindSafe(fut).catch_unwind() => {
+                    if let Err(p) = r {
+                        tracing::error!(panic = %panic_message(&*p), "controller_task_panicked");
+                    }
+                }
                 _ = shutdown.wait_for(|s| *s) => {}
             }
         })
     }
+
+    /// Runs the controller loop `make()` makes until the sim shuts down. A loop that panics is
+    /// reported (an error line and a Warning Event `ControllerPanicked` in kube-system) and
+    /// started again after a pause, as a crashed controller-manager is restarted: one bad
+    /// object never takes the cluster down.
+    pub fn supervise<F, M>(&self, name: &'static str, make: M) -> JoinHandle<()>
+    where
+        M: Fn() -> F + Send + 'static,
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let mut shutdown = self.shutdown.clone();
+        let recorder = self.recorder("controller-manager");
+        tokio::spawn(async move {
+            let mut pause = Duration::from_secs(1);
+            loop {
+                let r = tokio::select! {
+                    r = std::panic::AssertUnwindSafe(make()).catch_unwind() => r,
+                    _ = shutdown.wait_for(|s| *s) => return,
+                };
+                let Err(p) = r else { return };
+                let why = panic_message(&*p);
+                tracing::error!(controller = name, panic = %why, "controller_restarted");
+                let about = k8s_openapi::api::core::v1::ObjectReference {
+                    kind: Some("Namespace".into()),
+                    name: Some("kube-system".into()),
+                    namespace: Some("kube-system".into()),
+                    api_version: Some("v1".into()),
+                    ..Default::default()
+                };
+                recorder
+                    .record(
+                        &about,
+                        events::EventType::Warning,
+                        "ControllerPanicked",
+                        &format!("the {name} controller failed ({why}) and was restarted"),
+                    )
+                    .await;
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = shutdown.wait_for(|s| *s) => return,
+                }
+                pause = (pause * 2).min(Duration::from_secs(30));
+            }
+        })
+    }
+}
+
+/// The message a panic carried.
+pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
 }
 
 /// A cache of one kind in every namespace, kept current by a watcher (re-listing after errors,
@@ -228,18 +290,27 @@ pub fn same_status(a: &serde_json::Value, b: &serde_json::Value) -> bool {
     strip(a) == strip(b)
 }
 
+fn supervised<R, F>(ctx: &Ctx, name: &'static str, run: R) -> JoinHandle<()>
+where
+    R: Fn(Ctx) -> F + Send + 'static,
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let c = ctx.clone();
+    ctx.supervise(name, move || run(c.clone()))
+}
+
 /// Starts every controller.
 pub fn start(ctx: Ctx) -> Vec<JoinHandle<()>> {
     let mut tasks = vec![
-        ctx.spawn(informer::run(ctx.clone())),
-        ctx.spawn(node::run(ctx.clone())),
-        ctx.spawn(scheduler::run(ctx.clone())),
+        supervised(&ctx, "pod-informer", informer::run),
+        supervised(&ctx, "node", node::run),
+        supervised(&ctx, "scheduler", scheduler::run),
         // The kubelet handles the shutdown itself: it stops every container first.
         kubelet::spawn(ctx.clone()),
-        ctx.spawn(job::run(ctx.clone())),
+        supervised(&ctx, "job", job::run),
     ];
     if ctx.opts.keda {
-        tasks.push(ctx.spawn(scaledjob::run(ctx.clone())));
+        tasks.push(supervised(&ctx, "scaledjob", scaledjob::run));
     }
     tasks.extend(deployment::spawn(&ctx));
     tasks.extend(disruption::spawn(&ctx));

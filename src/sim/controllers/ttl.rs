@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use kube::api::{Api, DeleteParams, DynamicObject, Preconditions};
 use serde_json::Value;
 use tokio::sync::Notify;
@@ -28,7 +28,7 @@ pub fn expiry(job: &Value) -> Option<Timestamp> {
         })
         .filter_map(|c| c["lastTransitionTime"].as_str()?.parse::<Timestamp>().ok())
         .max()?;
-    Some(finished + SignedDuration::from_secs(ttl.max(0)))
+    Some(crate::sim::clock::ts_after(finished, ttl.max(0)))
 }
 
 pub fn spawn(ctx: &Ctx) -> Vec<JoinHandle<()>> {

@@ -14,11 +14,13 @@
 //! operations without the strategic merge content type, so kubectl sends merge patches.
 
 mod paths;
+mod ranges;
 mod schemas;
 #[cfg(test)]
 mod tests;
 
 use self::paths::*;
+pub use self::ranges::{OutOfRange, integer_ranges};
 use self::schemas::*;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -800,7 +800,7 @@ impl Store {
             let current_grace = obj["metadata"]["deletionGracePeriodSeconds"].as_i64();
             // A second delete may shorten the grace period, never lengthen it.
             if !already || current_grace.is_some_and(|g| grace < g) {
-                let at = now + jiff::SignedDuration::from_secs(grace.max(0));
+                let at = crate::sim::clock::ts_after(now, grace.max(0));
                 obj["metadata"]["deletionTimestamp"] = Value::String(timestamp(at));
                 obj["metadata"]["deletionGracePeriodSeconds"] = json!(grace.max(0));
                 if grace == 0 && !has_finalizers {

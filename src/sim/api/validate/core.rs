@@ -52,6 +52,27 @@ pub(super) fn validate_pod_spec(spec: &Value, path: &str, errs: &mut Errs) {
         if sources == 0 {
             errs.push(required(&vp, "must specify a volume type"));
         }
+        if let Some(claim) = v.get("persistentVolumeClaim").filter(|c| c.is_object()) {
+            let cp = format!("{vp}.persistentVolumeClaim.claimName");
+            let claim_name = str_at(claim, "claimName");
+            if claim_name.is_empty() {
+                errs.push(required(&cp, ""));
+            } else {
+                // The name of a PersistentVolumeClaim; nothing else can be one.
+                for msg in is_dns1123_subdomain(claim_name) {
+                    errs.push(invalid(&cp, go_quote(claim_name), &msg));
+                }
+            }
+        }
+        if let Some(host) = v.get("hostPath").filter(|h| h.is_object()) {
+            let hp = format!("{vp}.hostPath.path");
+            let p = str_at(host, "path");
+            if p.is_empty() {
+                errs.push(required(&hp, ""));
+            } else if p.split('/').any(|e| e == "..") {
+                errs.push(invalid(&hp, go_quote(p), "must not contain '..'"));
+            }
+        }
     }
 
     // Containers, then init containers (names unique across both).
@@ -141,6 +162,11 @@ pub(super) fn validate_container(
         }
     }
     validate_container_ports(arr(c, "ports"), &format!("{path}.ports"), errs);
+    for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
+        if let Some(p) = c.get(probe).filter(|p| p.is_object()) {
+            validate_probe(p, &format!("{path}.{probe}"), errs);
+        }
+    }
     for (i, e) in arr(c, "env").iter().enumerate() {
         if str_at(e, "name").is_empty() {
             errs.push(required(&format!("{path}.env[{i}].name"), ""));
@@ -157,6 +183,46 @@ pub(super) fn validate_container(
         if str_at(m, "mountPath").is_empty() {
             errs.push(required(&format!("{mp}.mountPath"), ""));
         }
+        let sub = str_at(m, "subPath");
+        if sub.starts_with('/') {
+            errs.push(invalid(
+                &format!("{mp}.subPath"),
+                go_quote(sub),
+                "must be a relative path",
+            ));
+        }
+        if sub.split('/').any(|e| e == "..") {
+            errs.push(invalid(
+                &format!("{mp}.subPath"),
+                go_quote(sub),
+                "must not contain '..'",
+            ));
+        }
+    }
+}
+
+/// A probe's timers are never negative; its own grace period, when set, is positive
+/// (pkg/apis/core/validation `validateProbe`).
+fn validate_probe(p: &Value, path: &str, errs: &mut Errs) {
+    for key in [
+        "initialDelaySeconds",
+        "timeoutSeconds",
+        "periodSeconds",
+        "successThreshold",
+        "failureThreshold",
+    ] {
+        super::apps::nonnegative(p, key, path, errs);
+    }
+    if let Some(g) = p
+        .get("terminationGracePeriodSeconds")
+        .and_then(Value::as_i64)
+        && g <= 0
+    {
+        errs.push(invalid(
+            &format!("{path}.terminationGracePeriodSeconds"),
+            g.to_string(),
+            "must be greater than 0",
+        ));
     }
 }
 

@@ -442,7 +442,9 @@ async fn reconcile_one(job: Arc<Job>, st: Arc<State>) -> Result<Action, JobError
     let wrote_pods = !plan.create.is_empty() || !plan.delete.is_empty();
     execute(&st, &job, &uid, plan).await?;
     Ok(match requeue {
-        Some(d) => Action::requeue(d.max(Duration::from_millis(100))),
+        // A wake-up, not a promise: a deadline years away (a client's number) is looked at
+        // again within the hour, as kube-runtime's delay queue cannot hold more than ~2 years.
+        Some(d) => Action::requeue(d.clamp(Duration::from_millis(100), Duration::from_secs(3600))),
         // Pods just written are seen again through the watch; look once more regardless.
         None if wrote_pods => Action::requeue(Duration::from_secs(5)),
         None => Action::await_change(),

@@ -60,6 +60,18 @@ impl IpPool {
         None
     }
 
+    /// True when `ip` is one of the pool's addresses and handed out now.
+    pub fn is_allocated(&self, ip: std::net::IpAddr) -> bool {
+        let std::net::IpAddr::V4(ip) = ip else {
+            return false;
+        };
+        let Some(i) = index(ip) else {
+            return false;
+        };
+        let p = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        p.used.contains(&i)
+    }
+
     pub fn release(&self, ip: Ipv4Addr) {
         if let Some(i) = index(ip) {
             let mut p = self.inner.lock().unwrap_or_else(|e| e.into_inner());
@@ -96,6 +108,9 @@ mod tests {
         assert_eq!(addr(254).to_string(), "127.1.1.1");
         assert_eq!(index(addr(254)), Some(254));
         assert_eq!(addr(CAPACITY - 1).to_string(), "127.1.255.254");
+        assert!(pool.is_allocated(b.into()));
+        assert!(!pool.is_allocated(a.into()));
+        assert!(!pool.is_allocated("169.254.169.254".parse().unwrap()));
         pool.release("10.0.0.1".parse().unwrap());
         let all = IpPool::default();
         for _ in 0..CAPACITY {

@@ -687,7 +687,14 @@ impl Worker {
         };
         self.state.pod_ip = Some(ip.to_string());
         let state_dir = self.kl.opts.state_dir.clone();
-        let mounts = volumes::mounts(&state_dir, &self.pod, &spec);
+        let mounts =
+            match volumes::mounts(&state_dir, &self.pod, &spec, self.kl.opts.allow_host_path) {
+                Ok(m) => m,
+                Err(e) => {
+                    self.fail_start(i, "CreateContainerConfigError", e);
+                    return;
+                }
+            };
         if let Err(e) = mounts.create() {
             self.fail_start(
                 i,
@@ -769,17 +776,22 @@ impl Worker {
                         .readiness_probe
                         .as_ref()
                         .and_then(|p| p.initial_delay_seconds)
-                        .unwrap_or(0)
-                        .max(0) as u64;
-                    Instant::now() + Duration::from_secs(delay).max(Duration::from_millis(200))
+                        .unwrap_or(0);
+                    crate::sim::clock::after(
+                        Instant::now(),
+                        crate::sim::clock::secs(delay.into()).max(Duration::from_millis(200)),
+                    )
                 });
                 self.next_liveness[i] = spec
                     .liveness_probe
                     .as_ref()
                     .filter(|p| p.http_get.is_some())
                     .map(|p| {
-                        let delay = p.initial_delay_seconds.unwrap_or(0).max(0) as u64;
-                        Instant::now() + Duration::from_secs(delay).max(Duration::from_millis(200))
+                        let delay = p.initial_delay_seconds.unwrap_or(0);
+                        crate::sim::clock::after(
+                            Instant::now(),
+                            crate::sim::clock::secs(delay.into()).max(Duration::from_millis(200)),
+                        )
                     });
                 if let Some(m) = &self.kl.meter {
                     let c = usage::ContainerRef {
@@ -1019,11 +1031,11 @@ impl Worker {
             .pod
             .metadata
             .deletion_grace_period_seconds
-            .unwrap_or(30)
-            .max(0) as u64;
+            .unwrap_or(30);
         let now = Instant::now();
         let started = *self.stop_started.get_or_insert(now);
-        let deadline = started + Duration::from_secs(grace).max(MIN_GRACE);
+        let deadline =
+            crate::sim::clock::after(started, crate::sim::clock::secs(grace).max(MIN_GRACE));
         if self.state.stopping {
             // A second delete may only shorten the grace period.
             self.kill_at = self.kill_at.map(|k| k.min(deadline));

@@ -2,8 +2,6 @@
 //! container's `ready`) and liveness (after `failureThreshold` failures in a row: `Killing`,
 //! SIGTERM, SIGKILL after the grace period, and a restart unless the policy is Never).
 
-use std::time::Duration;
-
 use jiff::Timestamp;
 use tokio::time::Instant;
 
@@ -20,10 +18,10 @@ impl Worker {
             self.next_liveness[i] = None;
             return;
         };
-        let period = Duration::from_secs(p.period_seconds.unwrap_or(10).max(1) as u64);
+        let period = crate::sim::clock::secs(p.period_seconds.unwrap_or(10).max(1).into());
         let threshold = p.failure_threshold.unwrap_or(3).max(1);
         let result = self.http_probe(i, &p).await;
-        self.next_liveness[i] = Some(Instant::now() + period);
+        self.next_liveness[i] = Some(crate::sim::clock::after(Instant::now(), period));
         let name = spec.name.clone();
         let Some(live) = self.live[i].as_mut() else {
             return;
@@ -46,10 +44,11 @@ impl Worker {
                     .spec
                     .as_ref()
                     .and_then(|s| s.termination_grace_period_seconds))
-                .unwrap_or(30)
-                .max(0) as u64;
-            self.liveness_kill_at[i] =
-                Some(Instant::now() + Duration::from_secs(grace).max(MIN_GRACE));
+                .unwrap_or(30);
+            self.liveness_kill_at[i] = Some(crate::sim::clock::after(
+                Instant::now(),
+                crate::sim::clock::secs(grace).max(MIN_GRACE),
+            ));
         }
         self.event_later(
             EventType::Warning,
@@ -87,7 +86,7 @@ impl Worker {
         };
         let path = get.path.clone().unwrap_or_else(|| "/".into());
         let ip = self.ip.map(|i| i.to_string()).unwrap_or_default();
-        let timeout = Duration::from_secs(p.timeout_seconds.unwrap_or(1).max(1) as u64);
+        let timeout = crate::sim::clock::secs(p.timeout_seconds.unwrap_or(1).max(1).into());
         let url = format!("http://{ip}:{port}{path}");
         match self.kl.http.get(&url).timeout(timeout).send().await {
             Ok(r) if r.status().is_success() || r.status().is_redirection() => Ok(()),
@@ -115,10 +114,10 @@ impl Worker {
             self.next_probe[i] = None;
             return;
         }
-        let period = Duration::from_secs(p.period_seconds.unwrap_or(10).max(1) as u64);
+        let period = crate::sim::clock::secs(p.period_seconds.unwrap_or(10).max(1).into());
         let threshold = p.failure_threshold.unwrap_or(3).max(1);
         let ok = self.http_probe(i, &p).await.is_ok();
-        self.next_probe[i] = Some(Instant::now() + period);
+        self.next_probe[i] = Some(crate::sim::clock::after(Instant::now(), period));
         let Some(live) = self.live[i].as_mut() else {
             return;
         };

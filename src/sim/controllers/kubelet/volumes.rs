@@ -19,9 +19,23 @@ pub fn pod_dir(state_dir: &Path, uid: &str) -> PathBuf {
     state_dir.join("volumes").join("pods").join(uid)
 }
 
+/// Whether `p` is a relative path that stays below where it starts: not absolute, no `..`
+/// element (pkg/apis/core/validation `validateLocalDescendingPath`).
+pub fn descending(p: &str) -> bool {
+    !p.starts_with('/') && !p.split('/').any(|e| e == "..")
+}
+
 /// The host directory of each volume the container mounts. Volumes of other kinds
-/// (configMap, secret, projected, ...) get an empty per-pod directory.
-pub fn mounts(state_dir: &Path, pod: &Pod, c: &Container) -> Mounts {
+/// (configMap, secret, projected, ...) get an empty per-pod directory. Every directory is
+/// inside `state_dir`, except a hostPath's when `allow_host_path` (`--allow-host-path`); a
+/// volume that would leave it is an error naming the volume (the API refuses such pods, this
+/// guards pods kept from before).
+pub fn mounts(
+    state_dir: &Path,
+    pod: &Pod,
+    c: &Container,
+    allow_host_path: bool,
+) -> Result<Mounts, String> {
     let ns = pod.namespace().unwrap_or_default();
     let uid = pod.uid().unwrap_or_default();
     let volumes = pod
@@ -29,29 +43,51 @@ pub fn mounts(state_dir: &Path, pod: &Pod, c: &Container) -> Mounts {
         .as_ref()
         .and_then(|s| s.volumes.clone())
         .unwrap_or_default();
+    let plain = |s: &str| !s.is_empty() && descending(s) && !s.contains('/');
     let mut out: Vec<(String, PathBuf)> = vec![];
     for m in c.volume_mounts.iter().flatten() {
         let Some(v) = volumes.iter().find(|v| v.name == m.name) else {
             continue;
         };
         let mut dir = if let Some(pvc) = &v.persistent_volume_claim {
+            if !plain(&pvc.claim_name) {
+                return Err(format!(
+                    "volume \"{}\": claimName \"{}\" is not a PersistentVolumeClaim name",
+                    v.name, pvc.claim_name
+                ));
+            }
             state_dir
                 .join("volumes")
                 .join("pvc")
                 .join(&ns)
                 .join(&pvc.claim_name)
         } else if let Some(h) = &v.host_path {
+            if !allow_host_path {
+                return Err(format!(
+                    "volume \"{}\": hostPath volumes are refused; start the sim with --allow-host-path to allow them",
+                    v.name
+                ));
+            }
             PathBuf::from(&h.path)
         } else {
+            if !plain(&v.name) || !plain(&uid) {
+                return Err(format!("volume \"{}\": not a volume name", v.name));
+            }
             pod_dir(state_dir, &uid).join(&v.name)
         };
         if let Some(sub) = m.sub_path.as_deref().filter(|s| !s.is_empty()) {
+            if !descending(sub) {
+                return Err(format!(
+                    "volume \"{}\": subPath \"{sub}\" must be a relative path without '..'",
+                    v.name
+                ));
+            }
             dir = dir.join(sub);
         }
         out.push((m.mount_path.trim_end_matches('/').to_string(), dir));
     }
     out.sort_by_key(|m| std::cmp::Reverse(m.0.len()));
-    Mounts(out)
+    Ok(Mounts(out))
 }
 
 impl Mounts {
@@ -113,7 +149,7 @@ mod tests {
         }))
         .unwrap();
         let c = &pod.spec.as_ref().unwrap().containers[0];
-        let m = mounts(Path::new("/s"), &pod, c);
+        let m = mounts(Path::new("/s"), &pod, c, false).unwrap();
         assert_eq!(
             m.rewrite("/checkpoints"),
             "/s/volumes/pvc/agents/agent-checkpoints"
@@ -133,5 +169,41 @@ mod tests {
         );
         assert_eq!(m.rewrite("/checkpointsX"), "/checkpointsX");
         assert_eq!(m.rewrite("agent-tasks"), "agent-tasks");
+    }
+
+    #[test]
+    fn volumes_stay_inside_the_state_directory() {
+        let pod = |volume: serde_json::Value, sub: &str| -> Pod {
+            serde_json::from_value(json!({
+                "metadata": {"name": "p", "namespace": "agents", "uid": "u1"},
+                "spec": {"containers": [{"name": "a", "volumeMounts": [
+                    {"name": "v", "mountPath": "/v", "subPath": sub}]}],
+                    "volumes": [volume]}
+            }))
+            .unwrap()
+        };
+        let try_mount = |p: &Pod, allow: bool| {
+            mounts(
+                Path::new("/s"),
+                p,
+                &p.spec.as_ref().unwrap().containers[0],
+                allow,
+            )
+        };
+        let claim = |n: &str| json!({"name": "v", "persistentVolumeClaim": {"claimName": n}});
+        let host = json!({"name": "v", "hostPath": {"path": "/etc"}});
+        for (v, sub) in [
+            (claim("../../../etc"), ""),
+            (claim("a/b"), ""),
+            (claim("ok"), "../x"),
+            (claim("ok"), "/etc"),
+            (claim("ok"), "a/../../b"),
+            (host.clone(), ""),
+        ] {
+            assert!(try_mount(&pod(v.clone(), sub), false).is_err(), "{v} {sub}");
+        }
+        assert!(try_mount(&pod(claim("ok"), "a/b"), false).is_ok());
+        let m = try_mount(&pod(host, ""), true).unwrap();
+        assert_eq!(m.rewrite("/v"), "/etc");
     }
 }

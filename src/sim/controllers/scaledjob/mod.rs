@@ -706,13 +706,13 @@ async fn run_scaledjob(sh: Arc<Shared>, mut rx: watch::Receiver<Arc<Value>>) {
         }
         state.paused = Some(false);
         run_cycle(&sh, &sj, &mut state).await;
-        let every = Duration::from_secs(
+        let every = crate::sim::clock::secs(
             sj["spec"]["pollingInterval"]
-                .as_u64()
-                .unwrap_or(cycle::DEFAULT_POLLING_INTERVAL)
+                .as_i64()
+                .unwrap_or(cycle::DEFAULT_POLLING_INTERVAL as i64)
                 .max(1),
         );
-        let deadline = tokio::time::Instant::now() + every;
+        let deadline = crate::sim::clock::after(tokio::time::Instant::now(), every);
         loop {
             tokio::select! {
                 _ = tokio::time::sleep_until(deadline) => break,

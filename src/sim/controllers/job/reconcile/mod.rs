@@ -363,7 +363,7 @@ pub fn reconcile(job: &Job, pods: &[&Pod], now: Timestamp) -> Plan {
         let deadline = spec
             .active_deadline_seconds
             .zip(ts(&old.start_time))
-            .map(|(s, start)| start + SignedDuration::from_secs(s));
+            .map(|(s, start)| crate::sim::clock::ts_after(start, s));
         if failed_total > backoff_limit || on_failure_exceeded {
             finish = Some(Finish {
                 success: false,

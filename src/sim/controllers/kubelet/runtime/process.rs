@@ -1,7 +1,9 @@
 //! The process runtime: `<fleetctl> agent ...` as a child in its own process group, with only
 //! the pod's environment, stdout and stderr appended to the container's log file. Signals go to
-//! the whole group; the child is killed if its owner is dropped, so the sim never leaves an
-//! agent behind.
+//! the whole group; the child is killed if its owner is dropped, and by the kernel
+//! (`PR_SET_PDEATHSIG`) when the sim itself dies, even by SIGKILL, so the sim never leaves an
+//! agent behind to consume its queue. The kubelet starts children from the runtime's worker
+//! threads, which live as long as the sim (the signal follows the thread that forked).
 
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
@@ -68,6 +70,22 @@ pub fn start(exe: &Path, l: Launch) -> Result<Started, StartError> {
         .stderr(Stdio::from(log2))
         .process_group(0)
         .kill_on_drop(true);
+    // SAFETY: getpid has no preconditions.
+    let sim = unsafe { libc::getpid() };
+    // SAFETY: the closure runs in the forked child before exec and calls only async-signal-safe
+    // functions (prctl, getppid); it allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The sim died between fork and prctl: the signal would never come.
+            if libc::getppid() != sim {
+                return Err(std::io::Error::other("the sim exited while starting"));
+            }
+            Ok(())
+        });
+    }
     let mut child = cmd.spawn().map_err(|e| {
         StartError(format!(
             "failed to start container process '{}': {e}",
