@@ -744,7 +744,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "d" => value * 86400.0,
         _ => {
             return Err(format!(
-                "'{s}' has no unit; write e.g. 250ms, 10s, 2m or 1h"
+                "'{s}' has no unit fleetctl knows; write e.g. 250ms, 10s, 2m, 1h or 7d"
             ));
         }
     };
@@ -772,7 +772,8 @@ mod tests {
         assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
-        for bad in ["", "10", "s", "ten s", "5d", "-1s"] {
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(7 * 86400)));
+        for bad in ["", "10", "s", "ten s", "5w", "-1s", "400d"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }
