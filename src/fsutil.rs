@@ -18,12 +18,12 @@ pub const DIR_MODE: u32 = 0o700;
 /// (mode 0600), fsynced, renamed over `path`, then the directory fsynced. A reader sees the old
 /// file or the new one, never a torn one. Missing parent directories are created (mode 0700).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    replace(path, bytes, true)
+    replace_with(path, true, |f| f.write_all(bytes)).map(|_| ())
 }
 
 /// As [`write_atomic`], without the fsyncs: atomic, but a crash may lose the last write.
 pub fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    replace(path, bytes, false)
+    replace_with(path, false, |f| f.write_all(bytes)).map(|_| ())
 }
 
 /// As [`write_atomic`], with the content written by `fill` through a buffer (for files too
@@ -31,6 +31,29 @@ pub fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> io::Result<()> {
 pub fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<u64> {
+    replace_with(path, true, |f| {
+        let mut w = io::BufWriter::with_capacity(1 << 20, f);
+        fill(&mut w)?;
+        w.flush()
+    })
+}
+
+/// Creates `dir` and its missing parents with mode 0700 (existing ones are left as they are).
+pub fn create_dir_private(dir: &Path) -> io::Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(DIR_MODE)
+        .create(dir)
+}
+
+/// A temporary file beside `path` (0600), filled by `fill`, renamed over `path`; with
+/// `durable`, the file is fsynced before the rename and the directory after it. The temporary
+/// file is removed on failure. The length of the new file.
+fn replace_with(
+    path: &Path,
+    durable: bool,
+    fill: impl FnOnce(&mut File) -> io::Result<()>,
 ) -> io::Result<u64> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -47,47 +70,8 @@ pub fn write_atomic_with(
             .create_new(true)
             .mode(FILE_MODE)
             .open(&tmp)?;
-        let mut w = io::BufWriter::with_capacity(1 << 20, &mut f);
-        fill(&mut w)?;
-        w.flush()?;
-        drop(w);
+        fill(&mut f)?;
         let len = f.metadata()?.len();
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        File::open(dir)?.sync_all()?;
-        Ok(len)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
-/// Creates `dir` and its missing parents with mode 0700 (existing ones are left as they are).
-pub fn create_dir_private(dir: &Path) -> io::Result<()> {
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(DIR_MODE)
-        .create(dir)
-}
-
-fn replace(path: &Path, bytes: &[u8], durable: bool) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if !dir.exists() {
-        create_dir_private(dir)?;
-    }
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.{}.tmp", Uuid::new_v4().simple()));
-    let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(FILE_MODE)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
         if durable {
             f.sync_all()?;
         }
@@ -95,7 +79,7 @@ fn replace(path: &Path, bytes: &[u8], durable: bool) -> io::Result<()> {
         if durable {
             File::open(dir)?.sync_all()?;
         }
-        Ok(())
+        Ok(len)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
