@@ -270,7 +270,7 @@ pub async fn run<E: Executor>(
         unrecorded: AtomicU32::new(0),
         volume_error: Mutex::new(None),
     });
-    tokio::spawn(sweep(ctx.clone()));
+    tokio::spawn(crate::agent::output::inherit(sweep(ctx.clone())));
     // "starting" is written by the state writer a second from now, unless the agent is
     // running by then (that state is written at once): one file write for an agent that
     // connects at once, which matters with thousands starting on one volume.
