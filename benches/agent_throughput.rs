@@ -5,7 +5,8 @@
 //!
 //! `cargo bench --bench agent_throughput` (needs RabbitMQ on 127.0.0.1:5672, or the broker at
 //! `AGENT_BENCH_AMQP_URL`, e.g. a `fleetctl broker`); `AGENT_BENCH_TASKS` and
-//! `AGENT_BENCH_ROUNDS` change the size.
+//! `AGENT_BENCH_ROUNDS` change the size; `AGENT_BENCH_BIN` runs another build of fleetctl (an
+//! older commit's, for a comparison in one session).
 
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -23,7 +24,8 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 fn fleetctl() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_fleetctl"));
+    let bin = std::env::var("AGENT_BENCH_BIN").unwrap_or(env!("CARGO_BIN_EXE_fleetctl").into());
+    let mut c = Command::new(bin);
     c.env_remove("RUST_LOG").env_remove("FLEETCTL_AMQP_URL");
     if let Ok(url) = std::env::var("AGENT_BENCH_AMQP_URL") {
         c.env("FLEETCTL_AMQP_URL", url);
