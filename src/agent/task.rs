@@ -37,6 +37,30 @@ struct Progress {
     deaths: u32,
 }
 
+impl Progress {
+    /// Where a delivery of a task of `steps` steps starts, from the checkpoint an earlier one
+    /// left: a checkpoint still marked running is a start that ended with no outcome, a death.
+    fn of(checkpoint: Option<&Checkpoint>, steps: u32) -> Self {
+        Progress {
+            step: checkpoint.map_or(0, |c| c.step.min(steps)),
+            tokens: checkpoint.map_or(0, |c| c.tokens),
+            deaths: checkpoint.map_or(0, |c| c.deaths.saturating_add(u32::from(c.running))),
+        }
+    }
+}
+
+/// What the look-up at the start of a delivery found.
+enum Start {
+    /// The task's success is recorded: only ack.
+    Done,
+    /// Its agents died too often while running it: dead-letter.
+    Died(Progress),
+    /// Marked started: run it from here.
+    Run(Progress),
+    /// The start could not be marked.
+    Unmarked(std::io::Error),
+}
+
 /// What kept an outcome from being recorded.
 enum Trouble {
     /// The checkpoint volume: counts towards stopping consumption.
@@ -72,73 +96,66 @@ pub(super) async fn process<E: Executor>(
 
     // At least once: a task whose success is already recorded is only acked (and a checkpoint
     // that a crash left beside its result is removed). Otherwise resume from its checkpoint,
-    // if an earlier delivery left one. One trip to the blocking pool.
+    // if an earlier delivery left one, and mark the start on the volume before any work: if
+    // this agent dies, the next start counts it. One trip to the blocking pool for both. A first
+    // start needs no fsync (see `Store::mark_running`); a resumed task's checkpoint holds
+    // progress, which a power failure must not take, so it is replaced durably.
     // A file that does not parse is ignored (logged); a volume that cannot be read counts as
     // unusable, since whatever ran now could not be recorded either.
-    let loaded = blocking(&ctx, move |s| {
+    let (steps, max_deaths, agent) = (task.steps, ctx.cfg.max_deaths, idx.clone());
+    let looked_up = blocking(&ctx, move |s| {
         let done = readable(s.load_result(id))?.is_some_and(|r| r.status == ResultStatus::Success);
-        let checkpoint = if done {
+        if done {
             s.remove_checkpoint(id)?;
-            None
-        } else {
-            readable(s.load_checkpoint(id))?
+            return Ok(Start::Done);
+        }
+        let checkpoint = readable(s.load_checkpoint(id))?;
+        let at = Progress::of(checkpoint.as_ref(), steps);
+        if at.deaths >= max_deaths {
+            return Ok(Start::Died(at));
+        }
+        let mark = checkpoint_at(id, agent, at, attempt, true);
+        let marked = match checkpoint {
+            Some(_) => s.save_checkpoint(&mark),
+            None => s.mark_running(&mark),
         };
-        Ok((done, checkpoint))
+        Ok(match marked {
+            Ok(()) => Start::Run(at),
+            Err(e) => Start::Unmarked(e),
+        })
     })
     .await;
-    let (done, checkpoint) = match loaded {
-        Ok(v) => v,
-        Err(e) => {
-            warn!(task_id = %id, agent_index = %idx, error = %e, "checkpoint_unreadable");
-            return give_back_later(
+    let mut at = match looked_up {
+        Ok(Start::Run(at)) => at,
+        Ok(Start::Done) => {
+            info!(task_id = %id, agent_index = %idx, "task_duplicate");
+            let _ = d.acker.ack(BasicAckOptions::default()).await;
+            return Outcome::Duplicate;
+        }
+        Ok(Start::Died(at)) => {
+            let reason = format!("agent died {} times while running it", at.deaths);
+            warn!(task_id = %id, agent_index = %idx, deaths = at.deaths, reason = %reason, "task_failed");
+            return dead_letter(
                 &ctx,
+                &channel,
                 &d,
-                Some(id),
-                Trouble::Volume(e.to_string()),
+                Some(&task),
+                &reason,
+                attempt + 1,
                 &mut stop,
             )
             .await;
         }
+        Ok(Start::Unmarked(e)) => {
+            warn!(task_id = %id, agent_index = %idx, error = %e, "checkpoint_failed");
+            return volume_trouble(&ctx, &d, id, &e, &mut stop).await;
+        }
+        Err(e) => {
+            warn!(task_id = %id, agent_index = %idx, error = %e, "checkpoint_unreadable");
+            return volume_trouble(&ctx, &d, id, &e, &mut stop).await;
+        }
     };
-    if done {
-        info!(task_id = %id, agent_index = %idx, "task_duplicate");
-        let _ = d.acker.ack(BasicAckOptions::default()).await;
-        return Outcome::Duplicate;
-    }
-    let resumed_from = checkpoint.as_ref().map_or(0, |c| c.step.min(task.steps));
-    let mut at = Progress {
-        step: resumed_from,
-        tokens: checkpoint.as_ref().map_or(0, |c| c.tokens),
-        deaths: checkpoint
-            .as_ref()
-            .map_or(0, |c| c.deaths.saturating_add(u32::from(c.running))),
-    };
-    if at.deaths >= ctx.cfg.max_deaths {
-        let reason = format!("agent died {} times while running it", at.deaths);
-        warn!(task_id = %id, agent_index = %idx, deaths = at.deaths, reason = %reason, "task_failed");
-        return dead_letter(
-            &ctx,
-            &channel,
-            &d,
-            Some(&task),
-            &reason,
-            attempt + 1,
-            &mut stop,
-        )
-        .await;
-    }
-    // The start is on the volume before any work: if this agent dies, the next start counts it.
-    if let Err(e) = write_checkpoint(&ctx, &task, at, attempt, true).await {
-        warn!(task_id = %id, agent_index = %idx, error = %e, "checkpoint_failed");
-        return give_back_later(
-            &ctx,
-            &d,
-            Some(id),
-            Trouble::Volume(e.to_string()),
-            &mut stop,
-        )
-        .await;
-    }
+    let resumed_from = at.step;
     info!(task_id = %id, agent_index = %idx, kind = %task.kind, steps = task.steps, resumed_from, attempt, deaths = at.deaths, "task_started");
     let _inflight = InflightGuard::new(ctx.metrics.inflight());
     ctx.update_record(|r| r.current_tasks.push(id));
@@ -197,23 +214,26 @@ pub(super) async fn process<E: Executor>(
         duration_seconds: seconds,
         reason: None,
     };
-    if let Err(e) = blocking(&ctx, move |s| s.save_result(&result)).await {
-        // Without a durable result the ack would lose the outcome: give the task back, with a
-        // checkpoint of every step done so that the next delivery only writes the result.
-        warn!(task_id = %id, agent_index = %idx, error = %e, "result_not_saved");
-        save_checkpoint(&ctx, &task, at, attempt, false).await;
-        return give_back_later(
-            &ctx,
-            &d,
-            Some(id),
-            Trouble::Volume(e.to_string()),
-            &mut stop,
-        )
-        .await;
-    }
+    // The result and, once it is durable, the removal of the checkpoint: one trip to the
+    // blocking pool.
+    let saved = blocking(&ctx, move |s| {
+        s.save_result(&result)?;
+        Ok(s.remove_checkpoint(id))
+    })
+    .await;
+    let removed = match saved {
+        Ok(removed) => removed,
+        Err(e) => {
+            // Without a durable result the ack would lose the outcome: give the task back, with a
+            // checkpoint of every step done so that the next delivery only writes the result.
+            warn!(task_id = %id, agent_index = %idx, error = %e, "result_not_saved");
+            save_checkpoint(&ctx, &task, at, attempt, false).await;
+            return volume_trouble(&ctx, &d, id, &e, &mut stop).await;
+        }
+    };
     // The checkpoint goes before the ack: a crash in between leaves a delivery that finds the
     // result and is only acked, never a checkpoint nobody removes.
-    if let Err(e) = blocking(&ctx, move |s| s.remove_checkpoint(id)).await {
+    if let Err(e) = removed {
         warn!(task_id = %id, agent_index = %idx, error = %e, "checkpoint_not_removed");
     }
     if let Err(e) = d.acker.ack(BasicAckOptions::default()).await {
@@ -358,6 +378,17 @@ async fn requeue<E>(ctx: &Arc<Ctx<E>>, d: &Delivery, id: impl Into<Option<Uuid>>
 /// An outcome that could not be recorded: hold the delivery for a back-off that grows with
 /// each such failure in a row (a stop signal cuts it short), then give it back. After
 /// [`VOLUME_FAILURE_LIMIT`] failures of the volume in a row the session stops consuming.
+/// [`give_back_later`] for a volume that failed with `e`.
+async fn volume_trouble<E>(
+    ctx: &Arc<Ctx<E>>,
+    d: &Delivery,
+    id: Uuid,
+    e: &std::io::Error,
+    stop: &mut watch::Receiver<bool>,
+) -> Outcome {
+    give_back_later(ctx, d, Some(id), Trouble::Volume(e.to_string()), stop).await
+}
+
 async fn give_back_later<E>(
     ctx: &Arc<Ctx<E>>,
     d: &Delivery,
@@ -384,6 +415,20 @@ async fn give_back_later<E>(
     }
 }
 
+/// The checkpoint of task `id` at `at`, written by `agent`.
+fn checkpoint_at(id: Uuid, agent: String, at: Progress, attempt: u32, running: bool) -> Checkpoint {
+    Checkpoint {
+        task_id: id,
+        step: at.step,
+        tokens: at.tokens,
+        attempt,
+        deaths: at.deaths,
+        running,
+        agent,
+        updated_at: jiff::Timestamp::now(),
+    }
+}
+
 async fn write_checkpoint<E>(
     ctx: &Arc<Ctx<E>>,
     task: &Task,
@@ -391,16 +436,7 @@ async fn write_checkpoint<E>(
     attempt: u32,
     running: bool,
 ) -> std::io::Result<()> {
-    let c = Checkpoint {
-        task_id: task.id,
-        step: at.step,
-        tokens: at.tokens,
-        attempt,
-        deaths: at.deaths,
-        running,
-        agent: ctx.idx().to_string(),
-        updated_at: jiff::Timestamp::now(),
-    };
+    let c = checkpoint_at(task.id, ctx.idx().to_string(), at, attempt, running);
     blocking(ctx, move |s| s.save_checkpoint(&c)).await
 }
 
