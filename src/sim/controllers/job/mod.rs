@@ -8,14 +8,17 @@
 //! Watches lag behind writes. So that a reconcile never acts on a view older than its own last
 //! writes (creating a pod twice, or losing a count whose finalizer it already removed), the
 //! objects the controller wrote are kept in a small overlay and preferred over the watched copy
-//! until the watch has caught up (resourceVersion order).
+//! until the watch has caught up: until it has delivered an event at or past the write's
+//! resourceVersion (the role of kube-controller-manager's expectations). Progress, not a timer,
+//! retires an entry, so a watch that lags by minutes at 10,000 pods never makes a created pod
+//! look missing and created again.
 
 pub mod reconcile;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::{StreamExt, stream};
 use jiff::Timestamp;
@@ -36,8 +39,6 @@ use reconcile::{Plan, PodRef, TRACKING_FINALIZER};
 pub const COMPONENT: &str = "job-controller";
 /// Concurrent API writes per reconcile.
 const WRITE_CONCURRENCY: usize = 16;
-/// How long a written object may stand in for a watch that has not caught up.
-const OVERLAY_TTL: Duration = Duration::from_secs(60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
@@ -85,6 +86,8 @@ pub struct PodIndex {
     owner_of: HashMap<String, String>,
     /// A relist in progress: the new contents, swapped in at its end.
     building: Option<(ByOwner, HashMap<String, String>)>,
+    /// The highest resourceVersion the watch has delivered: every pod change up to it is in.
+    seen: u64,
 }
 
 impl PodIndex {
@@ -107,6 +110,11 @@ impl PodIndex {
 
     /// Applies one watch event; returns the Job to reconcile because of it.
     fn apply(&mut self, ev: super::informer::PodEvent) -> Option<ObjectRef<Job>> {
+        if let watcher::Event::Apply(p) | watcher::Event::Delete(p) | watcher::Event::InitApply(p) =
+            &ev
+        {
+            self.seen = self.seen.max(rv(&p.metadata));
+        }
         let owner_ref = |p: &Pod| {
             owner_job(p).map(|(_, name)| {
                 ObjectRef::new(name).within(p.metadata.namespace.as_deref().unwrap_or_default())
@@ -164,8 +172,8 @@ impl PodIndex {
 /// A pod as the controller last wrote it (None: deleted and gone).
 struct Written {
     pod: Option<Arc<Pod>>,
+    /// The write's resourceVersion; `u64::MAX` for a deletion that returned no object.
     rv: u64,
-    at: Instant,
 }
 
 #[derive(Default)]
@@ -201,46 +209,15 @@ impl State {
 
     /// The Job's pods: the index, corrected by the controller's own recent writes.
     fn pods(&self, uid: &str) -> Vec<Arc<Pod>> {
-        let watched = self
-            .index
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .pods_of(uid);
+        let (watched, seen) = {
+            let index = self.index.read().unwrap_or_else(|e| e.into_inner());
+            (index.pods_of(uid), index.seen)
+        };
         let mut o = self.overlay.lock().unwrap_or_else(|e| e.into_inner());
         let Some(mine) = o.pods.get_mut(uid) else {
             return watched;
         };
-        let mut out = Vec::with_capacity(watched.len() + mine.len());
-        let mut seen = std::collections::HashSet::new();
-        for p in watched {
-            let name = p.metadata.name.clone().unwrap_or_default();
-            seen.insert(name.clone());
-            match mine.get(&name) {
-                Some(w) if w.rv > rv(&p.metadata) && w.at.elapsed() < OVERLAY_TTL => {
-                    if let Some(wp) = &w.pod {
-                        out.push(wp.clone());
-                    }
-                }
-                Some(_) => {
-                    mine.remove(&name);
-                    out.push(p);
-                }
-                None => out.push(p),
-            }
-        }
-        mine.retain(|name, w| {
-            if seen.contains(name) {
-                return true;
-            }
-            // Not (or no longer) watched: a pod just created stands in; a deleted one is gone.
-            match &w.pod {
-                Some(p) if w.at.elapsed() < OVERLAY_TTL => {
-                    out.push(p.clone());
-                    true
-                }
-                _ => false,
-            }
-        });
+        let out = overlay_pods(watched, seen, mine);
         if mine.is_empty() {
             o.pods.remove(uid);
         }
@@ -255,10 +232,53 @@ impl State {
             Written {
                 pod: pod.map(Arc::new),
                 rv,
-                at: Instant::now(),
             },
         );
     }
+}
+
+/// The watched pods of one Job corrected by what the controller wrote (`mine`, by pod name),
+/// given that the watch has delivered every change up to resourceVersion `seen`. An entry is
+/// retired once the watch has caught up with it.
+fn overlay_pods(
+    watched: Vec<Arc<Pod>>,
+    seen: u64,
+    mine: &mut HashMap<String, Written>,
+) -> Vec<Arc<Pod>> {
+    let mut out = Vec::with_capacity(watched.len() + mine.len());
+    let mut present = std::collections::HashSet::new();
+    for p in watched {
+        let name = p.metadata.name.clone().unwrap_or_default();
+        match mine.get(&name) {
+            // Our write is newer than the watched copy: it stands in (or hides a deleted pod).
+            Some(w) if w.rv > rv(&p.metadata) => {
+                if let Some(wp) = &w.pod {
+                    out.push(wp.clone());
+                }
+                present.insert(name);
+            }
+            Some(_) => {
+                mine.remove(&name);
+                out.push(p);
+            }
+            None => out.push(p),
+        }
+    }
+    mine.retain(|name, w| {
+        if present.contains(name) {
+            return true;
+        }
+        match &w.pod {
+            // Created (or updated) and not watched yet: it stands in until the watch reaches it;
+            // past that, its absence means it is gone since.
+            Some(p) if w.rv > seen => {
+                out.push(p.clone());
+                true
+            }
+            _ => false,
+        }
+    });
+    out
 }
 
 /// Status fields the controller owns; a field absent from the new status is cleared.
@@ -552,4 +572,84 @@ pub async fn run(ctx: Ctx) {
     )
     .for_each(|_| async {})
     .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(name: &str, rv: u64) -> Arc<Pod> {
+        let mut p = Pod::default();
+        p.metadata.name = Some(name.into());
+        p.metadata.resource_version = Some(rv.to_string());
+        Arc::new(p)
+    }
+
+    fn names(v: &[Arc<Pod>]) -> Vec<String> {
+        let mut n: Vec<String> = v.iter().map(|p| p.name_any()).collect();
+        n.sort();
+        n
+    }
+
+    fn created(name: &str, rv: u64) -> Written {
+        Written {
+            pod: Some(pod(name, rv)),
+            rv,
+        }
+    }
+
+    #[test]
+    fn a_created_pod_stands_in_for_as_long_as_the_watch_lags_behind_it() {
+        let mut mine = HashMap::from([("b".to_string(), created("b", 120))]);
+        // The watch has delivered up to rv 100 only, however long ago the pod was created.
+        let out = overlay_pods(vec![pod("a", 90)], 100, &mut mine);
+        assert_eq!(names(&out), ["a", "b"]);
+        assert!(mine.contains_key("b"));
+        // Caught up and still absent: the pod is gone since, so it is not counted.
+        let out = overlay_pods(vec![pod("a", 90)], 130, &mut mine);
+        assert_eq!(names(&out), ["a"]);
+        assert!(mine.is_empty());
+    }
+
+    #[test]
+    fn the_watched_copy_wins_once_it_is_as_new_as_the_write() {
+        let mut mine = HashMap::from([("a".to_string(), created("a", 120))]);
+        let out = overlay_pods(vec![pod("a", 100)], 110, &mut mine);
+        assert_eq!(
+            out[0].metadata.resource_version.as_deref(),
+            Some("120"),
+            "the write stands in for an older watched copy"
+        );
+        let out = overlay_pods(vec![pod("a", 125)], 125, &mut mine);
+        assert_eq!(out[0].metadata.resource_version.as_deref(), Some("125"));
+        assert!(mine.is_empty());
+    }
+
+    #[test]
+    fn a_deleted_pod_stays_hidden_until_the_watch_drops_it() {
+        let mut mine = HashMap::from([(
+            "a".to_string(),
+            Written {
+                pod: None,
+                rv: u64::MAX,
+            },
+        )]);
+        let out = overlay_pods(vec![pod("a", 100), pod("b", 100)], 500, &mut mine);
+        assert_eq!(names(&out), ["b"]);
+        assert!(mine.contains_key("a"));
+        assert_eq!(
+            names(&overlay_pods(vec![pod("b", 100)], 600, &mut mine)),
+            ["b"]
+        );
+        assert!(mine.is_empty());
+    }
+
+    #[test]
+    fn the_index_tracks_the_highest_resource_version_delivered() {
+        let mut index = PodIndex::default();
+        index.apply(watcher::Event::Apply(pod("a", 7)));
+        index.apply(watcher::Event::Delete(pod("b", 9)));
+        index.apply(watcher::Event::Apply(pod("c", 8)));
+        assert_eq!(index.seen, 9);
+    }
 }
