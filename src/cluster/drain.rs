@@ -331,13 +331,8 @@ pub async fn drain(
     on_event(DrainEvent::Paused(plan.into()));
 
     let result = wait_drained(client, ns, fleet, opts, deadline, on_event).await;
-    // However the wait ended, the mark goes (with its own short budget for transient errors).
-    let unmark = retrying(
-        Instant::now() + Duration::from_secs(30),
-        &mut |_, _| {},
-        || end_drain(client, ns, fleet),
-    )
-    .await;
+    // However the wait ended, the mark goes.
+    let unmark = end_drain(client, ns, fleet).await;
     result?;
     unmark?;
     on_event(DrainEvent::Drained);
@@ -432,12 +427,19 @@ async fn wait_drained(
     }
 }
 
-/// Removes the draining mark of a drain that was stopped before it ended; the fleet stays
-/// paused, as after a drain that timed out.
+/// How long [`end_drain`] retries transient errors.
+const END_DRAIN_BUDGET: Duration = Duration::from_secs(30);
+
+/// Removes the draining mark, however the drain ended (done, timed out, or stopped by Ctrl-C);
+/// the fleet stays paused, as after a drain that timed out. Transient errors are retried for
+/// [`END_DRAIN_BUDGET`], so one failed request does not leave the fleet marked.
 pub async fn end_drain(client: &Client, ns: &str, fleet: &FleetRef) -> Result<(), ActionError> {
-    patch(client, ns, fleet, &annotations_patch(&[(DRAINING, None)]))
-        .await
-        .map(|_| ())
+    let unmark = annotations_patch(&[(DRAINING, None)]);
+    retrying(Instant::now() + END_DRAIN_BUDGET, &mut |_, _| {}, || {
+        patch(client, ns, fleet, &unmark)
+    })
+    .await
+    .map(|_| ())
 }
 
 #[cfg(test)]
