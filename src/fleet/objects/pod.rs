@@ -201,16 +201,20 @@ impl AgentPod {
             .into_iter()
             .flatten()
         {
-            match str_at(c, &["resources", "limits", "memory"])
-                .and_then(|q| parse_quantity_bytes(&q))
+            match at(c, &["resources", "limits", "memory"])
+                .and_then(Value::as_str)
+                .and_then(parse_quantity_bytes)
             {
                 Some(b) => memory_limit_bytes = Some(memory_limit_bytes.unwrap_or(0) + b),
                 None => containers_without_memory_limit += 1,
             }
-            let cpu = str_at(c, &["resources", "limits", "cpu"]).and_then(|q| parse_cpu_millis(&q));
+            let cpu = at(c, &["resources", "limits", "cpu"])
+                .and_then(Value::as_str)
+                .and_then(parse_cpu_millis);
             cpu_limit_millis = cpu_limit_millis.zip(cpu).map(|(a, b)| a + b);
-            if let Some(b) = str_at(c, &["resources", "requests", "memory"])
-                .and_then(|q| parse_quantity_bytes(&q))
+            if let Some(b) = at(c, &["resources", "requests", "memory"])
+                .and_then(Value::as_str)
+                .and_then(parse_quantity_bytes)
             {
                 memory_request_bytes = Some(memory_request_bytes.unwrap_or(0) + b);
             }
