@@ -213,9 +213,28 @@ impl Store {
     /// Removes results last written more than `ttl` ago (none when `ttl` is zero) and
     /// checkpoints whose task already has a result. Files that vanish meanwhile (another agent
     /// sweeping the same volume) are not errors; temporary files of writes in progress are left.
-    pub fn sweep(&self, ttl: std::time::Duration) -> io::Result<Swept> {
-        let mut swept = Swept::default();
+    ///
+    /// The volume is shared by the whole fleet: a sweep started less than `every` ago by any
+    /// agent (the mtime of `.swept` at the root) makes this one a no-op (`None`), so that a
+    /// thousand agents starting together scan the volume about once, not a thousand times.
+    pub fn sweep(
+        &self,
+        ttl: std::time::Duration,
+        every: std::time::Duration,
+    ) -> io::Result<Option<Swept>> {
         let now = std::time::SystemTime::now();
+        let marker = self.root.join(".swept");
+        let recent = fs::metadata(&marker)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|age| age < every);
+        if recent {
+            return Ok(None);
+        }
+        // Claimed before the scan, so agents starting meanwhile skip it.
+        write_atomic_unsynced(&marker, b"")?;
+        let mut swept = Swept::default();
         if !ttl.is_zero() {
             for (path, _) in json_entries(&self.results_dir())? {
                 let old = fs::metadata(&path)
@@ -233,7 +252,7 @@ impl Store {
                 swept.checkpoints += 1;
             }
         }
-        Ok(swept)
+        Ok(Some(swept))
     }
 }
 
@@ -317,6 +336,56 @@ mod tests {
         let d = std::env::temp_dir().join(format!("fleetctl-ckpt-{}", Uuid::new_v4()));
         fs::create_dir_all(&d).unwrap();
         d
+    }
+
+    #[test]
+    fn a_sweep_is_skipped_when_any_agent_swept_the_volume_recently() {
+        use std::time::Duration;
+        let dir = tmp();
+        let store = Store::open(&dir).unwrap();
+        let id = Uuid::new_v4();
+        store
+            .save_result(&TaskResult {
+                task_id: id,
+                status: ResultStatus::Success,
+                steps: 1,
+                tokens: 0,
+                attempts: 1,
+                agent: "a-0".into(),
+                completed_at: Timestamp::UNIX_EPOCH,
+                duration_seconds: 0.0,
+                reason: None,
+            })
+            .unwrap();
+        let leftover = |id| Checkpoint {
+            task_id: id,
+            step: 1,
+            tokens: 0,
+            attempt: 1,
+            deaths: 0,
+            running: true,
+            agent: "a-0".into(),
+            updated_at: Timestamp::UNIX_EPOCH,
+        };
+        store.save_checkpoint(&leftover(id)).unwrap();
+        let first = store
+            .sweep(Duration::ZERO, Duration::from_secs(600))
+            .unwrap();
+        assert_eq!(first.map(|s| s.checkpoints), Some(1));
+        // A second agent (another Store on the same volume) starting now does not scan again.
+        store.save_checkpoint(&leftover(id)).unwrap();
+        let other = Store::open(&dir).unwrap();
+        assert_eq!(
+            other
+                .sweep(Duration::ZERO, Duration::from_secs(600))
+                .unwrap(),
+            None
+        );
+        assert!(other.load_checkpoint(id).unwrap().is_some());
+        // Once `every` has passed, the next start sweeps.
+        let swept = other.sweep(Duration::ZERO, Duration::ZERO).unwrap();
+        assert_eq!(swept.map(|s| s.checkpoints), Some(1));
+        assert_eq!(other.load_checkpoint(id).unwrap(), None);
     }
 
     #[test]

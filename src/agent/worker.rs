@@ -18,7 +18,7 @@ use lapin::options::{
 use lapin::types::FieldTable;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 use uuid::Uuid;
 
 use super::checkpoint::{AgentRecord, AgentState, Store};
@@ -386,12 +386,19 @@ fn is_consumer_timeout(error: &str) -> bool {
     e.contains("delivery acknowledgement") && e.contains("timed out")
 }
 
-/// Removes expired results and checkpoints whose task has a result, once at start, beside
-/// the consumption (a large directory on a slow volume must not delay it).
+/// How often the shared checkpoint volume is swept, by whichever agent starts first.
+const SWEEP_EVERY: Duration = Duration::from_secs(600);
+
+/// Removes expired results and checkpoints whose task has a result, at start unless another
+/// agent swept the volume within [`SWEEP_EVERY`], beside the consumption (a large directory on
+/// a slow volume must not delay it).
 async fn sweep<E>(ctx: Arc<Ctx<E>>) {
     let ttl = ctx.cfg.results_ttl;
-    match blocking(&ctx, move |s| s.sweep(ttl)).await {
-        Ok(swept) => {
+    match blocking(&ctx, move |s| s.sweep(ttl, SWEEP_EVERY)).await {
+        Ok(None) => {
+            debug!(agent_index = %ctx.idx(), every_s = SWEEP_EVERY.as_secs(), "checkpoint_dir_swept_recently")
+        }
+        Ok(Some(swept)) => {
             info!(agent_index = %ctx.idx(), results = swept.results, checkpoints = swept.checkpoints, results_ttl_s = ttl.as_secs(), "checkpoint_dir_swept")
         }
         Err(e) => warn!(agent_index = %ctx.idx(), error = %e, "checkpoint_dir_not_swept"),
