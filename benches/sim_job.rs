@@ -10,7 +10,8 @@
 //!
 //! `cargo bench --bench sim_job` runs both scenarios (`SIM_JOB_SCENARIO=memory|state` runs
 //! one); `SIM_JOB_PODS` (default 10,000), `SIM_JOB_TIMEOUT_SECS` (default 300),
-//! `FLEETCTL_AMQP_URL` (default: the local broker). kubectl must be on PATH.
+//! `FLEETCTL_AMQP_URL` (default: the local broker), `SIM_JOB_BIN` (another build of fleetctl as
+//! the sim, an older commit's, for a comparison in one session). kubectl must be on PATH.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -62,7 +63,8 @@ impl Sim {
     fn start(dir: &Path, state: Option<&Path>) -> Sim {
         let kubeconfig = dir.join("kubeconfig");
         let out = dir.join(format!("sim-{}.out", uuid::Uuid::new_v4().simple()));
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_fleetctl"));
+        let bin = std::env::var("SIM_JOB_BIN").unwrap_or(env!("CARGO_BIN_EXE_fleetctl").into());
+        let mut cmd = Command::new(bin);
         cmd.args(["sim", "--runtime", "inproc", "--nodes", "100"])
             .args(["--node-cpu", "32", "--node-memory", "128Gi"])
             .arg("--write-kubeconfig")
