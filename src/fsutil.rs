@@ -1,11 +1,12 @@
 //! Small file-system helpers shared by the agent and the local cluster: atomic replacement of a
 //! file, with owner-only permissions on what they create (the files hold tokens, keys and
-//! task state).
+//! task state); the user's own directory for default state; the check that a directory
+//! holding credentials is private.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-use std::path::Path;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
 
 use uuid::Uuid;
 
@@ -45,6 +46,49 @@ pub fn create_dir_private(dir: &Path) -> io::Result<()> {
         .recursive(true)
         .mode(DIR_MODE)
         .create(dir)
+}
+
+/// Where fleetctl keeps `sub` (`local`, `sim`) by default: `$XDG_CACHE_HOME/fleetctl/<sub>`,
+/// else `~/.cache/fleetctl/<sub>`, else a directory in the temporary directory named for the
+/// user (`fleetctl-<sub>-<uid>`), never a name shared by all users.
+pub fn user_dir(sub: &str) -> PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| PathBuf::from(h).join(".cache"))
+        });
+    match base {
+        Some(b) => b.join("fleetctl").join(sub),
+        None => std::env::temp_dir().join(format!("fleetctl-{sub}-{}", uid())),
+    }
+}
+
+fn uid() -> u32 {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    unsafe { libc::getuid() }
+}
+
+/// A directory that holds credentials must be this user's and not writable by others; the
+/// reason it is not, in words that say the fix.
+pub fn check_private_dir(dir: &Path) -> Result<(), String> {
+    let meta = fs::metadata(dir).map_err(|e| e.to_string())?;
+    let uid = uid();
+    if meta.uid() != uid {
+        return Err(format!(
+            "it belongs to user {}, not to you ({uid})",
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "others may write to it (mode {:o}); chmod 700 it",
+            meta.mode() & 0o777
+        ));
+    }
+    Ok(())
 }
 
 /// A temporary file beside `path` (0600), filled by `fill`, renamed over `path`; with
@@ -109,6 +153,21 @@ mod tests {
         assert_eq!(mode(&root.join("a/b")), DIR_MODE);
         // No temporary file is left behind.
         assert_eq!(fs::read_dir(root.join("a/b")).unwrap().count(), 1);
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn a_directory_others_may_write_is_not_private() {
+        let root = std::env::temp_dir().join(format!("fleetctl-fsutil-{}", Uuid::new_v4()));
+        create_dir_private(&root).unwrap();
+        assert_eq!(check_private_dir(&root), Ok(()));
+        fs::set_permissions(&root, fs::Permissions::from_mode(0o777)).unwrap();
+        let why = check_private_dir(&root).unwrap_err();
+        assert!(
+            why.contains("mode 777") && why.contains("chmod 700"),
+            "{why}"
+        );
+        assert!(check_private_dir(&root.join("missing")).is_err());
         fs::remove_dir_all(&root).unwrap();
     }
 

@@ -68,6 +68,89 @@ fn an_empty_or_short_token_is_refused_at_start() {
     }
 }
 
+#[test]
+fn a_state_directory_others_may_write_is_refused_at_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("sec-statedir");
+    let state = dir.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = fleetctl()
+        .args(["sim", "--api-only", "--state-dir"])
+        .arg(&state)
+        .arg("--write-kubeconfig")
+        .arg(dir.path().join("kubeconfig"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("refusing --state-dir") && err.contains("chmod 700"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(!dir.path().join("kubeconfig").exists());
+    assert_eq!(
+        std::fs::read_dir(&state).unwrap().count(),
+        0,
+        "nothing written"
+    );
+}
+
+/// Without `--state-dir` and `--write-kubeconfig`, the sim's files go to the user's own cache
+/// directory (0700/0600), not to a fixed name under the shared /tmp, and the run's volumes and
+/// logs are removed when it stops.
+#[test]
+fn default_files_are_private_to_the_user_and_the_run_directory_goes_at_stop() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = TempDir::new("sec-defaults");
+    let cache = dir.path().join("cache");
+    let out_path = dir.path().join("sim.out");
+    let mut child = fleetctl()
+        .args(["sim", "--nodes", "1"])
+        .env("XDG_CACHE_HOME", &cache)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let line = loop {
+        let text = std::fs::read_to_string(&out_path).unwrap_or_default();
+        if let Some(l) = text.lines().find(|l| l.starts_with("sim ready:")) {
+            break l.to_string();
+        }
+        if std::time::Instant::now() > deadline || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
+            panic!("no 'sim ready:' line: {text}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let sim_dir = cache.join("fleetctl").join("sim");
+    let kubeconfig = sim_dir.join("kubeconfig");
+    assert!(
+        line.contains(&format!("kubeconfig={}", kubeconfig.display())),
+        "{line}"
+    );
+    assert_eq!(mode(&kubeconfig), 0o600);
+    assert_eq!(mode(&sim_dir), 0o700);
+    let run = sim_dir.join(format!("run-{pid}"));
+    assert!(run.is_dir(), "the run's volumes live in {}", run.display());
+    // SAFETY: kill(2) on a child this test started and has not waited for.
+    unsafe {
+        libc::kill(pid as i32, libc::SIGTERM);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        assert!(std::time::Instant::now() < deadline, "sim did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!run.exists(), "{} is removed at stop", run.display());
+}
+
 /// A plain HTTP server on 127.0.0.1 that records each request line and answers with
 /// `respond(request_line)` (a whole HTTP response).
 struct Echo {

@@ -10,11 +10,19 @@ use crate::cli::{GlobalArgs, LocalBroker, SimArgs, SimRuntime};
 use crate::sim::controllers::{ControllerOptions, RuntimeKind};
 use crate::sim::runtime::{SimOptions, start};
 
+/// `<state-dir>/kubeconfig`, else `kubeconfig` in the user's own sim directory
+/// ([`crate::fsutil::user_dir`]), never a path other users can read or replace.
 pub fn default_kubeconfig(state_dir: Option<&PathBuf>) -> PathBuf {
     match state_dir {
         Some(d) => d.join("kubeconfig"),
-        None => std::env::temp_dir().join("fleetctl-sim").join("kubeconfig"),
+        None => crate::fsutil::user_dir("sim").join("kubeconfig"),
     }
+}
+
+/// Where pods' volumes and logs live without `--state-dir`: a directory of this run in the
+/// user's own sim directory, removed when the sim stops.
+fn run_dir() -> PathBuf {
+    crate::fsutil::user_dir("sim").join(format!("run-{}", std::process::id()))
 }
 
 pub async fn run(global: &GlobalArgs, args: SimArgs) -> Outcome {
@@ -35,9 +43,7 @@ pub async fn run(global: &GlobalArgs, args: SimArgs) -> Outcome {
         controllers: (!args.api_only).then(|| {
             // Volumes live in the state directory when there is one, so checkpoints on a PVC
             // survive a restart of the sim as they survive pods.
-            let dir = args.state_dir.clone().unwrap_or_else(|| {
-                std::env::temp_dir().join(format!("fleetctl-sim-{}", std::process::id()))
-            });
+            let dir = args.state_dir.clone().unwrap_or_else(run_dir);
             ControllerOptions {
                 nodes: usize::from(args.nodes),
                 node_cpu_millis: args.node_cpu,
@@ -53,6 +59,15 @@ pub async fn run(global: &GlobalArgs, args: SimArgs) -> Outcome {
         }),
     };
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    if args.state_dir.is_none() && !args.api_only && args.broker.is_none() {
+        let dir = run_dir();
+        crate::fsutil::create_dir_private(&dir).map_err(|e| {
+            Failure::usage(format!(
+                "cannot create '{}' for the pods' volumes and logs: {e}; set XDG_CACHE_HOME to a writable directory, or pass --state-dir",
+                dir.display()
+            ))
+        })?;
+    }
     if let Some(broker) = args.broker {
         return run_stack(global, &args, broker, opts, &mut term).await;
     }
@@ -72,6 +87,10 @@ pub async fn run(global: &GlobalArgs, args: SimArgs) -> Outcome {
         _ = term.recv() => {}
     }
     sim.shutdown().await?;
+    if args.state_dir.is_none() && !args.api_only {
+        // In-process agents have stopped with the sim: nothing writes here any more.
+        let _ = std::fs::remove_dir_all(run_dir());
+    }
     Ok(())
 }
 

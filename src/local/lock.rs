@@ -5,7 +5,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use crate::fsutil::FILE_MODE;
@@ -52,26 +52,6 @@ pub fn holder(dir: &Path) -> Option<u32> {
     s.trim().parse().ok()
 }
 
-/// A state directory holds credentials: it must be this user's and not writable by others.
-pub fn check_owner(dir: &Path) -> Result<(), String> {
-    let meta = std::fs::metadata(dir).map_err(|e| e.to_string())?;
-    // SAFETY: getuid has no preconditions and cannot fail.
-    let uid = unsafe { libc::getuid() };
-    if meta.uid() != uid {
-        return Err(format!(
-            "it belongs to user {}, not to you ({uid})",
-            meta.uid()
-        ));
-    }
-    if meta.mode() & 0o022 != 0 {
-        return Err(format!(
-            "others may write to it (mode {:o}); chmod 700 it",
-            meta.mode() & 0o777
-        ));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,18 +65,6 @@ mod tests {
         assert_eq!(holder(&dir), Some(std::process::id()));
         drop(first);
         assert!(StateLock::try_acquire(&dir).unwrap().is_some());
-        let _ = std::fs::remove_dir_all(dir);
-    }
-
-    #[test]
-    fn a_directory_others_may_write_is_refused() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!("fleetctl-lock-{}", uuid::Uuid::new_v4()));
-        crate::fsutil::create_dir_private(&dir).unwrap();
-        assert!(check_owner(&dir).is_ok());
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
-        let e = check_owner(&dir).unwrap_err();
-        assert!(e.contains("chmod 700"), "{e}");
         let _ = std::fs::remove_dir_all(dir);
     }
 }

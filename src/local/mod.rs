@@ -196,23 +196,7 @@ impl LocalStack {
 /// The default state directory: `$XDG_CACHE_HOME/fleetctl/local`, else
 /// `~/.cache/fleetctl/local`, else one under the temporary directory named for the user.
 pub fn default_state_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
-                .map(|h| PathBuf::from(h).join(".cache"))
-        });
-    match base {
-        Some(b) => b.join("fleetctl").join("local"),
-        None => std::env::temp_dir().join(format!("fleetctl-local-{}", unsafe_uid())),
-    }
-}
-
-fn unsafe_uid() -> u32 {
-    // SAFETY: getuid has no preconditions and cannot fail.
-    unsafe { libc::getuid() }
+    crate::fsutil::user_dir("local")
 }
 
 /// Finds the stack running on `opts.state_dir`, or starts one. `progress` hears each step.
@@ -225,7 +209,7 @@ pub async fn open(
         dir: dir.clone(),
         reason: e.to_string(),
     })?;
-    lock::check_owner(dir).map_err(|reason| LocalError::StateDir {
+    crate::fsutil::check_private_dir(dir).map_err(|reason| LocalError::StateDir {
         dir: dir.clone(),
         reason,
     })?;

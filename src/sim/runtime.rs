@@ -177,6 +177,13 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
                 d.display()
             )
         })?;
+        // It will hold the admin token, the TLS key and every Secret.
+        crate::fsutil::check_private_dir(d).map_err(|why| {
+            format!(
+                "refusing --state-dir '{}': {why} (it holds the cluster's token, key and Secrets)",
+                d.display()
+            )
+        })?;
     }
     let open_files = super::limits::raise_nofile_limit();
     let inproc_pods = super::limits::inproc_pods_allowed(open_files);
