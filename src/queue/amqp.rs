@@ -181,6 +181,11 @@ impl Broker {
         }
     }
 
+    /// Whether the connection is open (not closed by either side, not lost).
+    pub fn is_connected(&self) -> bool {
+        self.conn.status().connected()
+    }
+
     /// Whether the broker blocks this connection (connection.blocked, a resource alarm): it
     /// reads nothing from it, and lapin sends nothing until it is unblocked.
     pub fn is_blocked(&self) -> bool {
