@@ -65,19 +65,6 @@ fn declare(queue: &str) {
     })
 }
 
-/// Waits until the agent consumes `queue` (one consumer on it).
-fn wait_consuming(queue: &str, agent: &Agent) {
-    let deadline = Instant::now() + PATIENCE;
-    while depth(queue).consumers < 1 {
-        assert!(
-            Instant::now() < deadline,
-            "the agent never consumed '{queue}'\n{}",
-            agent.dump()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 fn count(agent: &Agent, event: &str) -> usize {
     agent.events_named(event).len()
 }

@@ -156,6 +156,36 @@ pub fn publish_raw(queue: &str, body: &[u8]) {
     })
 }
 
+/// Waits until the agent consumes `queue` (one consumer on it).
+pub fn wait_consuming(queue: &str, agent: &Agent) {
+    let deadline = Instant::now() + PATIENCE;
+    while depth(queue).consumers < 1 {
+        assert!(
+            Instant::now() < deadline,
+            "the agent never consumed '{queue}'\n{}",
+            agent.dump()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The client ports of the broker's connections named `name` (the connection name a client
+/// gives, e.g. `fleetctl-agent-<index>`), as rabbitmqctl lists them.
+pub fn connection_ports(name: &str) -> Vec<u16> {
+    let out = rabbitmqctl(&["list_connections", "-q", "client_properties", "peer_port"]);
+    assert!(
+        out.status.success(),
+        "rabbitmqctl list_connections: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let needle = format!("\"connection_name\",\"{name}\"}}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains(&needle))
+        .filter_map(|l| l.rsplit('\t').next()?.trim().parse().ok())
+        .collect()
+}
+
 /// A header of a message, if present.
 pub fn header<'a>(props: &'a BasicProperties, name: &str) -> Option<&'a AMQPValue> {
     props
