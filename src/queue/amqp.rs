@@ -619,7 +619,13 @@ pub async fn seed(
                 last_confirm = Instant::now();
                 on_event(SeedEvent::Confirmed(confirmed));
             }
-            _ = tokio::time::sleep_until(give_up.unwrap_or_else(Instant::now).into()), if give_up.is_some() => break,
+            // Built lazily: no timer for every confirm of a seeding that was not stopped.
+            _ = async {
+                match give_up {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            } => break,
         }
     }
     drop(in_flight);
