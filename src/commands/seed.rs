@@ -35,18 +35,12 @@ pub async fn run(global: &GlobalArgs, args: SeedArgs) -> Outcome {
     let stop = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    let on_event = |e: SeedEvent<'_>| {
-        match e {
+    let on_event = |e: SeedEvent<'_>| match e {
         SeedEvent::Confirmed(n) => bar.set_position(n),
-        SeedEvent::Blocked(reason) => bar.suspend(|| {
-            eprintln!(
-                "broker is blocking publishers (resource alarm: {reason}); waiting — Ctrl-C stops with a report of what was confirmed"
-            )
-        }),
+        SeedEvent::Blocked(reason) => bar.suspend(|| eprintln!("{}", blocked_line(reason))),
         SeedEvent::Unblocked => {
             bar.suspend(|| eprintln!("broker unblocked publishers; publishing again"))
         }
-    }
     };
     let result = seed(&broker, &plan, on_event, stop).await;
     bar.finish_and_clear();
@@ -78,6 +72,13 @@ pub async fn run(global: &GlobalArgs, args: SeedArgs) -> Outcome {
             report.confirmed, report.requested, report.queue
         ),
     })
+}
+
+/// What seed says while the broker blocks publishers (connection.blocked).
+fn blocked_line(reason: &str) -> String {
+    format!(
+        "broker is blocking publishers (resource alarm: {reason}); waiting — Ctrl-C stops with a report of what was confirmed"
+    )
 }
 
 /// Reads the payload document from a file or stdin and turns it into templates.
