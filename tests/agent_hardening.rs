@@ -9,11 +9,9 @@ use std::time::{Duration, Instant};
 
 use common::agent::*;
 use common::*;
-use fleetctl::queue::amqp::Broker;
 use fleetctl::queue::task::{Task, Template};
-use fleetctl::queue::topology::{REASON_HEADER, Topology};
+use fleetctl::queue::topology::REASON_HEADER;
 use lapin::BasicProperties;
-use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 
 /// A task of `steps` steps of `step_ms`, with `extra` fields (e.g. `fail_times`).
 fn task(steps: u32, step_ms: u64, extra: serde_json::Value) -> Task {
@@ -28,54 +26,13 @@ fn task(steps: u32, step_ms: u64, extra: serde_json::Value) -> Task {
 /// Publishes `task` to `queue` without declaring anything (a declaration would bring back a
 /// deleted DLQ), persistent and confirmed.
 fn publish_undeclared(queue: &str, task: &Task) {
-    block_on(async {
-        let b = Broker::connect(&amqp_url(), "fleetctl-test").await.unwrap();
-        let ch = b.channel().await.unwrap();
-        ch.confirm_select(ConfirmSelectOptions::default())
-            .await
-            .unwrap();
-        let c = ch
-            .basic_publish(
-                "".into(),
-                queue.into(),
-                BasicPublishOptions::default(),
-                &serde_json::to_vec(task).unwrap(),
-                BasicProperties::default()
-                    .with_message_id(task.id.to_string().into())
-                    .with_delivery_mode(2),
-            )
-            .await
-            .unwrap()
-            .await
-            .unwrap();
-        assert!(c.is_ack());
-        b.close().await;
-    })
-}
-
-/// Declares the queue and its DLQ as the agent does.
-fn declare(queue: &str) {
-    block_on(async {
-        let b = Broker::connect(&amqp_url(), "fleetctl-test").await.unwrap();
-        let ch = b.channel().await.unwrap();
-        b.declare(&ch, &Topology::new(queue).unwrap())
-            .await
-            .unwrap();
-        b.close().await;
-    })
-}
-
-/// Waits until the agent consumes `queue` (one consumer on it).
-fn wait_consuming(queue: &str, agent: &Agent) {
-    let deadline = Instant::now() + PATIENCE;
-    while depth(queue).consumers < 1 {
-        assert!(
-            Instant::now() < deadline,
-            "the agent never consumed '{queue}'\n{}",
-            agent.dump()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    publish_confirmed(
+        queue,
+        &serde_json::to_vec(task).unwrap(),
+        BasicProperties::default()
+            .with_message_id(task.id.to_string().into())
+            .with_delivery_mode(2),
+    );
 }
 
 fn count(agent: &Agent, event: &str) -> usize {

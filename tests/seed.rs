@@ -114,6 +114,7 @@ fn seeding_twice_is_idempotent_on_the_topology_and_json_summary_is_exact() {
         assert_eq!(v["confirmed"], 7);
         assert_eq!(v["nacked"], 0);
         assert_eq!(v["interrupted"], false);
+        assert!(v.get("blocked").is_none(), "no resource alarm: {v}");
         assert_eq!(v["broker"], fleetctl::redact::mask_url(&amqp_url()));
         assert!(v["msgs_per_sec"].as_f64().unwrap() > 0.0);
     }

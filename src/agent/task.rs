@@ -9,13 +9,14 @@
 //! [`VOLUME_FAILURE_LIMIT`] failures of the volume in a row.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use lapin::Channel;
 use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicNackOptions};
 use tokio::sync::watch;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 use uuid::Uuid;
 
 use super::checkpoint::{Checkpoint, ResultStatus, Store, TaskResult};
@@ -359,9 +360,15 @@ async fn dead_letter<E>(
     Outcome::Failed
 }
 
-/// Gives a delivery back to the queue (`id` is absent for a body that is not a task).
+/// Gives a delivery back to the queue (`id` is absent for a body that is not a task). After
+/// RabbitMQ's consumer_timeout closed the channel the broker has requeued it already: nothing
+/// is sent (the channel is gone) and nothing is counted.
 async fn requeue<E>(ctx: &Arc<Ctx<E>>, d: &Delivery, id: impl Into<Option<Uuid>>) -> Outcome {
     let id = id.into().map(|i| i.to_string()).unwrap_or_default();
+    if ctx.consumer_timed_out.load(Ordering::Relaxed) {
+        debug!(task_id = %id, agent_index = %ctx.idx(), "task_interrupted_by_consumer_timeout");
+        return Outcome::Interrupted;
+    }
     let _ = d
         .acker
         .nack(BasicNackOptions {

@@ -6,7 +6,7 @@
 //! goes back to the queue (nack with requeue, or the broker's own requeue when the channel
 //! closes), with the task's checkpoint on the shared volume so that whoever gets it resumes.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -137,6 +137,10 @@ pub(super) enum Outcome {
     Failed,
     Requeued,
     Duplicate,
+    /// Stopped because RabbitMQ's consumer_timeout closed the channel: the broker requeued the
+    /// delivery itself, and it resumes from its checkpoint. Neither a failure nor a requeue of
+    /// the agent's, and no attempt is used.
+    Interrupted,
     BreakerOpen,
     /// Given back because the checkpoint volume failed too many times in a row.
     VolumeUnusable,
@@ -148,6 +152,8 @@ enum SessionEnd {
     Exit(Exit),
     Breaker,
     Lost(String),
+    /// RabbitMQ's consumer_timeout closed the channel; the connection is still up.
+    ConsumerTimeout,
     /// The checkpoint volume cannot record outcomes; consumption waits until it can.
     VolumeUnusable,
 }
@@ -169,6 +175,10 @@ pub(super) struct Ctx<E> {
     unrecorded: AtomicU32,
     /// Why the checkpoint volume was last found unusable.
     volume_error: Mutex<Option<String>>,
+    /// Set when RabbitMQ's consumer_timeout closed the session's channel, before its tasks
+    /// are told to stop: their deliveries are back in the queue already (see
+    /// [`Outcome::Interrupted`]). Cleared when a session starts.
+    pub(super) consumer_timed_out: AtomicBool,
 }
 
 impl<E> Ctx<E> {
@@ -269,6 +279,7 @@ pub async fn run<E: Executor>(
         written: Mutex::new(None),
         unrecorded: AtomicU32::new(0),
         volume_error: Mutex::new(None),
+        consumer_timed_out: AtomicBool::new(false),
     });
     tokio::spawn(crate::agent::output::inherit(sweep(ctx.clone())));
     // "starting" is written by the state writer a second from now, unless the agent is
@@ -365,6 +376,17 @@ async fn run_loop<E: Executor>(
                     return Ok(Exit::Signal);
                 }
             }
+            // Only the channel closed: the next session opens another on the same connection
+            // (the consumer_timeout line said what happened). A connection that went down
+            // meanwhile is a lost broker after all.
+            SessionEnd::ConsumerTimeout if broker.is_connected() => {}
+            SessionEnd::ConsumerTimeout => {
+                warn!(agent_index = %ctx.idx(), error = "the connection closed after the consumer timeout", "broker_lost");
+                match reconnect(ctx, shutdown).await {
+                    Some(b) => broker = b,
+                    None => return Ok(Exit::Signal),
+                }
+            }
             SessionEnd::Lost(why) => {
                 warn!(agent_index = %ctx.idx(), error = %why, "broker_lost");
                 match reconnect(ctx, shutdown).await {
@@ -377,7 +399,7 @@ async fn run_loop<E: Executor>(
 }
 
 /// What the agent says when RabbitMQ's `consumer_timeout` closed its channel.
-const CONSUMER_TIMEOUT_DETAIL: &str = "the broker closed the channel because a delivery stayed unacknowledged longer than its consumer_timeout (RabbitMQ's default: 30 min); every task on the channel was requeued and resumes from its checkpoint. Keep each task under that limit, or raise it: consumer_timeout in rabbitmq.conf (README, \"Long tasks and RabbitMQ's consumer_timeout\")";
+const CONSUMER_TIMEOUT_DETAIL: &str = "the broker closed the channel because a delivery stayed unacknowledged longer than its consumer_timeout (RabbitMQ's default: 30 min); the broker requeued every task on the channel, each resumes from its checkpoint, and the agent consumes again on a new channel of the same connection. Keep each task under that limit, or raise it: consumer_timeout in rabbitmq.conf, or per queue with the consumer-timeout policy (RabbitMQ 3.12+; README, \"Long tasks and RabbitMQ's consumer_timeout\")";
 
 /// Whether a channel error is RabbitMQ's consumer timeout (a PRECONDITION_FAILED close whose
 /// text is "delivery acknowledgement on channel N timed out").
@@ -504,6 +526,7 @@ async fn session<E: Executor>(
     shutdown: &mut watch::Receiver<bool>,
     done: &mut u64,
 ) -> SessionEnd {
+    ctx.consumer_timed_out.store(false, Ordering::Relaxed);
     let channel = match open_channel(ctx, broker).await {
         Ok(c) => c,
         Err(QueueError::QueueMismatch { .. }) | Err(QueueError::Forbidden { .. }) => {
@@ -545,7 +568,7 @@ async fn session<E: Executor>(
                     Outcome::BreakerOpen => break SessionEnd::Breaker,
                     Outcome::VolumeUnusable => break SessionEnd::VolumeUnusable,
                     Outcome::Succeeded | Outcome::Failed | Outcome::Duplicate => *done += 1,
-                    Outcome::Requeued => {}
+                    Outcome::Requeued | Outcome::Interrupted => {}
                 }
                 if let Some(max) = ctx.cfg.max_tasks
                     && *done >= max
@@ -564,14 +587,28 @@ async fn session<E: Executor>(
                 }
                 Some(Err(e)) => {
                     let why = broker.target().scrub(&e.to_string());
-                    if is_consumer_timeout(&why) {
+                    if is_consumer_timeout(&why) && broker.is_connected() {
+                        // Before the tasks are told to stop: they must not give back (or
+                        // count) deliveries the broker has requeued already.
+                        ctx.consumer_timed_out.store(true, Ordering::Relaxed);
+                        let current = ctx
+                            .record
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .current_tasks
+                            .iter()
+                            .map(Uuid::to_string)
+                            .collect::<Vec<_>>()
+                            .join(",");
                         warn!(
                             agent_index = %ctx.idx(),
                             in_flight = tasks.len(),
+                            tasks = %current,
                             error = %why,
                             detail = CONSUMER_TIMEOUT_DETAIL,
                             "consumer_timeout"
                         );
+                        break SessionEnd::ConsumerTimeout;
                     }
                     break SessionEnd::Lost(why);
                 }

@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{EXIT_FAILURE, EXIT_INTERRUPTED, Failure, Outcome};
 use crate::cli::{GlobalArgs, OutputFormat, SeedArgs};
-use crate::queue::amqp::{Broker, SeedPlan, SeedReport, seed};
+use crate::queue::amqp::{Broker, SeedEvent, SeedPlan, SeedReport, seed};
 use crate::queue::task::{Template, templates_from_payload};
 use crate::queue::topology::Topology;
 
@@ -35,7 +35,14 @@ pub async fn run(global: &GlobalArgs, args: SeedArgs) -> Outcome {
     let stop = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    let result = seed(&broker, &plan, |n| bar.set_position(n), stop).await;
+    let on_event = |e: SeedEvent<'_>| match e {
+        SeedEvent::Confirmed(n) => bar.set_position(n),
+        SeedEvent::Blocked(reason) => bar.suspend(|| eprintln!("{}", blocked_line(reason))),
+        SeedEvent::Unblocked => {
+            bar.suspend(|| eprintln!("broker unblocked publishers; publishing again"))
+        }
+    };
+    let result = seed(&broker, &plan, on_event, stop).await;
     bar.finish_and_clear();
     broker.close().await;
     let report = result?;
@@ -46,7 +53,12 @@ pub async fn run(global: &GlobalArgs, args: SeedArgs) -> Outcome {
     let missing = report.requested - report.confirmed;
     let why = match (&report.error, report.interrupted) {
         (Some(e), _) => e.clone(),
-        (None, true) => "interrupted".to_string(),
+        (None, true) => match &report.blocked {
+            Some(reason) => format!(
+                "interrupted while the broker was blocking publishers (resource alarm: {reason})"
+            ),
+            None => "interrupted".to_string(),
+        },
         (None, false) => format!("{} nacked by the broker", report.nacked),
     };
     Err(Failure {
@@ -60,6 +72,13 @@ pub async fn run(global: &GlobalArgs, args: SeedArgs) -> Outcome {
             report.confirmed, report.requested, report.queue
         ),
     })
+}
+
+/// What seed says while the broker blocks publishers (connection.blocked).
+fn blocked_line(reason: &str) -> String {
+    format!(
+        "broker is blocking publishers (resource alarm: {reason}); waiting — Ctrl-C stops with a report of what was confirmed"
+    )
 }
 
 /// Reads the payload document from a file or stdin and turns it into templates.
@@ -105,7 +124,7 @@ fn print_report(r: &SeedReport, format: OutputFormat) {
             )
         }
         OutputFormat::Text => println!(
-            "seeded '{}' on {}: published {}, confirmed {} of {} in {:.2}s ({:.0} msgs/s){}",
+            "seeded '{}' on {}: published {}, confirmed {} of {} in {:.2}s ({:.0} msgs/s){}{}",
             r.queue,
             r.broker,
             r.published,
@@ -117,6 +136,10 @@ fn print_report(r: &SeedReport, format: OutputFormat) {
                 format!(", {} nacked", r.nacked)
             } else {
                 String::new()
+            },
+            match &r.blocked {
+                Some(reason) => format!(", broker blocking publishers (resource alarm: {reason})"),
+                None => String::new(),
             }
         ),
     }

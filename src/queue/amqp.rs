@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -181,11 +181,23 @@ impl Broker {
         }
     }
 
+    /// Whether the connection is open (not closed by either side, not lost).
+    pub fn is_connected(&self) -> bool {
+        self.conn.status().connected()
+    }
+
+    /// Whether the broker blocks this connection (connection.blocked, a resource alarm): it
+    /// reads nothing from it, and lapin sends nothing until it is unblocked.
+    pub fn is_blocked(&self) -> bool {
+        self.conn.status().blocked()
+    }
+
     /// Closes the connection politely; errors on the way out change nothing, and a broker that
-    /// no longer answers gets 5 seconds. A pooled connection stays open for its other users:
+    /// no longer answers gets 5 seconds. A connection the broker blocks is dropped instead:
+    /// nothing could be sent on it, the close included. A pooled connection stays open for its other users:
     /// only the lease is given back.
     pub async fn close(self) {
-        if self.lease.is_some() {
+        if self.lease.is_some() || self.is_blocked() {
             return;
         }
         let _ =
@@ -352,29 +364,21 @@ enum Published {
     NotSent(lapin::Error),
 }
 
+/// Publishes one message and awaits its confirm, counting it in `sent` once lapin has written
+/// it to the socket.
 async fn publish_one(
     channel: Channel,
     routing_key: ShortString,
     body: Vec<u8>,
     props: BasicProperties,
-) -> Published {
-    publish_confirmed(&channel, routing_key, &body, props).await
-}
-
-/// Publishes one message through the default exchange to queue `routing_key` and waits for the
-/// broker's confirm. The channel must be in confirm mode.
-async fn publish_confirmed(
-    channel: &Channel,
-    routing_key: ShortString,
-    body: &[u8],
-    props: BasicProperties,
+    sent: &AtomicU64,
 ) -> Published {
     let confirm = match channel
         .basic_publish(
             "".into(),
             routing_key,
             BasicPublishOptions::default(),
-            body,
+            &body,
             props,
         )
         .await
@@ -382,6 +386,7 @@ async fn publish_confirmed(
         Ok(c) => c,
         Err(e) => return Published::NotSent(e),
     };
+    sent.fetch_add(1, Ordering::Relaxed);
     match confirm.await {
         Ok(c) if c.is_ack() => Published::Acked,
         Ok(_) => Published::Nacked,
@@ -457,12 +462,17 @@ pub struct SeedReport {
     pub queue: String,
     pub broker: String,
     pub requested: u64,
+    /// Messages written to the broker (confirmed or not).
     pub published: u64,
     pub confirmed: u64,
     pub nacked: u64,
     pub seconds: f64,
     pub msgs_per_sec: f64,
     pub interrupted: bool,
+    /// The broker's reason when it was blocking publishers (a resource alarm) as the seeding
+    /// ended, e.g. "low on memory".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -473,20 +483,44 @@ impl SeedReport {
     }
 }
 
+/// What [`seed`] tells its caller while it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeedEvent<'a> {
+    /// The running count of confirms.
+    Confirmed(u64),
+    /// The broker blocks publishers (connection.blocked: a memory or disk alarm) and no longer
+    /// reads what this connection sends; with the broker's reason, e.g. "low on memory".
+    Blocked(&'a str),
+    /// The broker reads publishes again (connection.unblocked).
+    Unblocked,
+}
+
+/// How long confirms still in flight are awaited once a seeding is told to stop.
+pub const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// While the broker blocks publishers, how long after the last confirm a stopped seeding
+/// waits for more: the broker confirms what it already read at once, and reads nothing else.
+const BLOCKED_STOP_QUIET: Duration = Duration::from_secs(2);
+
 /// Publishes `plan.count` tasks with publisher confirms, keeping up to `plan.window` in flight.
 /// Declares the topology first (an error there is returned before anything is published).
-/// `progress` is called with the running count of confirms; once `stop` resolves no more
-/// messages are published and the ones in flight are still awaited, so the report is exact.
+/// `on_event` hears the running count of confirms and the broker blocking and unblocking
+/// publishers. Once `stop` resolves no more messages are published and the ones in flight are
+/// awaited for up to [`STOP_GRACE`] (less while the broker blocks publishers), so the report
+/// says exactly how many were confirmed.
 pub async fn seed(
     broker: &Broker,
     plan: &SeedPlan,
-    mut progress: impl FnMut(u64),
+    mut on_event: impl FnMut(SeedEvent<'_>),
     stop: impl Future<Output = ()>,
 ) -> Result<SeedReport, QueueError> {
     assert!(
         !plan.templates.is_empty(),
         "a seed plan has at least one template"
     );
+    // Listening before anything is published: lapin reports connection.blocked only to
+    // listeners that exist when it arrives.
+    let mut events = broker.conn.events_listener();
     let channel = broker.channel().await?;
     broker.declare(&channel, &plan.topology).await?;
     channel
@@ -503,81 +537,105 @@ pub async fn seed(
     let routing_key: ShortString = plan.topology.queue.as_str().into();
     let started = Instant::now();
     let now = jiff::Timestamp::now();
+    let sent = AtomicU64::new(0);
     // Each in-flight entry publishes one message and then awaits its confirm. Keeping many of
     // them in flight lets lapin's I/O loop write frames in batches instead of one hand-off per
     // message, and overlaps the broker's confirms with further publishing.
     let mut in_flight = FuturesUnordered::new();
-    let (mut published, mut confirmed, mut nacked) = (0u64, 0u64, 0u64);
+    let (mut confirmed, mut nacked) = (0u64, 0u64);
     let mut error = None;
-    let mut interrupted = false;
+    let mut blocked: Option<String> = None;
+    // When the stop came, and when the last confirm came after it.
+    let mut stopped_at: Option<Instant> = None;
+    let mut last_confirm = Instant::now();
     tokio::pin!(stop);
 
-    let tally = |r: Published,
-                 published: &mut u64,
-                 confirmed: &mut u64,
-                 nacked: &mut u64,
-                 error: &mut Option<String>| {
-        match r {
-            Published::Acked => {
-                *published += 1;
-                *confirmed += 1;
-            }
-            Published::Nacked => {
-                *published += 1;
-                *nacked += 1;
-            }
-            Published::Unconfirmed(e) => {
-                *published += 1;
-                error.get_or_insert_with(|| broker.target().scrub(&e.to_string()));
-            }
-            Published::NotSent(e) => {
-                error.get_or_insert_with(|| broker.target().scrub(&e.to_string()));
-            }
-        }
-    };
-
-    for n in 1..=plan.count {
-        if in_flight.len() >= plan.window
-            && let Some(r) = in_flight.next().await
+    let mut next = 1u64;
+    loop {
+        while stopped_at.is_none()
+            && error.is_none()
+            && next <= plan.count
+            && in_flight.len() < plan.window
         {
-            tally(r, &mut published, &mut confirmed, &mut nacked, &mut error);
-            progress(confirmed);
+            // A stop request ends publishing; what is in flight is still awaited below.
+            if futures::poll!(&mut stop).is_ready() {
+                stopped_at = Some(Instant::now());
+                break;
+            }
+            let template = &plan.templates[((next - 1) % plan.templates.len() as u64) as usize];
+            let task = template.task(Uuid::new_v4(), next, now);
+            let body = serde_json::to_vec(&task).expect("a task always serialises");
+            let props = BasicProperties::default()
+                .with_message_id(task.id.to_string().into())
+                .with_content_type(CONTENT_TYPE.into())
+                .with_delivery_mode(PERSISTENT)
+                .with_timestamp(now.as_second().max(0) as u64)
+                .with_type(task.kind.as_str().into());
+            in_flight.push(publish_one(
+                channel.clone(),
+                routing_key.clone(),
+                body,
+                props,
+                &sent,
+            ));
+            next += 1;
         }
-        if error.is_some() {
+        if in_flight.is_empty() {
             break;
         }
-        // A stop request ends publishing; what is in flight is still awaited below.
-        if futures::poll!(&mut stop).is_ready() {
-            interrupted = true;
-            break;
+        // After a stop, confirms are awaited for a bounded time: a broker that blocks
+        // publishers reads nothing more, so what it has not confirmed soon never will be.
+        let give_up = stopped_at.map(|at| {
+            let grace = at + STOP_GRACE;
+            if blocked.is_some() {
+                grace.min(last_confirm.max(at) + BLOCKED_STOP_QUIET)
+            } else {
+                grace
+            }
+        });
+        tokio::select! {
+            biased;
+            _ = &mut stop, if stopped_at.is_none() => stopped_at = Some(Instant::now()),
+            Some(event) = events.next() => match event {
+                lapin::Event::ConnectionBlocked(reason) => {
+                    let reason = broker.target().scrub(&reason);
+                    on_event(SeedEvent::Blocked(&reason));
+                    blocked = Some(reason);
+                }
+                lapin::Event::ConnectionUnblocked => {
+                    blocked = None;
+                    on_event(SeedEvent::Unblocked);
+                }
+                _ => {}
+            },
+            Some(r) = in_flight.next() => {
+                match r {
+                    Published::Acked => confirmed += 1,
+                    Published::Nacked => nacked += 1,
+                    Published::Unconfirmed(e) | Published::NotSent(e) => {
+                        error.get_or_insert_with(|| broker.target().scrub(&e.to_string()));
+                    }
+                }
+                last_confirm = Instant::now();
+                on_event(SeedEvent::Confirmed(confirmed));
+            }
+            // Built lazily: no timer for every confirm of a seeding that was not stopped.
+            _ = async {
+                match give_up {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            } => break,
         }
-        let template = &plan.templates[((n - 1) % plan.templates.len() as u64) as usize];
-        let task = template.task(Uuid::new_v4(), n, now);
-        let body = serde_json::to_vec(&task).expect("a task always serialises");
-        let props = BasicProperties::default()
-            .with_message_id(task.id.to_string().into())
-            .with_content_type(CONTENT_TYPE.into())
-            .with_delivery_mode(PERSISTENT)
-            .with_timestamp(now.as_second().max(0) as u64)
-            .with_type(task.kind.as_str().into());
-        in_flight.push(publish_one(
-            channel.clone(),
-            routing_key.clone(),
-            body,
-            props,
-        ));
     }
-    while let Some(r) = in_flight.next().await {
-        tally(r, &mut published, &mut confirmed, &mut nacked, &mut error);
-        progress(confirmed);
-    }
+    drop(in_flight);
     let seconds = started.elapsed().as_secs_f64();
-    let _ = channel.close(200, "done".into()).await;
+    close_channel(broker, &channel).await;
     Ok(SeedReport {
         queue: plan.topology.queue.clone(),
         broker: broker.masked_url().to_string(),
         requested: plan.count,
-        published,
+        published: sent.load(Ordering::Relaxed),
         confirmed,
         nacked,
         seconds,
@@ -586,9 +644,19 @@ pub async fn seed(
         } else {
             0.0
         },
-        interrupted,
+        interrupted: stopped_at.is_some(),
+        blocked,
         error,
     })
+}
+
+/// Closes `channel` politely unless the broker blocks the connection: lapin then writes
+/// nothing, so the close could never be sent (dropping the connection closes the channel).
+async fn close_channel(broker: &Broker, channel: &Channel) {
+    if broker.is_blocked() {
+        return;
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(5), channel.close(200, "done".into())).await;
 }
 
 #[cfg(test)]

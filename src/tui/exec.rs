@@ -22,7 +22,7 @@ use crate::cluster::error::KubeFailure;
 use crate::cluster::watch::{self, WatchSpec};
 use crate::fleet::selector::Selector;
 use crate::metrics::scrape::Scraper;
-use crate::queue::amqp::{Broker, SeedPlan};
+use crate::queue::amqp::{Broker, SeedEvent, SeedPlan};
 use crate::queue::depth::QueueReader;
 use crate::queue::mgmt::{MgmtClient, MgmtError, MgmtQueue};
 use crate::queue::task::{DEFAULT_STEP_MS, DEFAULT_STEPS, Template};
@@ -491,9 +491,17 @@ async fn execute(
             let r = crate::queue::amqp::seed(
                 &broker,
                 &plan,
-                |n| {
-                    if n % step == 0 {
-                        progress(format!("{n}/{count} confirmed"));
+                |e| match e {
+                    SeedEvent::Confirmed(n) => {
+                        if n % step == 0 {
+                            progress(format!("{n}/{count} confirmed"));
+                        }
+                    }
+                    SeedEvent::Blocked(reason) => progress(format!(
+                        "broker is blocking publishers (resource alarm: {reason}); waiting, cancel stops with a report"
+                    )),
+                    SeedEvent::Unblocked => {
+                        progress("broker unblocked publishers; publishing again".to_string())
                     }
                 },
                 stop,
@@ -508,7 +516,12 @@ async fn execute(
             if r.ok() {
                 Ok(line)
             } else if r.interrupted {
-                Err(format!("cancelled: {line}"))
+                Err(match &r.blocked {
+                    Some(reason) => format!(
+                        "cancelled while the broker was blocking publishers (resource alarm: {reason}): {line}"
+                    ),
+                    None => format!("cancelled: {line}"),
+                })
             } else {
                 Err(r.error.map_or(line.clone(), |e| format!("{line}: {e}")))
             }

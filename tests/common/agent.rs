@@ -37,12 +37,14 @@ pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
 
 /// Ready messages and consumers of `queue` by passive declare.
 pub fn depth(queue: &str) -> QueueDepth {
+    try_depth(queue).unwrap_or_else(|e| panic!("depth of '{queue}': {e}"))
+}
+
+/// [`depth`], or why the broker could not tell it (e.g. the queue does not exist yet).
+pub fn try_depth(queue: &str) -> Result<QueueDepth, fleetctl::queue::QueueError> {
     block_on(async {
         let b = Broker::connect(&amqp_url(), "fleetctl-test").await.unwrap();
-        let d = b
-            .depth(queue)
-            .await
-            .unwrap_or_else(|e| panic!("depth of '{queue}': {e}"));
+        let d = b.depth(queue).await;
         b.close().await;
         d
     })
@@ -127,12 +129,35 @@ pub fn peek_ids(queue: &str, expected: usize) -> Vec<String> {
 
 /// Publishes `body` to `queue` (declared with the agent's topology first), persistent, confirmed.
 pub fn publish_raw(queue: &str, body: &[u8]) {
+    declare(queue);
+    publish_confirmed(
+        queue,
+        body,
+        BasicProperties::default()
+            .with_message_id(uuid::Uuid::new_v4().to_string().into())
+            .with_content_type("application/json".into())
+            .with_delivery_mode(2),
+    );
+}
+
+/// Declares `queue` and its DLQ as the agent does.
+pub fn declare(queue: &str) {
     block_on(async {
         let b = Broker::connect(&amqp_url(), "fleetctl-test").await.unwrap();
         let ch = b.channel().await.unwrap();
         b.declare(&ch, &Topology::new(queue).unwrap())
             .await
             .unwrap();
+        b.close().await;
+    })
+}
+
+/// Publishes `body` with `props` to `queue` through the default exchange, declaring nothing
+/// (a declaration would bring back a deleted DLQ), and asserts the broker confirmed it.
+pub fn publish_confirmed(queue: &str, body: &[u8], props: BasicProperties) {
+    block_on(async {
+        let b = Broker::connect(&amqp_url(), "fleetctl-test").await.unwrap();
+        let ch = b.channel().await.unwrap();
         ch.confirm_select(ConfirmSelectOptions::default())
             .await
             .unwrap();
@@ -142,18 +167,46 @@ pub fn publish_raw(queue: &str, body: &[u8]) {
                 queue.into(),
                 BasicPublishOptions::default(),
                 body,
-                BasicProperties::default()
-                    .with_message_id(uuid::Uuid::new_v4().to_string().into())
-                    .with_content_type("application/json".into())
-                    .with_delivery_mode(2),
+                props,
             )
             .await
             .unwrap()
             .await
             .unwrap();
-        assert!(confirm.is_ack(), "the broker confirmed the raw message");
+        assert!(confirm.is_ack(), "the broker confirmed the message");
         b.close().await;
     })
+}
+
+/// Waits until the agent consumes `queue` (one consumer on it); a queue the agent has not
+/// declared yet is not consumed yet.
+pub fn wait_consuming(queue: &str, agent: &Agent) {
+    let deadline = Instant::now() + PATIENCE;
+    while !try_depth(queue).is_ok_and(|d| d.consumers >= 1) {
+        assert!(
+            Instant::now() < deadline,
+            "the agent never consumed '{queue}'\n{}",
+            agent.dump()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The client ports of the broker's connections named `name` (the connection name a client
+/// gives, e.g. `fleetctl-agent-<index>`), as rabbitmqctl lists them.
+pub fn connection_ports(name: &str) -> Vec<u16> {
+    let out = rabbitmqctl(&["list_connections", "-q", "client_properties", "peer_port"]);
+    assert!(
+        out.status.success(),
+        "rabbitmqctl list_connections: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let needle = format!("\"connection_name\",\"{name}\"}}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains(&needle))
+        .filter_map(|l| l.rsplit('\t').next()?.trim().parse().ok())
+        .collect()
 }
 
 /// A header of a message, if present.

@@ -12,6 +12,7 @@ use std::sync::Once;
 use std::time::Duration;
 
 pub mod agent;
+pub mod settings;
 
 pub const DEFAULT_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
