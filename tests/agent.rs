@@ -572,6 +572,7 @@ fn the_state_file_says_starting_while_the_broker_is_unreachable_then_stopped() {
     let file = dir.path().join("agent-state-0.json");
     let mut cmd = agent_cmd();
     cmd.args(["--amqp-url", &unreachable_url(), "--connect-timeout", "4s"])
+        .args(["--metrics-addr", "127.0.0.1:0"])
         .args(["--checkpoint-dir", dir.s(), "--index", "state-0"])
         .args(["--queue", &unique_queue("agent-state")])
         .stdout(std::process::Stdio::null())
