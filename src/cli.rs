@@ -614,7 +614,7 @@ pub struct SimArgs {
     pub max_connections: Option<u32>,
 
     /// Close a connection that has had no request in flight this long (a new connection has
-    /// 10 s for its TLS handshake and first request head)
+    /// 10 s for its TLS handshake, a request head 10 s from its first byte)
     #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = parse_duration)]
     pub idle_timeout: Duration,
 

@@ -1,20 +1,25 @@
 //! The API server's connections, bounded in time and number. A connection must finish its TLS
-//! handshake and send a whole request head within [`HEAD_TIMEOUT`] of being accepted; one with
-//! no request in flight for the idle timeout is closed; and at most `max` are open at once.
+//! handshake within [`HEAD_TIMEOUT`] of being accepted, and an HTTP/1.1 request head within
+//! [`HEAD_TIMEOUT`] of its first byte; one with no request in flight for the idle timeout is
+//! closed (one that never sends a request too: HTTP clients open connections ahead of need and
+//! keep them in their pools); and at most `max` are open at once.
 //! At the cap a new connection takes the place of the connection idle the longest (a request
 //! in flight, a watch included, makes a connection busy, never idle); when every connection is
 //! busy the new one is refused, with one warning line per interval counting the refusals.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::Notify;
 
 use crate::agent::accept::RateLimit;
 
-/// How long a new connection has for its TLS handshake and its first request head.
+/// How long a new connection has for its TLS handshake, and a request head from its first byte.
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a connection may stay without a request in flight [the `--idle-timeout` default].
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -46,8 +51,9 @@ pub struct ConnState {
     in_flight: AtomicUsize,
     /// Nanoseconds after `epoch` of the last request start or end.
     last_active: AtomicU64,
-    /// Whether a whole request head has arrived.
-    requested: AtomicBool,
+    /// Nanoseconds after `epoch` (plus one; 0: none) of the first byte read while no request
+    /// was in flight: a request head on its way.
+    head_started: AtomicU64,
     close: Notify,
 }
 
@@ -57,17 +63,35 @@ impl ConnState {
             epoch,
             in_flight: AtomicUsize::new(0),
             last_active: AtomicU64::new(0),
-            requested: AtomicBool::new(false),
+            head_started: AtomicU64::new(0),
             close: Notify::new(),
         };
         s.touch(now);
         s
     }
 
+    fn nanos(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.epoch).as_nanos()).unwrap_or(u64::MAX - 1)
+    }
+
     fn touch(&self, now: Instant) {
-        let nanos =
-            u64::try_from(now.saturating_duration_since(self.epoch).as_nanos()).unwrap_or(u64::MAX);
-        self.last_active.store(nanos, Ordering::Relaxed);
+        self.last_active.store(self.nanos(now), Ordering::Relaxed);
+    }
+
+    /// Bytes arrived at `now`: with no request in flight, the head of the next one has begun.
+    pub fn read_at(&self, now: Instant) {
+        if self.idle() && self.head_started.load(Ordering::Relaxed) == 0 {
+            self.head_started
+                .store(self.nanos(now) + 1, Ordering::Relaxed);
+        }
+    }
+
+    /// When the head of a request that has not arrived whole began, if one has.
+    fn head_started(&self) -> Option<Instant> {
+        match self.head_started.load(Ordering::Relaxed) {
+            0 => None,
+            n => Some(self.epoch + Duration::from_nanos(n - 1)),
+        }
     }
 
     fn last_active(&self) -> Instant {
@@ -81,8 +105,8 @@ impl ConnState {
     /// A request has arrived: the connection is busy until the guard (held by the response
     /// body) is dropped.
     pub fn begin(self: &Arc<Self>) -> RequestGuard {
-        self.requested.store(true, Ordering::Relaxed);
         self.in_flight.fetch_add(1, Ordering::AcqRel);
+        self.head_started.store(0, Ordering::Relaxed);
         self.touch(Instant::now());
         RequestGuard(self.clone())
     }
@@ -105,7 +129,6 @@ impl Drop for RequestGuard {
 }
 
 struct Entry {
-    opened: Instant,
     state: Arc<ConnState>,
 }
 
@@ -196,7 +219,6 @@ impl Tracker {
         g.1.insert(
             id,
             Entry {
-                opened: now,
                 state: state.clone(),
             },
         );
@@ -207,31 +229,92 @@ impl Tracker {
         })
     }
 
-    /// Closes, at `now`, every connection that sent no whole request head within the head
+    /// Closes, at `now`, every connection whose request head has been on its way for the head
     /// timeout and every one idle for the idle timeout; how many.
     pub fn sweep(&self, now: Instant) -> usize {
         let mut g = self.lock();
-        let due: Vec<u64> = g
-            .1
-            .iter()
-            .filter(|(_, e)| {
-                if !e.state.idle() {
-                    return false;
-                }
-                if e.state.requested.load(Ordering::Relaxed) {
-                    now.saturating_duration_since(e.state.last_active()) >= self.limits.idle_timeout
-                } else {
-                    now.saturating_duration_since(e.opened) >= self.limits.head_timeout
-                }
-            })
-            .map(|(id, _)| *id)
-            .collect();
+        let due: Vec<u64> =
+            g.1.iter()
+                .filter(|(_, e)| {
+                    if !e.state.idle() {
+                        return false;
+                    }
+                    let head_late = e.state.head_started().is_some_and(|t| {
+                        now.saturating_duration_since(t) >= self.limits.head_timeout
+                    });
+                    head_late
+                        || now.saturating_duration_since(e.state.last_active())
+                            >= self.limits.idle_timeout
+                })
+                .map(|(id, _)| *id)
+                .collect();
         for id in &due {
             if let Some(e) = g.1.remove(id) {
                 e.state.close.notify_one();
             }
         }
         due.len()
+    }
+}
+
+/// A connection's stream that tells its [`ConnState`] when bytes arrive (HTTP/1.1, where
+/// bytes between requests are the next request's head).
+pub struct HeadWatch<S> {
+    inner: S,
+    state: Option<Arc<ConnState>>,
+}
+
+impl<S> HeadWatch<S> {
+    /// `inner`, reporting reads to `state` when there is one.
+    pub fn new(inner: S, state: Option<Arc<ConnState>>) -> Self {
+        HeadWatch { inner, state }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for HeadWatch<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let (Poll::Ready(Ok(())), Some(s)) = (&r, &self.state)
+            && buf.filled().len() > before
+        {
+            s.read_at(Instant::now());
+        }
+        r
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for HeadWatch<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 
@@ -256,26 +339,36 @@ mod tests {
     }
 
     #[test]
-    fn silent_connections_time_out_and_idle_ones_later() {
+    fn half_sent_heads_time_out_and_idle_connections_later() {
         let t = tracker(100);
         let now = Instant::now();
-        let silent = t.admit(now).unwrap();
+        let _unused = t.admit(now).unwrap();
+        let half = t.admit(now).unwrap();
+        half.state.read_at(now + Duration::from_secs(1));
         let served = t.admit(now).unwrap();
+        served.state.read_at(now);
         drop(served.state.begin());
         let busy = t.admit(now).unwrap();
         let _watch = busy.state.begin();
-        assert_eq!(t.sweep(now + Duration::from_secs(9)), 0);
-        assert_eq!(t.sweep(now + Duration::from_secs(11)), 1, "the silent one");
-        assert_eq!(t.open(), 2);
-        assert_eq!(t.sweep(now + Duration::from_secs(59)), 0);
-        assert_eq!(t.sweep(now + Duration::from_secs(61)), 1, "the idle one");
+        assert_eq!(t.sweep(now + Duration::from_secs(10)), 0);
+        assert_eq!(
+            t.sweep(now + Duration::from_secs(11)),
+            1,
+            "the half-sent head"
+        );
+        assert_eq!(t.open(), 3);
+        assert_eq!(
+            t.sweep(now + Duration::from_secs(61)),
+            2,
+            "the unused and the served one, idle"
+        );
         assert_eq!(
             t.sweep(now + Duration::from_secs(3_600)),
             0,
             "a watch is never idle"
         );
         assert_eq!(t.open(), 1);
-        drop(silent);
+        drop(half);
         assert_eq!(t.open(), 1);
     }
 

@@ -18,7 +18,7 @@ use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 use tracing::{debug, error, warn};
 
-use super::conns::{Conn, ConnLimits, Refused, Tracker};
+use super::conns::{Conn, ConnLimits, HeadWatch, Refused, Tracker};
 use super::request::{
     ApiState, Endpoint, MAX_BODY, Query, Req, Resp, Route, error_response, json_response, route,
 };
@@ -108,7 +108,8 @@ pub async fn serve(
 }
 
 /// One connection: the TLS handshake within the head timeout, then HTTP/1.1 or HTTP/2 until
-/// the client leaves, the tracker closes it, or the server stops.
+/// the client leaves, the tracker closes it (a late request head, idle, or shed), or the
+/// server stops.
 async fn serve_connection(
     acceptor: TlsAcceptor,
     tcp: tokio::net::TcpStream,
@@ -134,6 +135,9 @@ async fn serve_connection(
         _ = cs.closed() => return,
         _ = stop.wait_for(|s| *s) => return,
     };
+    // HTTP/2 frames arrive between requests (pings, settings): only HTTP/1.1 heads are timed.
+    let h1 = stream.get_ref().1.alpn_protocol() != Some(b"h2");
+    let stream = HeadWatch::new(stream, h1.then(|| cs.clone()));
     let in_flight = cs.clone();
     let service = hyper::service::service_fn(move |req| {
         let state = state.clone();
