@@ -607,6 +607,17 @@ pub struct SimArgs {
     #[arg(long)]
     pub enforce_rbac: bool,
 
+    /// Connections the API server serves at once; at the cap a new one replaces the connection
+    /// idle the longest, and is refused when every connection is busy (watches count as busy)
+    /// [default: an eighth of the open-file limit, 16 to 4096]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
+
+    /// Close a connection that has had no request in flight this long (a new connection has
+    /// 10 s for its TLS handshake, a request head 10 s from its first byte)
+    #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = parse_duration)]
+    pub idle_timeout: Duration,
+
     /// Changes a watch can resume from before it must re-list (410 Expired)
     #[arg(long, default_value_t = 20_000, value_name = "N", hide = true)]
     pub history: usize,

@@ -1,6 +1,9 @@
 //! `fleetctl broker` out of file descriptors: failed accepts back off (10 ms doubling to 1 s)
 //! with a rate-limited warning instead of spinning, and the broker serves again once
-//! descriptors are free.
+//! descriptors are free. A pool of broker connections dials one broker without holding up
+//! the users of another, and counts its users right.
+
+mod common;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;
@@ -101,4 +104,58 @@ fn running_out_of_descriptors_backs_off_and_recovers() {
         (1..=2).contains(&warnings),
         "one warning per 10 s, not one per failure: {warnings} in {err}"
     );
+}
+
+/// The sim's in-process agents share a `BrokerPool`: while a connect to a broker that never
+/// answers hangs (up to the 10 s connect timeout), users of a broker that answers get their
+/// connections, spread at most `per_connection` to a connection, and every lease comes back.
+#[test]
+fn a_hanging_connect_holds_up_no_other_broker_and_leases_are_counted() {
+    if !common::require_broker("a_hanging_connect_holds_up_no_other_broker_and_leases_are_counted")
+    {
+        return;
+    }
+    use fleetctl::queue::amqp::BrokerPool;
+    use std::sync::Arc;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        common::install_crypto();
+        // Accepts, holds the connection, never says a word.
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let silent_url = format!("amqp://guest:guest@{}/%2f", silent.local_addr().unwrap());
+        let holder = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((s, _)) = silent.accept().await {
+                held.push(s);
+            }
+        });
+        let pool = Arc::new(BrokerPool::with_capacity("limits-test", 4));
+        let hanging = tokio::spawn({
+            let pool = pool.clone();
+            async move { pool.get(&silent_url).await.is_err() }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let url = common::amqp_url();
+        let users = futures::future::join_all((0..10).map(|_| {
+            let (pool, url) = (pool.clone(), url.clone());
+            async move { pool.get(&url).await }
+        }));
+        let users: Vec<_> = tokio::time::timeout(Duration::from_secs(5), users)
+            .await
+            .expect("users of a broker that answers waited for a connect to another one")
+            .into_iter()
+            .map(|r| r.expect("a pooled connection"))
+            .collect();
+        let mut conns = pool.connections().await;
+        conns.sort();
+        assert_eq!(conns, [2, 4, 4], "10 users, at most 4 to a connection");
+        drop(users);
+        assert_eq!(pool.connections().await.iter().sum::<usize>(), 0);
+        assert!(
+            hanging.await.unwrap(),
+            "a broker that never answers is an error"
+        );
+        pool.close_all().await;
+        holder.abort();
+    });
 }

@@ -183,10 +183,19 @@ impl Executor for HttpExecutor {
                 "LLM endpoint {masked} answered {status}"
             )));
         }
-        let v: serde_json::Value = resp.json().await.map_err(|e| {
-            StepError(format!(
-                "LLM endpoint {masked} sent a body that is not JSON: {}",
+        let body = read_capped(resp, MAX_LLM_BODY).await.map_err(|e| match e {
+            BodyError::TooLarge => StepError(format!(
+                "LLM endpoint {masked} sent a response body over the {} MiB limit",
+                MAX_LLM_BODY >> 20
+            )),
+            BodyError::Read(e) => StepError(format!(
+                "LLM endpoint {masked} broke off its response: {}",
                 without_url(&e)
+            )),
+        })?;
+        let v: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+            StepError(format!(
+                "LLM endpoint {masked} sent a body that is not JSON: {e}"
             ))
         })?;
         let usage = &v["usage"];
@@ -197,6 +206,31 @@ impl Executor for HttpExecutor {
             })
             .ok_or_else(|| StepError(format!("LLM endpoint {masked} reported no token usage")))
     }
+}
+
+/// The most of an LLM response body a step reads: a chat completion is a few KiB, and an
+/// endpoint that sends more must not grow the agent without bound.
+pub const MAX_LLM_BODY: usize = 8 << 20;
+
+enum BodyError {
+    TooLarge,
+    Read(reqwest::Error),
+}
+
+/// The body of `resp`, read chunk by chunk, or [`BodyError::TooLarge`] as soon as it passes
+/// `max` bytes (at once when the declared length does).
+async fn read_capped(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>, BodyError> {
+    if resp.content_length().is_some_and(|n| n > max as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(BodyError::Read)? {
+        if body.len() + chunk.len() > max {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn without_url(e: &reqwest::Error) -> String {
@@ -279,5 +313,41 @@ mod tests {
             "{err}"
         );
         assert!(HttpExecutor::new("llm:8000", "m".into(), None).is_err());
+    }
+
+    #[tokio::test]
+    async fn an_llm_body_over_the_limit_fails_the_step_naming_the_limit() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        // Declared length over the limit, and a chunked body with no length that passes it.
+        let sized = serve(axum::Router::new().route(
+            "/v1/chat/completions",
+            post(|| async { vec![b' '; MAX_LLM_BODY + 1] }),
+        ))
+        .await;
+        let chunked = serve(axum::Router::new().route(
+            "/v1/chat/completions",
+            post(|| async {
+                let chunks = (0..20).map(|_| Ok::<_, std::io::Error>(vec![b' '; 1 << 20]));
+                axum::body::Body::from_stream(futures::stream::iter(chunks))
+            }),
+        ))
+        .await;
+        for url in [sized, chunked] {
+            let ex = HttpExecutor::new(&url, "m".into(), None).unwrap();
+            let err = ex.step(&task(json!({})), 0, 0).await.unwrap_err();
+            assert!(err.0.contains("over the 8 MiB limit"), "{err}");
+        }
+        // A body just under the limit is still read.
+        let padded = serve(axum::Router::new().route(
+            "/v1/chat/completions",
+            post(|| async {
+                let mut b = br#"{"usage":{"total_tokens":5}}"#.to_vec();
+                b.resize(MAX_LLM_BODY, b' ');
+                b
+            }),
+        ))
+        .await;
+        let ex = HttpExecutor::new(&padded, "m".into(), None).unwrap();
+        assert_eq!(ex.step(&task(json!({})), 0, 0).await, Ok(5));
     }
 }

@@ -40,6 +40,8 @@ pub async fn run(global: &GlobalArgs, args: SimArgs) -> Outcome {
         without_metrics_server: args.without_metrics_server,
         history: args.history,
         enforce_rbac: args.enforce_rbac,
+        max_connections: args.max_connections.map(|n| n as usize),
+        idle_timeout: args.idle_timeout,
         controllers: (!args.api_only).then(|| {
             // Volumes live in the state directory when there is one, so checkpoints on a PVC
             // survive a restart of the sim as they survive pods.
@@ -76,11 +78,12 @@ pub async fn run(global: &GlobalArgs, args: SimArgs) -> Outcome {
         eprintln!("fleetctl sim: {notice}");
     }
     println!(
-        "sim ready: kubeconfig={} server={} open-files={} (allows {} in-process pods)",
+        "sim ready: kubeconfig={} server={} open-files={} (allows {} in-process pods) max-connections={}",
         sim.kubeconfig.display(),
         sim.server,
         sim.open_files,
-        sim.inproc_pods
+        sim.inproc_pods,
+        sim.max_connections
     );
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}

@@ -243,6 +243,41 @@ impl std::fmt::Debug for BrokerPool {
 struct PoolEntry {
     conns: Vec<(Arc<Connection>, Target, Arc<AtomicUsize>)>,
     failed: Option<(Instant, MaskedFailure)>,
+    /// Connection attempts to this URL that have ended.
+    dialled: u64,
+    /// Held while a connection to this URL is being opened: one attempt at a time per URL,
+    /// and never the pool's lock, so other URLs and pooled users do not wait for it.
+    dial: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl PoolEntry {
+    /// A lease on a pooled connection with room, if one has.
+    fn lease(&mut self, per_connection: usize) -> Option<Broker> {
+        self.conns.retain(|(c, _, _)| c.status().connected());
+        let users: Vec<usize> = self
+            .conns
+            .iter()
+            .map(|(_, _, n)| n.load(Ordering::Relaxed))
+            .collect();
+        let (conn, target, n) = &self.conns[pick_slot(&users, per_connection)?];
+        n.fetch_add(1, Ordering::Relaxed);
+        Some(Broker {
+            conn: conn.clone(),
+            target: target.clone(),
+            lease: Some(Lease(n.clone())),
+        })
+    }
+
+    /// The last attempt's failure, when it is recent or ended after `since` attempts (the
+    /// caller waited for it).
+    fn failure(&self, since: Option<u64>) -> Option<QueueError> {
+        let (at, f) = self.failed.as_ref()?;
+        let waited_for_it = since.is_some_and(|n| self.dialled > n);
+        (waited_for_it || at.elapsed() < POOL_FAILURE_MEMO).then(|| QueueError::Unreachable {
+            url: f.url.clone(),
+            reason: f.reason.clone(),
+        })
+    }
 }
 
 #[derive(Clone)]
@@ -272,32 +307,30 @@ impl BrokerPool {
     }
 
     /// A connection to `url`: a pooled one with room, else a new one. Errors are those of
-    /// [`Broker::connect`].
+    /// [`Broker::connect`]. A connection is opened outside the pool's lock, one attempt at a
+    /// time per URL; users that waited for an attempt share its connection or its failure.
     pub async fn get(&self, url: &str) -> Result<Broker, QueueError> {
-        let mut urls = self.urls.lock().await;
-        let entry = urls.entry(url.to_string()).or_default();
-        entry.conns.retain(|(c, _, _)| c.status().connected());
-        let users: Vec<usize> = entry
-            .conns
-            .iter()
-            .map(|(_, _, n)| n.load(Ordering::Relaxed))
-            .collect();
-        if let Some(i) = pick_slot(&users, self.per_connection) {
-            let (conn, target, n) = &entry.conns[i];
-            n.fetch_add(1, Ordering::Relaxed);
-            return Ok(Broker {
-                conn: conn.clone(),
-                target: target.clone(),
-                lease: Some(Lease(n.clone())),
-            });
-        }
-        if let Some((at, f)) = &entry.failed
-            && at.elapsed() < POOL_FAILURE_MEMO
+        let (dial, dialled) = {
+            let mut urls = self.urls.lock().await;
+            let entry = urls.entry(url.to_string()).or_default();
+            if let Some(b) = entry.lease(self.per_connection) {
+                return Ok(b);
+            }
+            if let Some(e) = entry.failure(None) {
+                return Err(e);
+            }
+            (entry.dial.clone(), entry.dialled)
+        };
+        let _dialling = dial.lock().await;
         {
-            return Err(QueueError::Unreachable {
-                url: f.url.clone(),
-                reason: f.reason.clone(),
-            });
+            let mut urls = self.urls.lock().await;
+            let entry = urls.entry(url.to_string()).or_default();
+            if let Some(b) = entry.lease(self.per_connection) {
+                return Ok(b);
+            }
+            if let Some(e) = entry.failure(Some(dialled)) {
+                return Err(e);
+            }
         }
         let (mut uri, target) = parse_url(url)?;
         let frame_max = uri
@@ -306,7 +339,11 @@ impl BrokerPool {
             .filter(|f| *f != 0)
             .unwrap_or(POOL_FRAME_MAX);
         uri.query.frame_max = Some(frame_max.min(POOL_FRAME_MAX));
-        match Broker::connect_uri(uri, target, &self.name).await {
+        let connected = Broker::connect_uri(uri, target, &self.name).await;
+        let mut urls = self.urls.lock().await;
+        let entry = urls.entry(url.to_string()).or_default();
+        entry.dialled += 1;
+        match connected {
             Ok(b) => {
                 entry.failed = None;
                 let n = Arc::new(AtomicUsize::new(1));
@@ -682,5 +719,65 @@ mod tests {
         assert_eq!(first.to_string(), second.to_string());
         assert!(!first.to_string().contains("secret"), "{first}");
         assert!(pool.connections().await.is_empty());
+    }
+
+    /// A listener that accepts and never answers (an AMQP connect to it hangs until
+    /// [`CONNECT_TIMEOUT`]), and how many connections it accepted.
+    async fn silent_broker() -> (String, Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((s, _)) = l.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                held.push(s);
+            }
+        });
+        (format!("amqp://guest:guest@{addr}/%2f"), accepted, task)
+    }
+
+    #[tokio::test]
+    async fn a_slow_connect_does_not_hold_up_other_urls_and_its_waiters_share_its_end() {
+        let pool = Arc::new(BrokerPool::new("test"));
+        let (slow, accepted, listener) = silent_broker().await;
+        let first = tokio::spawn({
+            let (pool, slow) = (pool.clone(), slow.clone());
+            async move { pool.get(&slow).await.err() }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Another URL is answered while the first connect hangs.
+        let other = tokio::time::timeout(
+            Duration::from_secs(3),
+            pool.get("amqp://guest:guest@127.0.0.1:1/%2f"),
+        )
+        .await
+        .expect("a connect to another URL waited for the slow one");
+        assert!(matches!(other, Err(QueueError::Unreachable { .. })));
+        assert!(
+            tokio::time::timeout(Duration::from_secs(1), pool.connections())
+                .await
+                .expect("the pool's view waited for the slow connect")
+                .is_empty()
+        );
+        // A second user of the slow URL waits for that attempt and gets its failure, without
+        // dialling again.
+        let second = pool
+            .get(&slow)
+            .await
+            .err()
+            .expect("the silent broker never answers");
+        let first = first
+            .await
+            .unwrap()
+            .expect("the silent broker never answers");
+        assert_eq!(first.to_string(), second.to_string());
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            1,
+            "the second user dialled again after the attempt it waited for failed"
+        );
+        listener.abort();
     }
 }

@@ -9,11 +9,11 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tracing::warn;
 
-use super::api::metrics_api;
 use super::api::registry::{Registry, keda_crd_objects};
 use super::api::request::{ApiState, ProxyTargets};
 use super::api::server;
 use super::api::store::{DEFAULT_HISTORY, Store};
+use super::api::{conns, metrics_api};
 use super::controllers::{self, ControllerOptions, Ctx};
 use super::{kubeconfig, tls};
 
@@ -34,6 +34,11 @@ pub struct SimOptions {
     /// The controllers, scheduler and kubelet; None serves the API alone (tests that play the
     /// controllers themselves).
     pub controllers: Option<ControllerOptions>,
+    /// Connections served at once [default: from the open-file limit, see
+    /// [`conns::default_max_connections`]].
+    pub max_connections: Option<usize>,
+    /// How long a connection may stay without a request in flight before it is closed.
+    pub idle_timeout: Duration,
 }
 
 impl SimOptions {
@@ -48,6 +53,8 @@ impl SimOptions {
             history: DEFAULT_HISTORY,
             enforce_rbac: false,
             controllers: None,
+            max_connections: None,
+            idle_timeout: conns::DEFAULT_IDLE_TIMEOUT,
         }
     }
 }
@@ -61,6 +68,8 @@ pub struct RunningSim {
     /// The soft open-file limit after raising it, and the in-process pods it allows.
     pub open_files: u64,
     pub inproc_pods: usize,
+    /// Connections the API server serves at once.
+    pub max_connections: usize,
     /// Why the sim does not listen where it did before the restart, when it does not.
     pub address_notice: Option<String>,
     shutdown: watch::Sender<bool>,
@@ -187,6 +196,15 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
     }
     let open_files = super::limits::raise_nofile_limit();
     let inproc_pods = super::limits::inproc_pods_allowed(open_files);
+    let max_connections = opts
+        .max_connections
+        .unwrap_or_else(|| conns::default_max_connections(open_files));
+    if max_connections == 0 {
+        return Err("--max-connections must be at least 1".to_string());
+    }
+    if opts.idle_timeout.is_zero() {
+        return Err("--idle-timeout must be longer than 0 (e.g. 60s)".to_string());
+    }
     let tls = tls::load_or_generate(opts.state_dir.as_deref())?;
     // KEDA's kinds come as CRD objects created at start, exactly as if KEDA were installed.
     let mut registry = Registry::new(false);
@@ -268,6 +286,11 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
         listener,
         tls.server_config.clone(),
         state,
+        conns::ConnLimits {
+            max: max_connections,
+            head_timeout: conns::HEAD_TIMEOUT,
+            idle_timeout: opts.idle_timeout,
+        },
         rx.clone(),
     ))];
     // An existing kubeconfig (`~/.kube/config`) gets the sim's entries merged in.
@@ -329,6 +352,7 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
         store,
         open_files,
         inproc_pods,
+        max_connections,
         address_notice,
         shutdown: tx,
         tasks,

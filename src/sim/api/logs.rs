@@ -115,6 +115,7 @@ pub async fn logs(
         }
     };
     let previous = r.query.flag("previous");
+    // With limitBytes the output ends at the limit, following or not.
     let follow = r.query.flag("follow") && !previous;
     let tail_lines = positive(r, "tailLines")?;
     let limit = positive(r, "limitBytes")?;
@@ -127,11 +128,15 @@ pub async fn logs(
         .as_deref()
         .filter(|_| instance >= 0)
         .map(|d| path(d, ns, name, uid, &container, instance));
-    let text = match &file {
-        Some(f) => tokio::fs::read(f).await.ok(),
+    let opened = match &file {
+        Some(f) => tokio::fs::File::open(f).await.ok(),
         None => None,
     };
-    let Some(text) = text else {
+    let len = match &opened {
+        Some(f) => f.metadata().await.ok().map(|m| m.len()),
+        None => None,
+    };
+    let (Some(mut f), Some(len)) = (opened, len) else {
         return Err(ApiError::bad_request(if previous {
             format!("previous terminated container \"{container}\" in pod \"{name}\" not found")
         } else {
@@ -141,66 +146,129 @@ pub async fn logs(
             format!("container \"{container}\" in pod \"{name}\" is waiting to start: {waiting}")
         }));
     };
-    let mut start = text.len() - tail_lines.map_or(text.len(), |n| tail(&text, n as usize).len());
-    if let Some(limit) = limit {
-        // limitBytes counts from where the output starts.
-        let end = (start as u64 + limit).min(text.len() as u64) as usize;
-        let body = text[start..end].to_vec();
-        return Ok(plain(Body::from(body)));
+    let cannot_read =
+        |e: std::io::Error| ApiError::internal(format!("cannot read the log of pod {name}: {e}"));
+    let start = match tail_lines {
+        Some(n) => tail_start(&mut f, len, n, BLOCK)
+            .await
+            .map_err(cannot_read)?,
+        None => 0,
+    };
+    // limitBytes counts from where the output starts.
+    let end = limit.map(|l| start.saturating_add(l).min(len));
+    f.seek(std::io::SeekFrom::Start(start))
+        .await
+        .map_err(cannot_read)?;
+    let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(4);
+    if !follow || end.is_some() {
+        // What the file holds now, up to the limit, a block at a time.
+        let end = end.unwrap_or(len);
+        tokio::spawn(async move {
+            let _ = copy_blocks(&mut f, end - start, &tx).await;
+        });
+        return Ok(plain(Body::from_stream(ReceiverStream::new(rx))));
     }
-    if !follow {
-        return Ok(plain(Body::from(text[start..].to_vec())));
-    }
-    let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(16);
-    let first = Bytes::copy_from_slice(&text[start..]);
-    start = text.len();
-    let (store, rt, ns, name, file) = (
+    let (store, rt, ns, name) = (
         state.store.clone(),
         rt.clone(),
         ns.to_string(),
         name.to_string(),
-        file.unwrap_or_default(),
     );
     let uid = uid.to_string();
     tokio::spawn(async move {
-        if !first.is_empty() && tx.send(Ok(first)).await.is_err() {
-            return;
-        }
-        let mut offset = start as u64;
         loop {
+            // Everything written so far, then a look again after a pause.
+            match copy_blocks(&mut f, u64::MAX, &tx).await {
+                Ok(0) => {}
+                Ok(_) => continue,
+                Err(()) => return,
+            }
             tokio::time::sleep(FOLLOW_POLL).await;
             if tx.is_closed() {
                 return;
             }
-            let Ok(mut f) = tokio::fs::File::open(&file).await else {
-                return;
-            };
-            let mut more = Vec::new();
-            if f.seek(std::io::SeekFrom::Start(offset)).await.is_ok() {
-                let _ = f.read_to_end(&mut more).await;
-            }
-            if !more.is_empty() {
-                offset += more.len() as u64;
-                if tx.send(Ok(Bytes::from(more))).await.is_err() {
-                    return;
-                }
-                continue;
-            }
-            // Nothing new: the stream ends with the container instance (it finished or
-            // restarted) or with the pod.
+            // Read once more before ending, so that the last lines written are sent.
             let pod = match store.get(&rt, &ns, &name) {
-                Ok(p) if p["metadata"]["uid"] == uid.as_str() => p,
-                _ => return,
+                Ok(p) if p["metadata"]["uid"] == uid.as_str() => Some(p),
+                _ => None,
             };
-            let st = container_status(&pod, &container);
-            let now_restarts = st.and_then(|s| s["restartCount"].as_i64()).unwrap_or(0);
-            let terminated = st.is_some_and(|s| s["state"].get("terminated").is_some());
-            if now_restarts != instance || terminated {
+            let ended = pod.as_ref().is_none_or(|pod| {
+                let st = container_status(pod, &container);
+                let now_restarts = st.and_then(|s| s["restartCount"].as_i64()).unwrap_or(0);
+                let terminated = st.is_some_and(|s| s["state"].get("terminated").is_some());
+                now_restarts != instance || terminated
+            });
+            if ended {
+                let _ = copy_blocks(&mut f, u64::MAX, &tx).await;
                 return;
             }
         }
     });
     Ok(plain(Body::from_stream(ReceiverStream::new(rx))))
+}
+
+/// The size of one read: a log is never held whole.
+const BLOCK: usize = 64 * 1024;
+
+/// Sends up to `max` bytes of `f`, from where it stands, to `tx` a block at a time; how many
+/// it sent, or Err when the reader has gone or the file cannot be read.
+async fn copy_blocks(
+    f: &mut tokio::fs::File,
+    max: u64,
+    tx: &mpsc::Sender<Result<Bytes, Infallible>>,
+) -> Result<u64, ()> {
+    let mut sent = 0u64;
+    while sent < max {
+        let want = usize::try_from(max - sent).unwrap_or(usize::MAX).min(BLOCK);
+        let mut buf = vec![0u8; want];
+        let n = f.read(&mut buf).await.map_err(|_| ())?;
+        if n == 0 {
+            break;
+        }
+        buf.truncate(n);
+        sent += n as u64;
+        tx.send(Ok(Bytes::from(buf))).await.map_err(|_| ())?;
+    }
+    Ok(sent)
+}
+
+/// Where the last `n` lines of the first `len` bytes of `f` start, read backwards `block`
+/// bytes at a time: the offset [`tail`] would give, without reading the rest.
+async fn tail_start<F>(f: &mut F, len: u64, n: u64, block: usize) -> std::io::Result<u64>
+where
+    F: tokio::io::AsyncRead + tokio::io::AsyncSeek + Unpin,
+{
+    if n == 0 {
+        return Ok(len);
+    }
+    let mut end = len;
+    // A final newline ends the last line rather than starting an empty one.
+    if len > 0 {
+        let mut last = [0u8; 1];
+        f.seek(std::io::SeekFrom::Start(len - 1)).await?;
+        f.read_exact(&mut last).await?;
+        if last[0] == b'\n' {
+            end = len - 1;
+        }
+    }
+    let mut seen = 0u64;
+    let mut buf = vec![0u8; block.max(1)];
+    while end > 0 {
+        let size = (end.min(buf.len() as u64)) as usize;
+        let at = end - size as u64;
+        f.seek(std::io::SeekFrom::Start(at)).await?;
+        f.read_exact(&mut buf[..size]).await?;
+        for (i, b) in buf[..size].iter().enumerate().rev() {
+            if *b == b'\n' {
+                seen += 1;
+                if seen == n {
+                    return Ok(at + i as u64 + 1);
+                }
+            }
+        }
+        end = at;
+    }
+    Ok(0)
 }
 
 fn plain(body: Body) -> Resp {
@@ -226,6 +294,31 @@ mod tests {
         assert_eq!(tail(t, 0), b"");
         assert_eq!(tail(b"a\nb", 1), b"b", "a last line without its newline");
         assert_eq!(tail(b"", 2), b"");
+    }
+
+    #[tokio::test]
+    async fn tail_start_reads_backwards_in_blocks_to_where_tail_starts() {
+        let texts: [&[u8]; 7] = [
+            b"",
+            b"\n",
+            b"a",
+            b"a\nb\nc\n",
+            b"a\nb",
+            b"\n\n\nx\n\n",
+            b"one line\ntwo lines here\nthree\nfour\nfive without end",
+        ];
+        for text in texts {
+            for block in [1, 2, 3, 7, 64] {
+                for n in 0..8u64 {
+                    let mut f = std::io::Cursor::new(text.to_vec());
+                    let got = tail_start(&mut f, text.len() as u64, n, block)
+                        .await
+                        .unwrap();
+                    let want = text.len() - tail(text, n as usize).len();
+                    assert_eq!(got as usize, want, "{text:?} n={n} block={block}");
+                }
+            }
+        }
     }
 
     #[test]

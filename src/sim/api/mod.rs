@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod bounds;
+pub mod conns;
 pub mod defaults;
 pub mod discovery;
 pub mod escalation;

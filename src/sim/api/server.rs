@@ -3,19 +3,22 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use futures::FutureExt;
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 use tracing::{debug, error, warn};
 
+use super::conns::{Conn, ConnLimits, HeadWatch, Refused, Tracker};
 use super::request::{
     ApiState, Endpoint, MAX_BODY, Query, Req, Resp, Route, error_response, json_response, route,
 };
@@ -23,14 +26,36 @@ use super::status::ApiError;
 use super::{discovery, handlers, openapi, rbac};
 use crate::agent::accept;
 
-/// Serves HTTPS on `listener` until `shutdown` turns true.
+/// How long a connection told to close may finish the request it is answering.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
+
+/// Serves HTTPS on `listener` until `shutdown` turns true, within `limits` (see [`conns`]).
 pub async fn serve(
     listener: TcpListener,
     tls: Arc<rustls::ServerConfig>,
     state: Arc<ApiState>,
+    limits: ConnLimits,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let acceptor = TlsAcceptor::from(tls);
+    let tracker = Tracker::new(limits);
+    let sweeper = tracker.clone();
+    let mut stop_sweep = shutdown.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    let closed = sweeper.sweep(std::time::Instant::now());
+                    if closed > 0 {
+                        debug!(closed, "connections_timed_out");
+                    }
+                }
+                _ = stop_sweep.wait_for(|s| *s) => return,
+            }
+        }
+    });
     // Out of descriptors (EMFILE) the pending connection stays in the backlog and every accept
     // fails at once: the loop waits, 10 ms doubling to 1 s, and says so once per 10 s.
     let warned = accept::RateLimit::new();
@@ -57,31 +82,99 @@ pub async fn serve(
                 continue;
             }
         };
+        let conn = match tracker.admit(std::time::Instant::now()) {
+            Ok(c) => c,
+            Err(Refused(due)) => {
+                if let Some(refused) = due {
+                    warn!(
+                        refused,
+                        max_connections = limits.max,
+                        every_secs = accept::WARN_EVERY.as_secs(),
+                        "connections_refused"
+                    );
+                }
+                drop(tcp);
+                continue;
+            }
+        };
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
         let state = state.clone();
-        let mut stop = shutdown.clone();
-        tokio::spawn(async move {
-            let stream = match acceptor.accept(tcp).await {
-                Ok(s) => s,
-                Err(e) => {
-                    debug!(peer = %peer, error = %e, "tls_handshake_failed");
-                    return;
-                }
-            };
-            let service = hyper::service::service_fn(move |req| {
-                let state = state.clone();
-                async move { Ok::<_, Infallible>(handle_guarded(state, req).await) }
-            });
-            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-            let conn = builder.serve_connection(TokioIo::new(stream), service);
-            // A stopping server drops its connections, watches included.
-            tokio::select! {
-                _ = conn => {}
-                _ = stop.wait_for(|s| *s) => {}
-            }
-        });
+        let stop = shutdown.clone();
+        tokio::spawn(serve_connection(
+            acceptor, tcp, peer, state, conn, limits, stop,
+        ));
     }
+}
+
+/// One connection: the TLS handshake within the head timeout, then HTTP/1.1 or HTTP/2 until
+/// the client leaves, the tracker closes it (a late request head, idle, or shed), or the
+/// server stops.
+async fn serve_connection(
+    acceptor: TlsAcceptor,
+    tcp: tokio::net::TcpStream,
+    peer: std::net::SocketAddr,
+    state: Arc<ApiState>,
+    conn: Conn,
+    limits: ConnLimits,
+    mut stop: watch::Receiver<bool>,
+) {
+    let cs = conn.state.clone();
+    let stream = tokio::select! {
+        r = tokio::time::timeout(limits.head_timeout, acceptor.accept(tcp)) => match r {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                debug!(peer = %peer, error = %e, "tls_handshake_failed");
+                return;
+            }
+            Err(_) => {
+                debug!(peer = %peer, "tls_handshake_timed_out");
+                return;
+            }
+        },
+        _ = cs.closed() => return,
+        _ = stop.wait_for(|s| *s) => return,
+    };
+    // HTTP/2 frames arrive between requests (pings, settings): only HTTP/1.1 heads are timed.
+    let h1 = stream.get_ref().1.alpn_protocol() != Some(b"h2");
+    let stream = HeadWatch::new(stream, h1.then(|| cs.clone()));
+    let in_flight = cs.clone();
+    let service = hyper::service::service_fn(move |req| {
+        let state = state.clone();
+        let guard = in_flight.begin();
+        async move {
+            let resp = handle_guarded(state, req).await;
+            // The connection is busy until the body is sent to the end (a watch, until it
+            // ends) or dropped.
+            let (parts, body) = resp.into_parts();
+            let body = Body::new(body.map_frame(move |f| {
+                let _busy = &guard;
+                f
+            }));
+            Ok::<_, Infallible>(Response::from_parts(parts, body))
+        }
+    });
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    // A later request head has as long as a connection may stay idle.
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.idle_timeout);
+    let http = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(http);
+    // A stopping server drops its connections, watches included.
+    tokio::select! {
+        _ = http.as_mut() => return,
+        _ = stop.wait_for(|s| *s) => return,
+        _ = cs.closed() => {}
+    }
+    // Timed out or shed while idle: a request that slipped in meanwhile is answered first.
+    http.as_mut().graceful_shutdown();
+    tokio::select! {
+        _ = tokio::time::timeout(CLOSE_GRACE, http) => {}
+        _ = stop.wait_for(|s| *s) => {}
+    }
+    drop(conn);
 }
 
 /// [`handle`], with a panic answered as a 500 for this request alone: no request ends the
