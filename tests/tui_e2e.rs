@@ -572,6 +572,22 @@ fn the_console_with_a_missing_kubeconfig_says_so_in_one_line() {
     assert_eq!(tmux.format("#{alternate_on}"), "0");
 }
 
+/// Two in-process agents that wait on the empty queue instead of leaving.
+fn two_waiting_agents(d: &mut Value) {
+    if d["kind"] == "Job" {
+        d["spec"]["completions"] = json!(2);
+        d["spec"]["parallelism"] = json!(2);
+        let args = d["spec"]["template"]["spec"]["containers"][0]["args"]
+            .as_array_mut()
+            .unwrap();
+        for i in 0..args.len().saturating_sub(1) {
+            if args[i] == "--idle-exit" {
+                args[i + 1] = json!("0s");
+            }
+        }
+    }
+}
+
 /// The cells of `row` under the header's `column` (up to the next column): columns are found
 /// by where their names start in `header`.
 fn cell(header: &str, row: &str, column: &str, next: &str) -> String {
@@ -597,25 +613,11 @@ fn the_console_shows_cpu_and_memory_of_running_pods() {
     if !ready("tui_usage") {
         return;
     }
-    // Two in-process agents that wait on the empty queue instead of leaving.
     let c = Console::start_on(
         "tui-usage",
         &["--runtime", "inproc"],
         &["Job"],
-        |d| {
-            if d["kind"] == "Job" {
-                d["spec"]["completions"] = json!(2);
-                d["spec"]["parallelism"] = json!(2);
-                let args = d["spec"]["template"]["spec"]["containers"][0]["args"]
-                    .as_array_mut()
-                    .unwrap();
-                for i in 0..args.len().saturating_sub(1) {
-                    if args[i] == "--idle-exit" {
-                        args[i + 1] = json!("0s");
-                    }
-                }
-            }
-        },
+        two_waiting_agents,
         |_, _| {},
     );
     c.shows(&["job/ai-agent-batch", "api ● up"]);
@@ -661,6 +663,53 @@ fn the_console_shows_cpu_and_memory_of_running_pods() {
     c.shows(&["sorted by cpu"]);
     c.keys(&["m"]);
     c.shows(&["sorted by memory"]);
+    c.keys(&["Escape"]);
+    c.shows(&["Enter open"]);
+    c.quit_and_check_the_terminal();
+}
+
+/// A cluster without metrics-server: the header says so once, CPU is `-`, and MEM is each
+/// agent's own `agent_resident_memory_bytes` from its `/metrics`.
+#[test]
+fn without_metrics_server_the_console_says_so_and_shows_the_agents_memory() {
+    if !ready("tui_usage_not_served") {
+        return;
+    }
+    let c = Console::start_on(
+        "tui-nousage",
+        &["--runtime", "inproc", "--without-metrics-server"],
+        &["Job"],
+        two_waiting_agents,
+        |_, _| {},
+    );
+    c.shows(&[
+        "job/ai-agent-batch",
+        "usage: metrics.k8s.io not served (no metrics-server)",
+    ]);
+    c.select("job/ai-agent-batch");
+    c.keys(&["Enter"]);
+    let screen = c.until(WORK, "MEM from the agents for both running pods", |s| {
+        let Some(header) = Console::line_with(s, "CPU") else {
+            return false;
+        };
+        let rows: Vec<&str> = s
+            .lines()
+            .filter(|l| l.contains("ai-agent-batch-") && l.contains(" Running "))
+            .collect();
+        rows.len() == 2 && rows.iter().all(|r| cell(&header, r, "MEM", "NODE") != "-")
+    });
+    let header = Console::line_with(&screen, "CPU").unwrap();
+    for row in screen
+        .lines()
+        .filter(|l| l.contains("ai-agent-batch-") && l.contains(" Running "))
+    {
+        assert_eq!(cell(&header, row, "CPU", "MEM"), "-", "no CPU: {row}");
+    }
+    assert_eq!(
+        screen.matches("not served (no metrics-server)").count(),
+        1,
+        "said once:\n{screen}"
+    );
     c.keys(&["Escape"]);
     c.shows(&["Enter open"]);
     c.quit_and_check_the_terminal();
