@@ -1083,6 +1083,17 @@ fn without_metrics_server_the_header_says_so_once_and_memory_is_the_agents_rss()
         Some(480.0)
     );
     assert!(!render(&m).contains("no metrics-server"));
+    // After a switch to another namespace, a reading of the old one still in flight is dropped.
+    send(&mut m, [key(':')]);
+    for c in "ns other".chars() {
+        send(&mut m, [key(c)]);
+    }
+    send(
+        &mut m,
+        [code(KeyCode::Enter), fixture::usage_reading(now())],
+    );
+    assert_eq!(m.info.namespace, "other");
+    assert_eq!(m.usage, super::model::UsageState::default());
 }
 
 #[test]

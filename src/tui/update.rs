@@ -84,6 +84,14 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
         }
         Msg::Usage { reading, at } => {
             advance(m, at);
+            // A reading of the namespace watched before a switch, still in flight.
+            let ns = &m.info.namespace;
+            if reading
+                .pods()
+                .is_some_and(|p| p.values().any(|u| &u.namespace != ns))
+            {
+                return cmds;
+            }
             match reading {
                 UsageReading::Failed(e) => m.usage.error = Some(e),
                 answered => {
