@@ -384,6 +384,8 @@ pub struct Model {
     pub pod_usage: Vec<RowUsage>,
     /// The header's word on resource usage.
     pub usage_header: UsageHeader,
+    /// The open pod's usage (pod detail).
+    pub open_pod_usage: Option<RowUsage>,
     pub pods_cursor: Cursor,
     pub pods_filter: String,
     pub pod_sort: PodSort,
@@ -447,6 +449,7 @@ impl Model {
             pod_rows: vec![],
             pod_usage: vec![],
             usage_header: UsageHeader::Waiting,
+            open_pod_usage: None,
             job_rows: vec![],
             pods_cursor: Cursor::default(),
             pods_filter: String::new(),
@@ -579,29 +582,7 @@ impl Model {
             .fleet
             .pods_of(&id)
             .filter(|p| needle.is_empty() || pod_matches(p, &needle))
-            .map(|p| {
-                key.clear();
-                key.push_str(&p.namespace);
-                key.push('/');
-                key.push_str(&p.name);
-                let (cpu, memory) = match served {
-                    Some(pods) => pods.get(&key).map_or((None, None), |u| {
-                        (Some(u.cpu_millicores), Some(u.memory_bytes))
-                    }),
-                    // Without the API, the agent's own RSS.
-                    None => (
-                        None,
-                        store.pod(&key).and_then(|s| s.memory()).map(|(rss, _)| rss),
-                    ),
-                };
-                let u = RowUsage {
-                    cpu_millicores: cpu,
-                    cpu_against: cpu_against(p),
-                    memory_bytes: memory,
-                    memory_against: memory_against(p),
-                };
-                (p, u)
-            })
+            .map(|p| (p, row_usage(served, store, p, &mut key)))
             .collect();
         // Biggest first; pods without a sample last.
         fn most<T: PartialOrd>(a: Option<T>, b: Option<T>) -> std::cmp::Ordering {
@@ -672,8 +653,17 @@ impl Model {
             _ => None,
         }) else {
             self.pod_events.clear();
+            self.open_pod_usage = None;
             return;
         };
+        self.open_pod_usage = self.fleet.pods().get(&pod).map(|p| {
+            row_usage(
+                self.usage.served(),
+                self.agents.store(),
+                p,
+                &mut String::new(),
+            )
+        });
         let mut rows: Vec<(&String, &crate::fleet::objects::EventSummary)> = self
             .fleet
             .events()
@@ -715,6 +705,36 @@ impl Model {
             error,
             at: self.now,
         });
+    }
+}
+
+/// A pod's usage: the API's when it answered (None until the pod is sampled), else the
+/// agent's own scraped RSS. `key` is scratch space for `namespace/name`.
+fn row_usage(
+    served: Option<&BTreeMap<String, crate::fleet::usage::PodUsage>>,
+    store: &crate::metrics::series::MetricsStore,
+    p: &AgentPod,
+    key: &mut String,
+) -> RowUsage {
+    key.clear();
+    key.push_str(&p.namespace);
+    key.push('/');
+    key.push_str(&p.name);
+    let (cpu, memory) = match served {
+        Some(pods) => pods.get(key.as_str()).map_or((None, None), |u| {
+            (Some(u.cpu_millicores), Some(u.memory_bytes))
+        }),
+        // Without the API, the agent's own RSS.
+        None => (
+            None,
+            store.pod(key).and_then(|s| s.memory()).map(|(rss, _)| rss),
+        ),
+    };
+    RowUsage {
+        cpu_millicores: cpu,
+        cpu_against: cpu_against(p),
+        memory_bytes: memory,
+        memory_against: memory_against(p),
     }
 }
 

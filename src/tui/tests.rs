@@ -1067,6 +1067,18 @@ fn without_metrics_server_the_header_says_so_once_and_memory_is_the_agents_rss()
             .is_some_and(|d| d.contains("metrics-server"))
     );
     assert!(m.snapshot.fleets.iter().all(|f| f.usage.is_none()));
+    // The pod's detail says the same.
+    let mut pod = m.clone();
+    let i = pod
+        .pod_rows
+        .iter()
+        .position(|p| p == "ai-agent-batch-1-fghjk")
+        .unwrap();
+    pod.pods_cursor.selected = i;
+    send(&mut pod, [code(KeyCode::Enter)]);
+    assert_eq!(pod.screen(), &Screen::Pod("ai-agent-batch-1-fghjk".into()));
+    assert_eq!(pod.open_pod_usage, Some(u));
+    assert!(render(&pod).contains("CPU - · MEM 200Mi  39%"));
     // Narrow: a short form, still once.
     send(
         &mut m,
