@@ -8,6 +8,11 @@
 //! time until `kubectl get pods` lists every pod is measured; `SIM_JOB_IDLE_SECS` samples the
 //! idle sim's RSS for that long afterwards.
 //!
+//! `SIM_JOB_SCENARIO=usage` instead measures what sampling resource usage costs: the idle
+//! sim's CPU (`utime + stime` of `/proc/PID/stat`) over a fixed window once all N pods run,
+//! with and without `--without-metrics-server`, alternating runs in one session (see
+//! [`usage_scenario`]).
+//!
 //! `cargo bench --bench sim_job` runs both scenarios (`SIM_JOB_SCENARIO=memory|state` runs
 //! one); `SIM_JOB_PODS` (default 10,000), `SIM_JOB_TIMEOUT_SECS` (default 300),
 //! `FLEETCTL_AMQP_URL` (default: the local broker), `SIM_JOB_BIN` (another build of fleetctl as
@@ -61,6 +66,11 @@ struct Sim {
 
 impl Sim {
     fn start(dir: &Path, state: Option<&Path>) -> Sim {
+        Sim::start_with(dir, state, &[])
+    }
+
+    /// [`Sim::start`] with more flags (`--without-metrics-server`).
+    fn start_with(dir: &Path, state: Option<&Path>, extra: &[&str]) -> Sim {
         let kubeconfig = dir.join("kubeconfig");
         let out = dir.join(format!("sim-{}.out", uuid::Uuid::new_v4().simple()));
         let bin = std::env::var("SIM_JOB_BIN").unwrap_or(env!("CARGO_BIN_EXE_fleetctl").into());
@@ -72,6 +82,7 @@ impl Sim {
         if let Some(s) = state {
             cmd.arg("--state-dir").arg(s);
         }
+        cmd.args(extra);
         let child = cmd
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&out).unwrap())
@@ -387,6 +398,160 @@ async fn scenario(with_state: bool, n: u64, timeout: Duration) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// CPU time (`utime + stime`) of `pid` so far, in seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| fleetctl::sim::controllers::kubelet::usage::parse_stat(&s, ticks, 4096))
+        .map_or(0.0, |(ns, _)| ns as f64 / 1e9)
+}
+
+fn median(v: &[f64]) -> Option<f64> {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    (!v.is_empty()).then(|| {
+        let m = v.len() / 2;
+        if v.len().is_multiple_of(2) {
+            (v[m - 1] + v[m]) / 2.0
+        } else {
+            v[m]
+        }
+    })
+}
+
+/// One sim with `n` Running pods: its CPU (share of one core) over `window` once every pod is
+/// Running and `settle` has passed. None when the pods did not all run.
+async fn usage_run(
+    without_metrics: bool,
+    n: u64,
+    timeout: Duration,
+    settle: Duration,
+    window: Duration,
+) -> Option<f64> {
+    let dir = std::env::temp_dir().join(format!(
+        "fleetctl-bench-usage-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let extra: &[&str] = if without_metrics {
+        &["--without-metrics-server"]
+    } else {
+        &[]
+    };
+    let label = if without_metrics {
+        "without metrics-server"
+    } else {
+        "with metrics-server   "
+    };
+    let sim = Sim::start_with(&dir, None, extra);
+    let queue = format!("bench-usage-{}", uuid::Uuid::new_v4().simple());
+    let files = manifests(&dir, &queue, n);
+    let (client, _) = fleetctl::cluster::client::connect(Some(&sim.kubeconfig), None)
+        .await
+        .unwrap();
+    let t0 = Instant::now();
+    let out = sim.kubectl(&[
+        "apply",
+        "--server-side",
+        "--force-conflicts",
+        "-f",
+        files.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "kubectl apply failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (t_running, _, _, _, seen) =
+        wait_running_ready(client, n as usize, t0, timeout, sim.pid()).await;
+    let share = match t_running {
+        None => {
+            println!(
+                "  {label}: only {} of {n} pods Running within {} s; not measured",
+                seen.running,
+                timeout.as_secs()
+            );
+            None
+        }
+        Some(t) => {
+            tokio::time::sleep(settle).await;
+            let (c0, w0) = (cpu_seconds(sim.pid()), Instant::now());
+            tokio::time::sleep(window).await;
+            let (c1, w) = (cpu_seconds(sim.pid()), w0.elapsed().as_secs_f64());
+            let share = (c1 - c0) / w;
+            // Which pods the API served (the sampler's work), read after the window.
+            let raw = sim.kubectl(&[
+                "get",
+                "--raw",
+                &format!("/apis/metrics.k8s.io/v1beta1/namespaces/{NS}/pods"),
+            ]);
+            let served = if raw.status.success() {
+                serde_json::from_slice::<serde_json::Value>(&raw.stdout)
+                    .ok()
+                    .and_then(|v| v["items"].as_array().map(|a| a.len().to_string()))
+                    .unwrap_or_else(|| "?".into())
+            } else {
+                "not served".into()
+            };
+            println!(
+                "  {label}: all {n} Running after {t:.1} s; over {w:.0} s idle the sim used {:.2} s of CPU = {:.2}% of a core; PodMetrics listed: {served}",
+                c1 - c0,
+                share * 100.0
+            );
+            Some(share)
+        }
+    };
+    sim.stop();
+    for q in [queue.clone(), format!("{queue}.dlq")] {
+        let _ = Command::new("rabbitmqctl")
+            .args(["delete_queue", &q])
+            .output();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    share
+}
+
+/// The sampler's cost on the user's path: the idle sim's CPU with and without
+/// `--without-metrics-server`, runs alternating (pair `i` starts with the other one than pair
+/// `i - 1`), `SIM_JOB_USAGE_PAIRS` pairs (default 3), `SIM_JOB_USAGE_WINDOW_SECS` (default 60)
+/// of measurement after `SIM_JOB_USAGE_SETTLE_SECS` (default 20).
+async fn usage_scenario(n: u64, timeout: Duration) {
+    let pairs = env_n("SIM_JOB_USAGE_PAIRS", 3);
+    let window = Duration::from_secs(env_n("SIM_JOB_USAGE_WINDOW_SECS", 60));
+    let settle = Duration::from_secs(env_n("SIM_JOB_USAGE_SETTLE_SECS", 20));
+    println!(
+        "scenario: usage sampling cost, {n} pods of one Indexed Job, --runtime inproc --nodes 100, {pairs} pairs of runs, {} s windows",
+        window.as_secs()
+    );
+    let (mut with, mut without) = (vec![], vec![]);
+    for i in 0..pairs {
+        let order = if i.is_multiple_of(2) {
+            [false, true]
+        } else {
+            [true, false]
+        };
+        for w in order {
+            if let Some(s) = usage_run(w, n, timeout, settle, window).await {
+                if w { &mut without } else { &mut with }.push(s);
+            }
+        }
+    }
+    match (median(&with), median(&without)) {
+        (Some(a), Some(b)) => println!(
+            "  result: median {:.2}% of a core with the sampler, {:.2}% without ({} and {} runs): the sampler costs {:.2}% of a core (ratio {:.3})",
+            a * 100.0,
+            b * 100.0,
+            with.len(),
+            without.len(),
+            (a - b) * 100.0,
+            a / b.max(f64::MIN_POSITIVE)
+        ),
+        _ => println!("  result: not enough runs reached {n} Running pods to compare"),
+    }
+}
+
 fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let which = std::env::var("SIM_JOB_SCENARIO").unwrap_or_default();
@@ -399,6 +564,10 @@ fn main() {
         }
         if which.is_empty() || which == "state" {
             scenario(true, n, timeout).await;
+        }
+        // Minutes per pair: only when asked for.
+        if which == "usage" {
+            usage_scenario(n, timeout).await;
         }
     });
 }

@@ -61,7 +61,24 @@ impl Console {
         tweak: impl Fn(&mut Value),
         before_start: impl FnOnce(&SimProcess, &str),
     ) -> Self {
-        let sim = SimProcess::start(prefix, &["--runtime", "process"]);
+        Self::start_on(
+            prefix,
+            &["--runtime", "process"],
+            fleets,
+            tweak,
+            before_start,
+        )
+    }
+
+    /// [`Console::start`] against a sim started with `sim_args`.
+    fn start_on(
+        prefix: &str,
+        sim_args: &[&str],
+        fleets: &[&str],
+        tweak: impl Fn(&mut Value),
+        before_start: impl FnOnce(&SimProcess, &str),
+    ) -> Self {
+        let sim = SimProcess::start(prefix, sim_args);
         let queue = common::unique_queue(prefix);
         let manifests = common::fleet_manifests(sim.dir.path(), &queue, fleets, tweak);
         sim.kubectl_ok(&["apply", "--server-side", "-f", manifests.to_str().unwrap()]);
@@ -553,4 +570,147 @@ fn the_console_with_a_missing_kubeconfig_says_so_in_one_line() {
         "the terminal modes are untouched"
     );
     assert_eq!(tmux.format("#{alternate_on}"), "0");
+}
+
+/// Two in-process agents that wait on the empty queue instead of leaving.
+fn two_waiting_agents(d: &mut Value) {
+    if d["kind"] == "Job" {
+        d["spec"]["completions"] = json!(2);
+        d["spec"]["parallelism"] = json!(2);
+        let args = d["spec"]["template"]["spec"]["containers"][0]["args"]
+            .as_array_mut()
+            .unwrap();
+        for i in 0..args.len().saturating_sub(1) {
+            if args[i] == "--idle-exit" {
+                args[i + 1] = json!("0s");
+            }
+        }
+    }
+}
+
+/// The cells of `row` under the header's `column` (up to the next column): columns are found
+/// by where their names start in `header`.
+fn cell(header: &str, row: &str, column: &str, next: &str) -> String {
+    let h: Vec<char> = header.chars().collect();
+    let r: Vec<char> = row.chars().collect();
+    let find = |name: &str| {
+        let n: Vec<char> = name.chars().collect();
+        h.windows(n.len())
+            .position(|w| w == n.as_slice())
+            .unwrap_or_else(|| panic!("no {name} column in {header}"))
+    };
+    let (from, to) = (find(column), find(next));
+    r.get(from..to.min(r.len()))
+        .map(|c| c.iter().collect::<String>().trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Resource usage from the sim's `metrics.k8s.io`: with in-process agents running, the pods
+/// table shows CPU and MEM for every running pod (not `-`), the header counts the sampled pods,
+/// and `c` / `m` sort by them.
+#[test]
+fn the_console_shows_cpu_and_memory_of_running_pods() {
+    if !ready("tui_usage") {
+        return;
+    }
+    let c = Console::start_on(
+        "tui-usage",
+        &["--runtime", "inproc"],
+        &["Job"],
+        two_waiting_agents,
+        |_, _| {},
+    );
+    c.shows(&["job/ai-agent-batch", "api ● up"]);
+    c.select("job/ai-agent-batch");
+    c.keys(&["Enter"]);
+    // The sim samples every 10 s and the console reads every 15 s.
+    let screen = c.until(WORK, "CPU and MEM for both running pods", |s| {
+        let Some(header) = Console::line_with(s, "CPU") else {
+            return false;
+        };
+        let rows: Vec<&str> = s
+            .lines()
+            .filter(|l| l.contains("ai-agent-batch-") && l.contains(" Running "))
+            .collect();
+        rows.len() == 2
+            && rows.iter().all(|r| {
+                cell(&header, r, "CPU", "MEM") != "-" && cell(&header, r, "MEM", "NODE") != "-"
+            })
+    });
+    let header = Console::line_with(&screen, "CPU").unwrap();
+    for row in screen
+        .lines()
+        .filter(|l| l.contains("ai-agent-batch-") && l.contains(" Running "))
+    {
+        let cpu = cell(&header, row, "CPU", "MEM");
+        let mem = cell(&header, row, "MEM", "NODE");
+        // The bundled Job sets limits: usage against them.
+        assert!(
+            cpu.ends_with('%') && cpu.contains("m "),
+            "CPU against the limit: {cpu:?} in {row}"
+        );
+        assert!(
+            mem.ends_with('%') && mem.contains("i "),
+            "MEM against the limit: {mem:?} in {row}"
+        );
+    }
+    assert!(
+        screen.contains("usage 2 pods") && !screen.contains("not served"),
+        "the header counts the sampled pods:\n{screen}"
+    );
+    // c and m: sorted by CPU, then by memory.
+    c.keys(&["c"]);
+    c.shows(&["sorted by cpu"]);
+    c.keys(&["m"]);
+    c.shows(&["sorted by memory"]);
+    c.keys(&["Escape"]);
+    c.shows(&["Enter open"]);
+    c.quit_and_check_the_terminal();
+}
+
+/// A cluster without metrics-server: the header says so once, CPU is `-`, and MEM is each
+/// agent's own `agent_resident_memory_bytes` from its `/metrics`.
+#[test]
+fn without_metrics_server_the_console_says_so_and_shows_the_agents_memory() {
+    if !ready("tui_usage_not_served") {
+        return;
+    }
+    let c = Console::start_on(
+        "tui-nousage",
+        &["--runtime", "inproc", "--without-metrics-server"],
+        &["Job"],
+        two_waiting_agents,
+        |_, _| {},
+    );
+    c.shows(&[
+        "job/ai-agent-batch",
+        "usage: metrics.k8s.io not served (no metrics-server)",
+    ]);
+    c.select("job/ai-agent-batch");
+    c.keys(&["Enter"]);
+    let screen = c.until(WORK, "MEM from the agents for both running pods", |s| {
+        let Some(header) = Console::line_with(s, "CPU") else {
+            return false;
+        };
+        let rows: Vec<&str> = s
+            .lines()
+            .filter(|l| l.contains("ai-agent-batch-") && l.contains(" Running "))
+            .collect();
+        rows.len() == 2 && rows.iter().all(|r| cell(&header, r, "MEM", "NODE") != "-")
+    });
+    let header = Console::line_with(&screen, "CPU").unwrap();
+    for row in screen
+        .lines()
+        .filter(|l| l.contains("ai-agent-batch-") && l.contains(" Running "))
+    {
+        assert_eq!(cell(&header, row, "CPU", "MEM"), "-", "no CPU: {row}");
+    }
+    assert_eq!(
+        screen.matches("not served (no metrics-server)").count(),
+        1,
+        "said once:\n{screen}"
+    );
+    c.keys(&["Escape"]);
+    c.shows(&["Enter open"]);
+    c.quit_and_check_the_terminal();
 }

@@ -19,7 +19,7 @@ use crate::fleet::objects::parse_quantity;
 use crate::fleet::usage::{PodUsage, UsageReading};
 
 /// How often [`spawn`] lists PodMetrics.
-pub const EVERY: Duration = Duration::from_secs(15);
+pub const EVERY: Duration = crate::fleet::usage::READ_EVERY;
 
 fn pod_metrics() -> ApiResource {
     ApiResource::from_gvk_with_plural(

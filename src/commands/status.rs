@@ -24,7 +24,7 @@ use crate::cluster::watch::{self, FirstSyncError, WatchSpec};
 use crate::fleet::health::Severity;
 use crate::fleet::model::Model;
 use crate::fleet::status::Snapshot;
-use crate::fleet::usage::{FleetUsage, UsageReading, cpu_text, memory_text};
+use crate::fleet::usage::{UsageReading, fleet_cpu_cell, fleet_memory_cell};
 use crate::metrics::agents::AgentSeries;
 use crate::metrics::scrape::Round;
 use crate::queue::depth::{QueueReader, QueueReport};
@@ -180,26 +180,6 @@ fn print(snap: &Snapshot, format: StatusFormat, clear: bool) {
     }
 }
 
-enum Resource {
-    Cpu,
-    Memory,
-}
-
-/// `120m 45%`: the fleet's sum, and its worst pod's use of its limit when pods have limits.
-fn usage_cell(u: &FleetUsage, r: Resource) -> String {
-    if u.pods_measured == 0 {
-        return "-".into();
-    }
-    let (sum, worst) = match r {
-        Resource::Cpu => (cpu_text(u.cpu_millicores), &u.worst_cpu),
-        Resource::Memory => (memory_text(u.memory_bytes), &u.worst_memory),
-    };
-    match worst {
-        Some(w) => format!("{sum} {:.0}%", w.used_ratio * 100.0),
-        None => sum,
-    }
-}
-
 /// The table: one line per fleet, then the findings and what is degraded.
 pub fn table(snap: &Snapshot) -> String {
     let mut rows = vec![
@@ -258,16 +238,12 @@ pub fn table(snap: &Snapshot) -> String {
                 || "-".into(),
                 |m| format!("{:.0}", m.tokens_per_s.values().fold(0.0, |a, b| a + b)),
             ),
-            f.usage
-                .as_ref()
-                .map_or_else(|| "-".into(), |u| usage_cell(u, Resource::Cpu)),
-            match &f.usage {
-                Some(u) => usage_cell(u, Resource::Memory),
-                // Without metrics-server, the agents' own RSS against the limit.
-                None => m
-                    .and_then(|m| m.worst_memory_headroom.as_ref())
-                    .map_or_else(|| "-".into(), |h| format!("{:.0}%", h.used_ratio * 100.0)),
-            },
+            fleet_cpu_cell(f.usage.as_ref()),
+            // Without metrics-server, the agents' own RSS against the limit.
+            fleet_memory_cell(
+                f.usage.as_ref(),
+                m.and_then(|m| m.worst_memory_headroom.as_ref()),
+            ),
             findings,
         ]);
     }

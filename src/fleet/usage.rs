@@ -2,10 +2,18 @@
 //! data and pure folding, so that `status` and the console show the same numbers.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::Serialize;
 
 use super::objects::AgentPod;
+use super::status::MemoryHeadroom;
+
+/// How often the API is read (`cluster::usage::spawn`); metrics-server itself samples every
+/// 10-15 s. A reading older than [`STALE_AFTER`] is shown as stale, with its age.
+pub const READ_EVERY: Duration = Duration::from_secs(15);
+/// Two reading periods.
+pub const STALE_AFTER: Duration = Duration::from_secs(30);
 
 /// One pod's usage over the API's window, its containers summed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -124,6 +132,92 @@ pub fn fleet_usage<'a>(
     f
 }
 
+/// What a pod's use of a resource is held against: its limit, else its request.
+pub fn cpu_against(p: &AgentPod) -> Option<f64> {
+    p.cpu_limit_millis
+        .or(p.cpu_request_millis)
+        .map(|m| m as f64)
+}
+
+/// See [`cpu_against`].
+pub fn memory_against(p: &AgentPod) -> Option<u64> {
+    p.memory_limit_bytes.or(p.memory_request_bytes)
+}
+
+/// Which resource a cell is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    Cpu,
+    Memory,
+}
+
+impl FleetUsage {
+    /// `595m 90%`: the fleet's sum, and its worst pod's use of its limit when pods have
+    /// limits; `-` when no pod of the fleet was measured.
+    pub fn cell(&self, r: Resource) -> String {
+        if self.pods_measured == 0 {
+            return "-".into();
+        }
+        let (sum, worst) = match r {
+            Resource::Cpu => (cpu_text(self.cpu_millicores), &self.worst_cpu),
+            Resource::Memory => (memory_text(self.memory_bytes), &self.worst_memory),
+        };
+        match worst {
+            Some(w) => format!("{sum} {}", percent(w.used_ratio)),
+            None => sum,
+        }
+    }
+}
+
+/// A fleet's CPU cell (`status` and the console): [`FleetUsage::cell`], `-` without usage.
+pub fn fleet_cpu_cell(usage: Option<&FleetUsage>) -> String {
+    usage.map_or_else(|| "-".into(), |u| u.cell(Resource::Cpu))
+}
+
+/// A fleet's MEM cell (`status` and the console): [`FleetUsage::cell`] when the API was read;
+/// without it, the agents' own `agent_resident_memory_bytes` of the pod nearest its limit
+/// (`39%`); else `-`.
+pub fn fleet_memory_cell(usage: Option<&FleetUsage>, scraped: Option<&MemoryHeadroom>) -> String {
+    match (usage, scraped) {
+        (Some(u), _) => u.cell(Resource::Memory),
+        (None, Some(h)) => percent(h.used_ratio),
+        (None, None) => "-".into(),
+    }
+}
+
+/// `96%`.
+pub fn percent(ratio: f64) -> String {
+    if ratio.is_finite() {
+        format!("{:.0}%", (ratio * 100.0).max(0.0))
+    } else {
+        "?".into()
+    }
+}
+
+/// `used` next to its share of `against`, the percentage right-aligned: `480m  96%`,
+/// `200Mi  39%`; the use alone without a limit or request; `-` when not sampled.
+fn pod_cell(used: Option<(String, f64)>, against: Option<f64>, width: usize) -> String {
+    match (used, against.filter(|a| *a > 0.0)) {
+        (None, _) => "-".into(),
+        (Some((text, _)), None) => text,
+        (Some((text, v)), Some(a)) => format!("{text:<width$}{:>5}", percent(v / a)),
+    }
+}
+
+/// A pod's CPU cell: `480m  96%` of its limit (or request).
+pub fn pod_cpu_cell(used_millicores: Option<f64>, against: Option<f64>) -> String {
+    pod_cell(used_millicores.map(|c| (cpu_text(c), c)), against, 4)
+}
+
+/// A pod's MEM cell: `200Mi  39%` of its limit (or request).
+pub fn pod_memory_cell(used_bytes: Option<u64>, against: Option<u64>) -> String {
+    pod_cell(
+        used_bytes.map(|b| (memory_text(b), b as f64)),
+        against.map(|a| a as f64),
+        5,
+    )
+}
+
 /// `12m`, `1.5` (cores) as kubectl top writes CPU.
 pub fn cpu_text(millicores: f64) -> String {
     if millicores >= 1000.0 {
@@ -194,6 +288,49 @@ mod tests {
         let m = f.worst_memory.unwrap();
         assert_eq!(m.pod, "c");
         assert!((m.used_ratio - 0.9).abs() < 1e-9);
+    }
+
+    #[test]
+    fn cells_of_pods_and_fleets() {
+        assert_eq!(pod_cpu_cell(Some(480.0), Some(500.0)), "480m  96%");
+        assert_eq!(
+            pod_memory_cell(Some(200 << 20), Some(512 << 20)),
+            "200Mi  39%"
+        );
+        assert_eq!(
+            pod_cpu_cell(Some(35.0), None),
+            "35m",
+            "no limit: the use alone"
+        );
+        assert_eq!(pod_cpu_cell(None, Some(500.0)), "-", "not sampled");
+        assert_eq!(pod_memory_cell(Some(1 << 20), Some(0)), "1Mi");
+        let mut p = pod("p", None, None);
+        p.cpu_request_millis = Some(250);
+        p.memory_request_bytes = Some(1 << 30);
+        assert_eq!(
+            (cpu_against(&p), memory_against(&p)),
+            (Some(250.0), Some(1 << 30))
+        );
+        p.cpu_limit_millis = Some(500);
+        assert_eq!(cpu_against(&p), Some(500.0), "the limit first");
+        let usage: BTreeMap<_, _> = [u("a", 900.0, 600 << 20)].into_iter().collect();
+        let f = fleet_usage([pod("a", Some(1000), Some(1 << 30))].iter(), &usage);
+        assert_eq!(fleet_cpu_cell(Some(&f)), "900m 90%");
+        assert_eq!(fleet_memory_cell(Some(&f), None), "600Mi 59%");
+        let none = fleet_usage(std::iter::empty(), &usage);
+        assert_eq!(fleet_cpu_cell(Some(&none)), "-");
+        assert_eq!(fleet_cpu_cell(None), "-");
+        let h = MemoryHeadroom {
+            pod: "a".into(),
+            rss_bytes: 400,
+            limit_bytes: 1000,
+            headroom_bytes: 600,
+            used_ratio: 0.4,
+            stale: false,
+        };
+        assert_eq!(fleet_memory_cell(None, Some(&h)), "40%", "the agents' RSS");
+        assert_eq!(fleet_memory_cell(None, None), "-");
+        assert_eq!(percent(f64::NAN), "?");
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub struct Executor {
     drain_timeout: Duration,
     tx: mpsc::Sender<Msg>,
     watchers: Option<(watch::Watchers, JoinHandle<()>)>,
+    /// The `metrics.k8s.io` reader of the namespace and the task that forwards its readings.
+    usage: Option<(JoinHandle<()>, JoinHandle<()>)>,
     /// The queue reader keeps its broker connection between reads.
     queues: Arc<tokio::sync::Mutex<QueueReader>>,
     running: HashMap<u64, Running>,
@@ -69,6 +71,7 @@ impl Executor {
             drain_timeout: opts.drain_timeout,
             tx,
             watchers: None,
+            usage: None,
             queues: Arc::new(tokio::sync::Mutex::new(
                 QueueReader::new(&opts.amqp_url, true).named("fleetctl-console"),
             )),
@@ -107,6 +110,32 @@ impl Executor {
             }
         });
         self.watchers = Some((watchers, forward));
+        self.read_usage(namespace);
+    }
+
+    /// (Re)starts the reader of `namespace`'s pod usage (`metrics.k8s.io`, every
+    /// [`crate::cluster::usage::EVERY`]); each reading reaches the loop as [`Msg::Usage`].
+    fn read_usage(&mut self, namespace: &str) {
+        if let Some((reader, fwd)) = self.usage.take() {
+            reader.abort();
+            fwd.abort();
+        }
+        let (utx, mut urx) = mpsc::channel(2);
+        let reader =
+            crate::cluster::usage::spawn(self.client.clone(), Some(namespace.to_string()), utx);
+        let tx = self.tx.clone();
+        let forward = tokio::spawn(async move {
+            while let Some(reading) = urx.recv().await {
+                let msg = Msg::Usage {
+                    reading,
+                    at: Timestamp::now(),
+                };
+                if tx.send(msg).await.is_err() {
+                    break;
+                }
+            }
+        });
+        self.usage = Some((reader, forward));
     }
 
     pub fn run(&mut self, cmd: Cmd) {
@@ -239,6 +268,10 @@ impl Executor {
         }
         if let Some(t) = self.logs.take() {
             t.abort();
+        }
+        if let Some((reader, fwd)) = self.usage.take() {
+            reader.abort();
+            fwd.abort();
         }
     }
 }

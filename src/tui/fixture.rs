@@ -9,6 +9,7 @@ use super::msg::{LinkKind, Msg};
 use super::update::update;
 use crate::fleet::delta::FleetDelta;
 use crate::fleet::objects::{Object, QueueStats};
+use crate::fleet::usage::{PodUsage, UsageReading};
 use crate::metrics::parse::parse;
 use crate::metrics::scrape::Target;
 use crate::queue::depth::QueueReport;
@@ -110,7 +111,8 @@ pub fn pod(name: &str, job: &str, index: u32, shape: &str, age_s: i64) -> Value 
                                 "batch.kubernetes.io/job-completion-index": index.to_string()},
                      "annotations": {"prometheus.io/port": "8080"}},
         "spec": {"nodeName": "sim-node-1", "containers": [{"name": "agent",
-                 "resources": {"limits": {"memory": "512Mi"}, "requests": {"memory": "256Mi"}}}]},
+                 "resources": {"limits": {"memory": "512Mi", "cpu": "500m"},
+                               "requests": {"memory": "256Mi", "cpu": "250m"}}}]},
         "status": {"phase": "Running", "podIP": format!("127.1.0.{}", index + 10),
                    "conditions": [{"type": "Ready", "status": "True"}],
                    "containerStatuses": [{"name": "agent", "ready": true, "restartCount": 0,
@@ -361,8 +363,36 @@ pub fn feed(m: &mut Model) {
             .collect();
         update(m, Msg::Scraped((t_at, results)));
     }
+    update(m, usage_reading(at(-10)));
     update(m, Msg::Tick(now()));
     m.refresh();
+}
+
+/// A reading of `metrics.k8s.io` for the running pods of [`fleet`], taken at `at`.
+pub fn usage_reading(at: Timestamp) -> Msg {
+    let pods = [
+        ("ai-agent-7xkq2-0-abcde", 120.0, 150u64 << 20),
+        ("ai-agent-batch-1-fghjk", 480.0, 200 << 20),
+        ("ai-agent-batch-4-lmnpq", 35.0, 470 << 20),
+    ]
+    .into_iter()
+    .map(|(name, cpu, mem)| {
+        (
+            format!("agents/{name}"),
+            PodUsage {
+                namespace: "agents".into(),
+                name: name.into(),
+                cpu_millicores: cpu,
+                memory_bytes: mem,
+                window_seconds: Some(10.0),
+            },
+        )
+    })
+    .collect();
+    Msg::Usage {
+        reading: UsageReading::Served(pods),
+        at,
+    }
 }
 
 /// A Job fleet of `pods` running agent pods (for the 10,000-pod screens and benchmark).

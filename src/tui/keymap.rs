@@ -60,6 +60,8 @@ pub enum KeyAction {
     ActionLog,
     Health,
     Sort,
+    SortCpu,
+    SortMemory,
     Reverse,
     WarningsOnly,
     Cancel,
@@ -212,6 +214,18 @@ pub const BINDINGS: &[Binding] = &[
         scope: Scope::Fleet,
         action: KeyAction::Reverse,
         help: "reverse the sort",
+    },
+    Binding {
+        keys: &[Char('c')],
+        scope: Scope::Fleet,
+        action: KeyAction::SortCpu,
+        help: "sort pods by CPU used, most first (again: reversed)",
+    },
+    Binding {
+        keys: &[Char('m')],
+        scope: Scope::Fleet,
+        action: KeyAction::SortMemory,
+        help: "sort pods by memory used, most first (again: reversed)",
     },
     // Pod detail.
     Binding {

@@ -13,6 +13,7 @@ use crate::fleet::objects::{
     AgentPod, EventSummary, FleetId, JobSummary, PodPhase, in_intervals, index_intervals,
 };
 use crate::fleet::status::{FleetStatus, Snapshot};
+use crate::fleet::usage::{STALE_AFTER, UsageReading, cpu_against, memory_against};
 use crate::metrics::agents::AgentSeries;
 use crate::queue::mgmt::MgmtQueue;
 
@@ -108,6 +109,7 @@ pub enum PodSort {
     Age,
     Restarts,
     Memory,
+    Cpu,
     Status,
     Name,
 }
@@ -117,7 +119,8 @@ impl PodSort {
         match self {
             PodSort::Age => PodSort::Restarts,
             PodSort::Restarts => PodSort::Memory,
-            PodSort::Memory => PodSort::Status,
+            PodSort::Memory => PodSort::Cpu,
+            PodSort::Cpu => PodSort::Status,
             PodSort::Status => PodSort::Name,
             PodSort::Name => PodSort::Age,
         }
@@ -127,10 +130,56 @@ impl PodSort {
             PodSort::Age => "age",
             PodSort::Restarts => "restarts",
             PodSort::Memory => "memory",
+            PodSort::Cpu => "cpu",
             PodSort::Status => "status",
             PodSort::Name => "name",
         }
     }
+}
+
+/// What the console holds of `metrics.k8s.io` (folded in by `update` from `Msg::Usage`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UsageState {
+    /// The last reading with an answer: `Served` (pods' usage) or `NotServed`; a failure keeps
+    /// the reading before it, which then ages. None before the first answer.
+    pub last: Option<UsageReading>,
+    /// When `last` arrived.
+    pub at: Option<Timestamp>,
+    /// Why the latest read failed, when it did.
+    pub error: Option<String>,
+}
+
+impl UsageState {
+    /// Pods' usage by `namespace/name`, when the API answered.
+    pub fn served(&self) -> Option<&BTreeMap<String, crate::fleet::usage::PodUsage>> {
+        self.last.as_ref().and_then(UsageReading::pods)
+    }
+}
+
+/// What the header says about resource usage (derived in [`Model::refresh`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum UsageHeader {
+    /// No answer yet.
+    #[default]
+    Waiting,
+    /// The last reading is recent: pods sampled in it.
+    Fresh { pods: usize },
+    /// The last reading is older than two reading periods.
+    Stale { age: std::time::Duration },
+    /// The cluster does not serve the API: memory comes from the agents' own metrics.
+    NotServed,
+    /// The reads fail and no reading was had.
+    Failed(String),
+}
+
+/// A pod row's usage: CPU and memory used and what they are held against (the limit, else the
+/// request). Memory is the API's, or the agent's scraped RSS when the API is not served.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct RowUsage {
+    pub cpu_millicores: Option<f64>,
+    pub cpu_against: Option<f64>,
+    pub memory_bytes: Option<u64>,
+    pub memory_against: Option<u64>,
 }
 
 /// A dialog over the screen: it takes the keys until it closes.
@@ -307,6 +356,8 @@ pub struct Model {
     pub links: BTreeMap<LinkKind, Link>,
     pub polls: Polls,
     pub intervals: Intervals,
+    /// Resource usage from `metrics.k8s.io`.
+    pub usage: UsageState,
     /// Kinds whose first list (or refusal) has arrived.
     pub listed: std::collections::BTreeSet<crate::fleet::objects::ObjectKind>,
     /// When every kind had been listed: until then the screens say they are listing.
@@ -329,6 +380,12 @@ pub struct Model {
     pub fleets_filter: String,
     /// Pods of the open fleet, sorted and filtered: names.
     pub pod_rows: Vec<String>,
+    /// The usage of each of `pod_rows`, same order.
+    pub pod_usage: Vec<RowUsage>,
+    /// The header's word on resource usage.
+    pub usage_header: UsageHeader,
+    /// The open pod's usage (pod detail).
+    pub open_pod_usage: Option<RowUsage>,
     pub pods_cursor: Cursor,
     pub pods_filter: String,
     pub pod_sort: PodSort,
@@ -374,6 +431,7 @@ impl Model {
             links,
             polls: Polls::default(),
             intervals: Intervals::default(),
+            usage: UsageState::default(),
             listed: Default::default(),
             listed_at: None,
             screens: vec![Screen::Fleets],
@@ -389,6 +447,9 @@ impl Model {
             fleets_cursor: Cursor::default(),
             fleets_filter: String::new(),
             pod_rows: vec![],
+            pod_usage: vec![],
+            usage_header: UsageHeader::Waiting,
+            open_pod_usage: None,
             job_rows: vec![],
             pods_cursor: Cursor::default(),
             pods_filter: String::new(),
@@ -457,7 +518,9 @@ impl Model {
         } else {
             BTreeMap::new()
         };
-        self.snapshot = Snapshot::build(&self.fleet, self.now, self.queue_errors.clone(), &metrics);
+        self.snapshot = Snapshot::build(&self.fleet, self.now, self.queue_errors.clone(), &metrics)
+            .with_usage(&self.fleet, self.usage.last.as_ref());
+        self.usage_header = usage_header(&self.usage, self.now);
         self.derive_fleets();
         self.clock_stale = false;
         if !self.stale {
@@ -506,47 +569,56 @@ impl Model {
             .cloned()
         else {
             self.pod_rows.clear();
+            self.pod_usage.clear();
             self.job_rows.clear();
             return;
         };
         self.derive_jobs(&id);
         let needle = self.pods_filter.to_lowercase();
-        let mut rows: Vec<&AgentPod> = self
+        let served = self.usage.served();
+        let store = self.agents.store();
+        let mut key = String::new();
+        let mut rows: Vec<(&AgentPod, RowUsage)> = self
             .fleet
             .pods_of(&id)
             .filter(|p| needle.is_empty() || pod_matches(p, &needle))
+            .map(|p| (p, row_usage(served, store, p, &mut key)))
             .collect();
-        let mem = |p: &AgentPod| -> u64 {
-            self.agents
-                .store()
-                .pod(&format!("{}/{}", p.namespace, p.name))
-                .and_then(|s| s.memory())
-                .map_or(0, |(rss, _)| rss)
-        };
+        // Biggest first; pods without a sample last.
+        fn most<T: PartialOrd>(a: Option<T>, b: Option<T>) -> std::cmp::Ordering {
+            match (a, b) {
+                (Some(a), Some(b)) => b.partial_cmp(&a).unwrap_or(std::cmp::Ordering::Equal),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            }
+        }
         match self.pod_sort {
             // Newest first by default, as an operator looks for what just started.
             PodSort::Age => {
-                rows.sort_by(|a, b| b.created.cmp(&a.created).then(a.name.cmp(&b.name)))
+                rows.sort_by(|(a, _), (b, _)| b.created.cmp(&a.created).then(a.name.cmp(&b.name)))
             }
             PodSort::Restarts => {
-                rows.sort_by(|a, b| b.restarts.cmp(&a.restarts).then(a.name.cmp(&b.name)))
+                rows.sort_by(|(a, _), (b, _)| b.restarts.cmp(&a.restarts).then(a.name.cmp(&b.name)))
             }
-            PodSort::Memory => {
-                let mut keyed: Vec<(u64, &AgentPod)> = rows.iter().map(|p| (mem(p), *p)).collect();
-                keyed.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.name.cmp(&b.1.name)));
-                rows = keyed.into_iter().map(|(_, p)| p).collect();
-            }
-            PodSort::Status => rows.sort_by(|a, b| {
+            PodSort::Memory => rows.sort_by(|(a, ua), (b, ub)| {
+                most(ua.memory_bytes, ub.memory_bytes).then(a.name.cmp(&b.name))
+            }),
+            PodSort::Cpu => rows.sort_by(|(a, ua), (b, ub)| {
+                most(ua.cpu_millicores, ub.cpu_millicores).then(a.name.cmp(&b.name))
+            }),
+            PodSort::Status => rows.sort_by(|(a, _), (b, _)| {
                 status_rank(a)
                     .cmp(&status_rank(b))
                     .then(a.name.cmp(&b.name))
             }),
-            PodSort::Name => rows.sort_by(|a, b| a.name.cmp(&b.name)),
+            PodSort::Name => rows.sort_by(|(a, _), (b, _)| a.name.cmp(&b.name)),
         }
         if self.pod_sort_desc {
             rows.reverse();
         }
-        self.pod_rows = rows.into_iter().map(|p| p.name.clone()).collect();
+        self.pod_usage = rows.iter().map(|(_, u)| *u).collect();
+        self.pod_rows = rows.into_iter().map(|(p, _)| p.name.clone()).collect();
     }
 
     /// The open fleet's Jobs and, for Indexed ones, what each index is doing.
@@ -581,8 +653,17 @@ impl Model {
             _ => None,
         }) else {
             self.pod_events.clear();
+            self.open_pod_usage = None;
             return;
         };
+        self.open_pod_usage = self.fleet.pods().get(&pod).map(|p| {
+            row_usage(
+                self.usage.served(),
+                self.agents.store(),
+                p,
+                &mut String::new(),
+            )
+        });
         let mut rows: Vec<(&String, &crate::fleet::objects::EventSummary)> = self
             .fleet
             .events()
@@ -624,6 +705,55 @@ impl Model {
             error,
             at: self.now,
         });
+    }
+}
+
+/// A pod's usage: the API's when it answered (None until the pod is sampled), else the
+/// agent's own scraped RSS. `key` is scratch space for `namespace/name`.
+fn row_usage(
+    served: Option<&BTreeMap<String, crate::fleet::usage::PodUsage>>,
+    store: &crate::metrics::series::MetricsStore,
+    p: &AgentPod,
+    key: &mut String,
+) -> RowUsage {
+    key.clear();
+    key.push_str(&p.namespace);
+    key.push('/');
+    key.push_str(&p.name);
+    let (cpu, memory) = match served {
+        Some(pods) => pods.get(key.as_str()).map_or((None, None), |u| {
+            (Some(u.cpu_millicores), Some(u.memory_bytes))
+        }),
+        // Without the API, the agent's own RSS.
+        None => (
+            None,
+            store.pod(key).and_then(|s| s.memory()).map(|(rss, _)| rss),
+        ),
+    };
+    RowUsage {
+        cpu_millicores: cpu,
+        cpu_against: cpu_against(p),
+        memory_bytes: memory,
+        memory_against: memory_against(p),
+    }
+}
+
+/// What the header says about usage at `now`.
+pub fn usage_header(u: &UsageState, now: Timestamp) -> UsageHeader {
+    match (&u.last, u.at) {
+        (Some(UsageReading::NotServed), _) => UsageHeader::NotServed,
+        (Some(UsageReading::Served(pods)), Some(at)) => {
+            let age = std::time::Duration::try_from(now.duration_since(at)).unwrap_or_default();
+            if age > STALE_AFTER {
+                UsageHeader::Stale { age }
+            } else {
+                UsageHeader::Fresh { pods: pods.len() }
+            }
+        }
+        _ => match &u.error {
+            Some(e) => UsageHeader::Failed(e.clone()),
+            None => UsageHeader::Waiting,
+        },
     }
 }
 

@@ -7,6 +7,7 @@ use crossterm::event::KeyEvent;
 use jiff::Timestamp;
 
 use crate::fleet::delta::FleetDelta;
+use crate::fleet::usage::UsageReading;
 use crate::metrics::scrape::Round;
 use crate::queue::depth::QueueReport;
 use crate::queue::mgmt::MgmtQueue;
@@ -55,6 +56,11 @@ pub enum Msg {
     },
     /// A scrape round of the agents' `/metrics`.
     Scraped(Round),
+    /// A reading of `metrics.k8s.io` (pods' CPU and memory), taken at `at`.
+    Usage {
+        reading: UsageReading,
+        at: Timestamp,
+    },
     /// Whether an outside party answers, and why not.
     Link {
         kind: LinkKind,

@@ -7,8 +7,8 @@ use jiff::Timestamp;
 use super::cmd::{Action, Cmd};
 use super::keymap::{self, KeyAction, Scope};
 use super::model::{
-    ACTION_LINES, ACTION_LOG, ActionEntry, Cursor, Dialog, LOG_LINES, Link, LogTail, Model, Prompt,
-    Screen, ShownLine,
+    ACTION_LINES, ACTION_LOG, ActionEntry, Cursor, Dialog, LOG_LINES, Link, LogTail, Model,
+    PodSort, Prompt, Screen, ShownLine, UsageState,
 };
 use super::msg::{LinkKind, Msg};
 use crate::cli::MAX_SEED_COUNT;
@@ -16,6 +16,7 @@ use crate::cluster::actions::FleetRef;
 use crate::fleet::delta::FleetDelta;
 use crate::fleet::model::Model as FleetModel;
 use crate::fleet::objects::{FleetId, ObjectKind};
+use crate::fleet::usage::UsageReading;
 use crate::metrics::agents::AgentSeries;
 use crate::queue::topology::DEFAULT_QUEUE;
 
@@ -79,6 +80,26 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
         Msg::Scraped(round) => {
             m.polls.scrape_busy = false;
             m.agents.ingest(round);
+            m.stale = true;
+        }
+        Msg::Usage { reading, at } => {
+            advance(m, at);
+            // A reading of the namespace watched before a switch, still in flight.
+            let ns = &m.info.namespace;
+            if reading
+                .pods()
+                .is_some_and(|p| p.values().any(|u| &u.namespace != ns))
+            {
+                return cmds;
+            }
+            match reading {
+                UsageReading::Failed(e) => m.usage.error = Some(e),
+                answered => {
+                    m.usage.last = Some(answered);
+                    m.usage.at = Some(at);
+                    m.usage.error = None;
+                }
+            }
             m.stale = true;
         }
         Msg::Link { kind, up, at } => {
@@ -363,6 +384,21 @@ fn key(m: &mut Model, k: KeyEvent, cmds: &mut Vec<Cmd>) {
         KeyAction::Sort => {
             m.pod_sort = m.pod_sort.next();
             m.pod_sort_desc = false;
+            m.stale = true;
+        }
+        KeyAction::SortCpu | KeyAction::SortMemory => {
+            let want = if action == KeyAction::SortCpu {
+                PodSort::Cpu
+            } else {
+                PodSort::Memory
+            };
+            // Pressed again: reversed.
+            if m.pod_sort == want {
+                m.pod_sort_desc = !m.pod_sort_desc;
+            } else {
+                m.pod_sort = want;
+                m.pod_sort_desc = false;
+            }
             m.stale = true;
         }
         KeyAction::Reverse => {
@@ -802,6 +838,7 @@ fn switch_namespace(m: &mut Model, ns: &str) {
     m.agents = AgentSeries::default();
     m.queue_errors.clear();
     m.mgmt.clear();
+    m.usage = UsageState::default();
     m.polls = Default::default();
     m.listed.clear();
     m.listed_at = None;

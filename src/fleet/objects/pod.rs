@@ -77,6 +77,8 @@ pub struct AgentPod {
     /// The containers' CPU limits summed, in millicores (None when a container has none).
     pub cpu_limit_millis: Option<u64>,
     pub memory_request_bytes: Option<u64>,
+    /// The containers' CPU requests summed, in millicores (None when a container has none).
+    pub cpu_request_millis: Option<u64>,
     pub containers_without_memory_limit: u32,
     /// Pending with `PodScheduled=False`, reason `Unschedulable`.
     pub unschedulable: bool,
@@ -196,6 +198,7 @@ impl AgentPod {
         let mut memory_request_bytes = None::<u64>;
         let mut containers_without_memory_limit = 0;
         let mut cpu_limit_millis = Some(0u64);
+        let mut cpu_request_millis = Some(0u64);
         for c in at(v, &["spec", "containers"])
             .and_then(Value::as_array)
             .into_iter()
@@ -212,6 +215,10 @@ impl AgentPod {
                 .and_then(Value::as_str)
                 .and_then(parse_cpu_millis);
             cpu_limit_millis = cpu_limit_millis.zip(cpu).map(|(a, b)| a + b);
+            let cpu_request = at(c, &["resources", "requests", "cpu"])
+                .and_then(Value::as_str)
+                .and_then(parse_cpu_millis);
+            cpu_request_millis = cpu_request_millis.zip(cpu_request).map(|(a, b)| a + b);
             if let Some(b) = at(c, &["resources", "requests", "memory"])
                 .and_then(Value::as_str)
                 .and_then(parse_quantity_bytes)
@@ -237,6 +244,7 @@ impl AgentPod {
             last_oom,
             memory_limit_bytes,
             cpu_limit_millis: cpu_limit_millis.filter(|m| *m > 0),
+            cpu_request_millis: cpu_request_millis.filter(|m| *m > 0),
             memory_request_bytes,
             containers_without_memory_limit,
             unschedulable,

@@ -15,6 +15,7 @@ use crate::fleet::duration::human_duration;
 use crate::fleet::model::DisruptionKind;
 use crate::fleet::objects::{FleetId, PodPhase};
 use crate::fleet::status::FleetStatus;
+use crate::fleet::usage::{pod_cpu_cell, pod_memory_cell};
 use crate::tui::model::{Model, bar_text, pod_status};
 
 pub struct FleetLayout {
@@ -261,23 +262,32 @@ fn draw_disruptions(m: &Model, id: &FleetId, f: &mut Frame, area: Rect, p: &Pale
 }
 
 fn draw_pods(m: &Model, _id: &FleetId, f: &mut Frame, area: Rect, p: &Palette) {
+    // Narrow terminals drop READY; wide ones add the node, the last termination, then the IP.
+    let ready = area.width >= 100;
     let wide = area.width >= 120;
-    let mut header = vec!["NAME", "STATUS", "READY", "RST", "AGE", "MEM"];
-    let mut widths = vec![
-        Constraint::Min(24),
-        Constraint::Length(19),
-        Constraint::Length(5),
+    let ip = area.width >= 150;
+    let mut header = vec!["NAME", "STATUS"];
+    let mut widths = vec![Constraint::Min(24), Constraint::Length(19)];
+    if ready {
+        header.push("READY");
+        widths.push(Constraint::Length(5));
+    }
+    header.extend(["RST", "AGE", "CPU", "MEM"]);
+    widths.extend([
         Constraint::Length(4),
         Constraint::Length(6),
-        Constraint::Length(15),
-    ];
+        Constraint::Length(9),
+        Constraint::Length(10),
+    ]);
     if wide {
-        header.extend(["NODE", "IP", "LAST TERMINATION"]);
-        widths.extend([
-            Constraint::Length(12),
-            Constraint::Length(15),
-            Constraint::Length(24),
-        ]);
+        header.push("NODE");
+        widths.push(Constraint::Length(11));
+        if ip {
+            header.push("IP");
+            widths.push(Constraint::Length(15));
+        }
+        header.push("LAST TERMINATION");
+        widths.push(Constraint::Length(18));
     }
     let sort = format!(
         " sorted by {}{} ",
@@ -317,35 +327,41 @@ fn draw_pods(m: &Model, _id: &FleetId, f: &mut Frame, area: Rect, p: &Palette) {
                 PodPhase::Running if pod.ready => p.good(),
                 _ => Style::default(),
             };
-            let mem = m
-                .agents
-                .store()
-                .pod(&format!("{}/{}", pod.namespace, pod.name))
-                .and_then(|s| s.memory())
-                .map_or_else(
-                    || "-".to_string(),
-                    |(rss, limit)| match limit {
-                        Some(l) if l > 0 => {
-                            format!("{}/{}", widgets::bytes(rss), widgets::bytes(l))
-                        }
-                        _ => widgets::bytes(rss),
-                    },
-                );
+            let u = m.pod_usage.get(i).copied().unwrap_or_default();
             let mut cells = vec![
                 Cell::from(pod.name.clone()),
                 Cell::from(status).style(style),
-                Cell::from(if pod.ready { "1/1" } else { "0/1" }),
+            ];
+            if ready {
+                cells.push(Cell::from(if pod.ready { "1/1" } else { "0/1" }));
+            }
+            cells.extend([
                 Cell::from(pod.restarts.to_string()).style(if pod.restarts > 0 {
                     p.warn()
                 } else {
                     Style::default()
                 }),
                 Cell::from(widgets::age(m.now, pod.created)),
-                Cell::from(mem),
-            ];
+                usage_cell(
+                    pod_cpu_cell(u.cpu_millicores, u.cpu_against),
+                    u.cpu_millicores
+                        .zip(u.cpu_against)
+                        .map(|(c, a)| c / a.max(1.0)),
+                    p,
+                ),
+                usage_cell(
+                    pod_memory_cell(u.memory_bytes, u.memory_against),
+                    u.memory_bytes
+                        .zip(u.memory_against)
+                        .map(|(b, a)| b as f64 / a.max(1) as f64),
+                    p,
+                ),
+            ]);
             if wide {
                 cells.push(Cell::from(pod.node.clone().unwrap_or_else(|| "-".into())));
-                cells.push(Cell::from(pod.ip.clone().unwrap_or_else(|| "-".into())));
+                if ip {
+                    cells.push(Cell::from(pod.ip.clone().unwrap_or_else(|| "-".into())));
+                }
                 cells.push(Cell::from(pod.last_termination.as_ref().map_or_else(
                     || "-".into(),
                     |t| format!("{} ({})", t.reason, t.exit_code),
@@ -354,4 +370,14 @@ fn draw_pods(m: &Model, _id: &FleetId, f: &mut Frame, area: Rect, p: &Palette) {
             Row::new(cells)
         },
     );
+}
+
+/// A usage cell, yellow from 75% of the limit and red from 90%.
+fn usage_cell<'a>(text: String, ratio: Option<f64>, p: &Palette) -> Cell<'a> {
+    let style = match ratio {
+        Some(r) if r >= 0.9 => p.bad(),
+        Some(r) if r >= 0.75 => p.warn(),
+        _ => Style::default(),
+    };
+    Cell::from(text).style(style)
 }

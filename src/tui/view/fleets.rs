@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row};
 use super::widgets::{self, Palette};
 use crate::fleet::health::Severity;
 use crate::fleet::status::FleetStatus;
+use crate::fleet::usage::{fleet_cpu_cell, fleet_memory_cell};
 use crate::tui::model::Model;
 use crate::tui::update::dlq;
 
@@ -56,21 +57,22 @@ fn state(f: &FleetStatus) -> String {
 const COLUMNS: &[(&str, u16, u16)] = &[
     ("FLEET", 0, 0),
     ("STATE", 8, 0),
-    ("QUEUE", 14, 160),
+    ("QUEUE", 14, 170),
     ("READY", 5, 0),
     ("UNACK", 6, 110),
     ("DLQ", 4, 0),
-    ("IN/s", 6, 160),
-    ("OUT/s", 6, 160),
+    ("IN/s", 6, 170),
+    ("OUT/s", 6, 170),
     ("JOBS", 9, 0),
     ("PODS", 7, 0),
     ("OOM", 3, 0),
     ("EV", 3, 0),
     ("RST", 4, 110),
     ("TASK/s", 6, 0),
-    ("P99", 6, 110),
-    ("TOKENS/s", 8, 160),
-    ("MEM", 5, 110),
+    ("P99", 6, 120),
+    ("TOKENS/s", 8, 170),
+    ("CPU", 10, 130),
+    ("MEM", 10, 110),
     ("FINDINGS", 8, 0),
 ];
 
@@ -134,9 +136,22 @@ pub fn draw(m: &Model, f: &mut Frame, body: Rect, p: &Palette) {
                 plain
             };
             let ev = d.evicted + d.api_eviction + d.preempted;
-            let mem = mm
-                .and_then(|x| x.worst_memory_headroom.as_ref())
-                .map(|h| (format!("{:.0}%", h.used_ratio * 100.0), h.used_ratio));
+            // The same cells as `fleetctl status`: the API's usage, else the agents' RSS.
+            let worst_mem = fl
+                .usage
+                .as_ref()
+                .and_then(|u| u.worst_memory.as_ref().map(|w| w.used_ratio))
+                .or_else(|| {
+                    fl.usage
+                        .is_none()
+                        .then(|| mm.and_then(|x| x.worst_memory_headroom.as_ref()))
+                        .flatten()
+                        .map(|h| h.used_ratio)
+                });
+            let mem = fleet_memory_cell(
+                fl.usage.as_ref(),
+                mm.and_then(|x| x.worst_memory_headroom.as_ref()),
+            );
             let cells: Vec<Cell> = vec![
                 Cell::from(if body.width >= 110 {
                     fl.display()
@@ -174,12 +189,12 @@ pub fn draw(m: &Model, f: &mut Frame, body: Rect, p: &Palette) {
                     || "-".into(),
                     |x| widgets::rate(Some(x.tokens_per_s.values().sum())),
                 )),
-                match mem {
-                    Some((s, r)) if r >= 0.9 => Cell::from(s).style(p.bad()),
-                    Some((s, r)) if r >= 0.75 => Cell::from(s).style(p.warn()),
-                    Some((s, _)) => Cell::from(s),
-                    None => Cell::from("-"),
-                },
+                Cell::from(fleet_cpu_cell(fl.usage.as_ref())),
+                Cell::from(mem).style(match worst_mem {
+                    Some(r) if r >= 0.9 => p.bad(),
+                    Some(r) if r >= 0.75 => p.warn(),
+                    _ => plain,
+                }),
                 findings_cell(fl, p),
             ];
             Row::new(

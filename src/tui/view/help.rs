@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::widgets::Palette;
+use crate::fleet::usage::{NOT_SERVED, UsageReading};
 use crate::tui::keymap::{self, Scope};
 use crate::tui::model::{Link, Model};
 use crate::tui::msg::LinkKind;
@@ -86,6 +87,21 @@ pub fn health_lines(m: &Model) -> Vec<String> {
     }
     if !m.info.scrape {
         out.push("scraping: off (--scrape off)".into());
+    }
+    match &m.usage.last {
+        Some(UsageReading::NotServed) => out.push(format!("usage: {NOT_SERVED}")),
+        Some(UsageReading::Served(_)) => {
+            if let Some(at) = m.usage.at {
+                out.push(format!(
+                    "usage (metrics.k8s.io): up, last read at {} UTC",
+                    super::widgets::clock(at)
+                ));
+            }
+        }
+        _ => {}
+    }
+    if let Some(e) = &m.usage.error {
+        out.push(format!("usage (metrics.k8s.io): the last read failed: {e}"));
     }
     for f in &m.snapshot.fleets {
         if let Some(x) = &f.metrics {

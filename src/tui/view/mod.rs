@@ -15,7 +15,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::model::{Link, Model, Prompt, Screen};
+use super::model::{Link, Model, Prompt, Screen, UsageHeader};
 use super::msg::LinkKind;
 pub use help::help_len;
 pub use widgets::Palette;
@@ -129,10 +129,43 @@ fn draw_header(m: &Model, f: &mut Frame, area: Rect, p: &Palette) {
             p.warn(),
         ));
     }
+    second.extend(usage_span(&m.usage_header, p, wide));
     f.render_widget(
         Paragraph::new(vec![Line::from(first), Line::from(second)]),
         area,
     );
+}
+
+/// What the header says about resource usage, once for the whole console.
+fn usage_span(u: &UsageHeader, p: &Palette, wide: bool) -> Vec<Span<'static>> {
+    let (text, style) = match u {
+        UsageHeader::Waiting => ("usage …".to_string(), p.dim()),
+        UsageHeader::Fresh { pods } => (format!("usage {pods} pods"), Style::default()),
+        UsageHeader::Stale { age } if wide => (
+            format!(
+                "usage stale: read {} ago",
+                crate::fleet::duration::human_duration(*age)
+            ),
+            p.warn(),
+        ),
+        UsageHeader::Stale { age } => (
+            format!(
+                "usage stale {}",
+                crate::fleet::duration::human_duration(*age)
+            ),
+            p.warn(),
+        ),
+        UsageHeader::NotServed if wide => (
+            "usage: metrics.k8s.io not served (no metrics-server)".to_string(),
+            p.warn(),
+        ),
+        UsageHeader::NotServed => ("usage: no metrics-server (i)".to_string(), p.warn()),
+        UsageHeader::Failed(e) if wide => {
+            (format!("usage ✗ {}", widgets::first_words(e, 40)), p.bad())
+        }
+        UsageHeader::Failed(_) => ("usage ✗ (i)".to_string(), p.bad()),
+    };
+    vec![Span::raw("  "), Span::styled(text, style)]
 }
 
 fn draw_status(m: &Model, f: &mut Frame, area: Rect, p: &Palette) {

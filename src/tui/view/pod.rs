@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Sparkline};
 
 use super::widgets::{self, Palette};
+use crate::fleet::usage::{pod_cpu_cell, pod_memory_cell};
 use crate::metrics::series::PodSeries;
 use crate::tui::model::{Model, ShownLine, pod_status};
 
@@ -128,6 +129,17 @@ pub fn draw(m: &Model, name: &str, f: &mut Frame, body: Rect, p: &Palette) {
         ),
         p,
     ));
+    if let Some(u) = m.open_pod_usage {
+        lines.push(kv(
+            "usage",
+            format!(
+                "CPU {} · MEM {}",
+                pod_cpu_cell(u.cpu_millicores, u.cpu_against),
+                pod_memory_cell(u.memory_bytes, u.memory_against)
+            ),
+            p,
+        ));
+    }
     let block = Block::default()
         .borders(Borders::ALL)
         .title(Line::from(Span::styled(

@@ -261,7 +261,11 @@ impl Meter {
         self.sample_at(Instant::now());
     }
 
-    fn sample_at(&self, now: Instant) {
+    /// One round as if the time were `now`: every container's window ends at `now` (one
+    /// shorter than a second is skipped). [`Meter::sample`] is this at `Instant::now()`; the
+    /// cost bench (`benches/sim_usage.rs`) and tests advance `now` by [`SAMPLE_EVERY`] per
+    /// round so that every container is read and published each time.
+    pub fn sample_at(&self, now: Instant) {
         let at = Timestamp::now();
         // Read outside the lock: a round at a thousand processes takes milliseconds.
         type Job = ((String, usize), u64, Probe, (Instant, u64));
