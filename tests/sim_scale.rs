@@ -417,7 +417,13 @@ fn cpu_secs(pid: u32) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_api_server_out_of_descriptors_backs_off_and_recovers() {
     let dir = TempDir::new("scale-emfile");
-    let sim = SimProc::start(dir.path(), &["--api-only"], Some(256));
+    // The connection cap (an eighth of 256 by default) would refuse connections long before the
+    // descriptors run out; raised past the limit, the accept loop itself meets EMFILE.
+    let sim = SimProc::start(
+        dir.path(),
+        &["--api-only", "--max-connections", "4096"],
+        Some(256),
+    );
     let addr: std::net::SocketAddr = sim.server().trim_start_matches("https://").parse().unwrap();
     // Connections that never start TLS hold the sim's descriptors; the next ones wait in the
     // backlog until it is full.

@@ -108,14 +108,25 @@ fn default_files_are_private_to_the_user_and_the_run_directory_goes_at_stop() {
     let dir = TempDir::new("sec-defaults");
     let cache = dir.path().join("cache");
     let out_path = dir.path().join("sim.out");
-    let mut child = fleetctl()
-        .args(["sim", "--nodes", "1"])
-        .env("XDG_CACHE_HOME", &cache)
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out_path).unwrap())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    /// Kills the sim if the test fails before stopping it.
+    struct KillOnDrop(std::process::Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut sim = KillOnDrop(
+        fleetctl()
+            .args(["sim", "--nodes", "1"])
+            .env("XDG_CACHE_HOME", &cache)
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&out_path).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let child = &mut sim.0;
     let pid = child.id();
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let line = loop {
@@ -124,7 +135,6 @@ fn default_files_are_private_to_the_user_and_the_run_directory_goes_at_stop() {
             break l.to_string();
         }
         if std::time::Instant::now() > deadline || child.try_wait().unwrap().is_some() {
-            let _ = child.kill();
             panic!("no 'sim ready:' line: {text}");
         }
         std::thread::sleep(Duration::from_millis(50));
