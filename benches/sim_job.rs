@@ -291,24 +291,11 @@ fn fmt(t: Option<f64>) -> String {
         .unwrap_or_else(|| "not reached".into())
 }
 
-async fn scenario(with_state: bool, n: u64, timeout: Duration) {
-    let dir = std::env::temp_dir().join(format!(
-        "fleetctl-bench-job-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let state = with_state.then(|| dir.join("state"));
-    println!(
-        "scenario: {n} pods of one Indexed Job, --runtime inproc --nodes 100, {}",
-        if with_state {
-            "--state-dir"
-        } else {
-            "no --state-dir"
-        }
-    );
-    let sim = Sim::start(&dir, state.as_deref());
-    let queue = format!("bench-job-{}", uuid::Uuid::new_v4().simple());
-    let files = manifests(&dir, &queue, n);
+/// The user's step: `kubectl apply --server-side` of the bundled Job with `n` pods on a queue of
+/// its own; a client of the sim, the time of the apply, and the queue.
+async fn apply_job(sim: &Sim, dir: &Path, prefix: &str, n: u64) -> (kube::Client, Instant, String) {
+    let queue = format!("{prefix}-{}", uuid::Uuid::new_v4().simple());
+    let files = manifests(dir, &queue, n);
     let (client, _) = fleetctl::cluster::client::connect(Some(&sim.kubeconfig), None)
         .await
         .unwrap();
@@ -325,6 +312,36 @@ async fn scenario(with_state: bool, n: u64, timeout: Duration) {
         "kubectl apply failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    (client, t0, queue)
+}
+
+/// Removes a run's queue and its dead-letter queue from the broker, and its directory.
+fn clean_up(queue: &str, dir: &Path) {
+    for q in [queue.to_string(), format!("{queue}.dlq")] {
+        let _ = Command::new("rabbitmqctl")
+            .args(["delete_queue", &q])
+            .output();
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+async fn scenario(with_state: bool, n: u64, timeout: Duration) {
+    let dir = std::env::temp_dir().join(format!(
+        "fleetctl-bench-job-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = with_state.then(|| dir.join("state"));
+    println!(
+        "scenario: {n} pods of one Indexed Job, --runtime inproc --nodes 100, {}",
+        if with_state {
+            "--state-dir"
+        } else {
+            "no --state-dir"
+        }
+    );
+    let sim = Sim::start(&dir, state.as_deref());
+    let (client, t0, queue) = apply_job(&sim, &dir, "bench-job", n).await;
     let (t_running, t_ready, hwm, peak_fds, seen) =
         wait_running_ready(client, n as usize, t0, timeout, sim.pid()).await;
     let (rss, _) = rss_mb(sim.pid());
@@ -390,12 +407,7 @@ async fn scenario(with_state: bool, n: u64, timeout: Duration) {
         );
         sim.stop();
     }
-    for q in [queue.clone(), format!("{queue}.dlq")] {
-        let _ = Command::new("rabbitmqctl")
-            .args(["delete_queue", &q])
-            .output();
-    }
-    let _ = std::fs::remove_dir_all(&dir);
+    clean_up(&queue, &dir);
 }
 
 /// CPU time (`utime + stime`) of `pid` so far, in seconds.
@@ -446,24 +458,7 @@ async fn usage_run(
         "with metrics-server   "
     };
     let sim = Sim::start_with(&dir, None, extra);
-    let queue = format!("bench-usage-{}", uuid::Uuid::new_v4().simple());
-    let files = manifests(&dir, &queue, n);
-    let (client, _) = fleetctl::cluster::client::connect(Some(&sim.kubeconfig), None)
-        .await
-        .unwrap();
-    let t0 = Instant::now();
-    let out = sim.kubectl(&[
-        "apply",
-        "--server-side",
-        "--force-conflicts",
-        "-f",
-        files.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "kubectl apply failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (client, t0, queue) = apply_job(&sim, &dir, "bench-usage", n).await;
     let (t_running, _, _, _, seen) =
         wait_running_ready(client, n as usize, t0, timeout, sim.pid()).await;
     let share = match t_running {
@@ -504,12 +499,7 @@ async fn usage_run(
         }
     };
     sim.stop();
-    for q in [queue.clone(), format!("{queue}.dlq")] {
-        let _ = Command::new("rabbitmqctl")
-            .args(["delete_queue", &q])
-            .output();
-    }
-    let _ = std::fs::remove_dir_all(&dir);
+    clean_up(&queue, &dir);
     share
 }
 
