@@ -758,7 +758,22 @@ async fn failing_liveness_probe_restarts_the_container() {
     if !require_broker("failing_liveness_probe_restarts_the_container") {
         return;
     }
-    let sim = sim_with(|_| {}).await;
+    liveness_case(RuntimeKind::Process).await;
+}
+
+/// The same with in-process agents, whose /healthz and /readyz the kubelet reads without a
+/// connection: the passing probe and readiness come from that answer, and a probe of a path
+/// the agent does not serve still goes over HTTP and fails with the server's 404.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_liveness_probe_restarts_an_inproc_container() {
+    if !require_broker("failing_liveness_probe_restarts_an_inproc_container") {
+        return;
+    }
+    liveness_case(RuntimeKind::Inproc).await;
+}
+
+async fn liveness_case(runtime: RuntimeKind) {
+    let sim = sim_with(|o| o.runtime = runtime).await;
     broker_secret(&sim.client).await;
     let queue = unique_queue("liveness");
     for (name, path) in [("sick", "/nope"), ("well", "/healthz")] {

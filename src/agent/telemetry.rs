@@ -282,9 +282,22 @@ async fn endpoint(State(m): State<Arc<Metrics>>, method: Method, uri: Uri) -> Re
             m.encode(),
         )
             .into_response(),
-        "/healthz" => "ok".into_response(),
-        _ if m.is_ready() => (StatusCode::OK, "ready").into_response(),
-        _ => (StatusCode::SERVICE_UNAVAILABLE, "not consuming").into_response(),
+        _ => match health(&m, path) {
+            Some((code, body)) => (code, body).into_response(),
+            None => StatusCode::NOT_FOUND.into_response(),
+        },
+    }
+}
+
+/// The answer to `/healthz` (the process is alive) or `/readyz` (it is consuming), None for any
+/// other path: what the server sends, and what the local cluster's kubelet reads directly from an
+/// in-process agent instead of opening a connection per probe.
+pub fn health(m: &Metrics, path: &str) -> Option<(StatusCode, &'static str)> {
+    match path {
+        "/healthz" => Some((StatusCode::OK, "ok")),
+        "/readyz" if m.is_ready() => Some((StatusCode::OK, "ready")),
+        "/readyz" => Some((StatusCode::SERVICE_UNAVAILABLE, "not consuming")),
+        _ => None,
     }
 }
 
@@ -308,6 +321,20 @@ impl Drop for InflightGuard<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn health_answers_liveness_and_readiness_only() {
+        let m = Metrics::new("agent-0");
+        assert_eq!(health(&m, "/healthz"), Some((StatusCode::OK, "ok")));
+        assert_eq!(
+            health(&m, "/readyz"),
+            Some((StatusCode::SERVICE_UNAVAILABLE, "not consuming"))
+        );
+        m.set_ready(true);
+        assert_eq!(health(&m, "/readyz"), Some((StatusCode::OK, "ready")));
+        assert_eq!(health(&m, "/metrics"), None);
+        assert_eq!(health(&m, "/"), None);
+    }
 
     #[tokio::test]
     async fn endpoints_paths_and_methods() {

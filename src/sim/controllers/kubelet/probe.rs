@@ -87,13 +87,12 @@ impl Worker {
         let path = get.path.clone().unwrap_or_else(|| "/".into());
         let ip = self.ip.map(|i| i.to_string()).unwrap_or_default();
         let timeout = crate::sim::clock::secs(p.timeout_seconds.unwrap_or(1).max(1).into());
+        if let Some(code) = self.live[i].as_ref().and_then(|l| l.ctl.probe(port, &path)) {
+            return judged(code);
+        }
         let url = format!("http://{ip}:{port}{path}");
         match self.kl.http.get(&url).timeout(timeout).send().await {
-            Ok(r) if r.status().is_success() || r.status().is_redirection() => Ok(()),
-            Ok(r) => Err(format!(
-                "HTTP probe failed with statuscode: {}",
-                r.status().as_u16()
-            )),
+            Ok(r) => judged(r.status()),
             Err(e) if e.is_timeout() => Err(format!(
                 "Get \"{url}\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)"
             )),
@@ -132,5 +131,17 @@ impl Worker {
             }
         }
         self.state.refresh(Timestamp::now());
+    }
+}
+
+/// The kubelet's reading of an httpGet probe's status: 2xx and 3xx pass.
+fn judged(code: axum::http::StatusCode) -> Result<(), String> {
+    if code.is_success() || code.is_redirection() {
+        Ok(())
+    } else {
+        Err(format!(
+            "HTTP probe failed with statuscode: {}",
+            code.as_u16()
+        ))
     }
 }

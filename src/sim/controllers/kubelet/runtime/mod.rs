@@ -71,6 +71,15 @@ impl Ctl {
         }
     }
 
+    /// The container's answer to an httpGet probe of `path` on `port` without a connection, when
+    /// the runtime can give it (an in-process agent's own health endpoints); None: probe over HTTP.
+    pub fn probe(&self, port: i32, path: &str) -> Option<axum::http::StatusCode> {
+        match self {
+            Ctl::Process(_) => None,
+            Ctl::Inproc(c) => c.probe(port, path),
+        }
+    }
+
     /// Memory in use, in bytes, when known.
     pub fn memory_bytes(&self) -> Option<u64> {
         match self {
