@@ -303,6 +303,7 @@ pub fn spawn(ctx: &Ctx) -> Vec<JoinHandle<()>> {
         loop {
             let _ = tokio::time::timeout(Duration::from_secs(5), changed.notified()).await;
             tokio::time::sleep(Duration::from_millis(50)).await;
+            let started = std::time::Instant::now();
             let now = Timestamp::now();
             let budgets = pdbs.state();
             if budgets.is_empty() {
@@ -431,6 +432,7 @@ pub fn spawn(ctx: &Ctx) -> Vec<JoinHandle<()>> {
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
             }
+            super::rest_after(started.elapsed()).await;
         }
     }));
     tasks

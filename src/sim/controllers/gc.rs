@@ -189,6 +189,7 @@ pub fn spawn(ctx: &Ctx) -> Vec<JoinHandle<()>> {
             // object, so with thousands of pods changing it runs at most five times a second).
             let _ = tokio::time::timeout(Duration::from_secs(2), changed.notified()).await;
             tokio::time::sleep(Duration::from_millis(200)).await;
+            let started = std::time::Instant::now();
             let pods = c.pods.state();
             let others: Vec<(&ApiResource, Vec<Arc<DynamicObject>>)> =
                 caches.iter().map(|(ar, s)| (ar, s.state())).collect();
@@ -228,6 +229,7 @@ pub fn spawn(ctx: &Ctx) -> Vec<JoinHandle<()>> {
             for pod in &orphans {
                 fail_and_remove(&c, pod).await;
             }
+            super::rest_after(started.elapsed()).await;
         }
     }));
     tasks

@@ -45,6 +45,14 @@ use kube::runtime::{WatchStreamExt, reflector, watcher};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
+/// Rests after a controller's pass over every object of a kind so that such passes take at most
+/// a tenth of the controller's time: a pass that took 20 ms waits 180 ms more (at most 5 s).
+/// At 10,000 pods a pass costs tens of milliseconds, and with pods changing all the time,
+/// passes back to back would take the share of a core the pods' own work needs.
+pub async fn rest_after(pass: Duration) {
+    tokio::time::sleep((pass * 9).min(Duration::from_secs(5))).await;
+}
+
 /// How pod containers run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RuntimeKind {
