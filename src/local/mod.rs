@@ -113,7 +113,7 @@ pub enum LocalError {
     #[error("the embedded broker cannot start: {0}")]
     Broker(String),
     #[error("the local cluster cannot start: {0}")]
-    Sim(String),
+    Sim(crate::sim::error::SimError),
     #[error("the local cluster does not take the fleet's objects: {0}")]
     Setup(String),
     #[error(
@@ -209,9 +209,9 @@ pub async fn open(
         dir: dir.clone(),
         reason: e.to_string(),
     })?;
-    crate::fsutil::check_private_dir(dir).map_err(|reason| LocalError::StateDir {
+    crate::fsutil::check_private_dir(dir).map_err(|e| LocalError::StateDir {
         dir: dir.clone(),
-        reason,
+        reason: e.to_string(),
     })?;
     match StateLock::try_acquire(dir).map_err(|e| LocalError::StateDir {
         dir: dir.clone(),
