@@ -136,7 +136,7 @@ pub enum TlsError {
 #[derive(Debug, thiserror::Error)]
 pub enum KubeconfigError {
     #[error("it is not a kubeconfig (not YAML: {0})")]
-    NotYaml(serde_saphyr::Error),
+    NotYaml(Box<serde_saphyr::Error>),
     #[error("it is not a kubeconfig (not a YAML mapping)")]
     NotMapping,
     #[error("it is not a kubeconfig ('{0}' is not a list)")]

@@ -41,7 +41,7 @@ pub fn merge(
         return serde_json::to_string_pretty(&ours).map_err(KubeconfigError::Serialize);
     }
     let mut doc: serde_json::Value =
-        serde_saphyr::from_str(existing).map_err(KubeconfigError::NotYaml)?;
+        serde_saphyr::from_str(existing).map_err(|e| KubeconfigError::NotYaml(Box::new(e)))?;
     let Some(map) = doc.as_object_mut() else {
         return Err(KubeconfigError::NotMapping);
     };
