@@ -71,22 +71,31 @@ fn uid() -> u32 {
     unsafe { libc::getuid() }
 }
 
-/// A directory that holds credentials must be this user's and not writable by others; the
-/// reason it is not, in words that say the fix.
-pub fn check_private_dir(dir: &Path) -> Result<(), String> {
-    let meta = fs::metadata(dir).map_err(|e| e.to_string())?;
+/// Why a directory that holds credentials is not private; the message says the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum PrivateDirError {
+    #[error("{0}")]
+    Unreadable(io::Error),
+    #[error("it belongs to user {owner}, not to you ({uid})")]
+    NotYours { owner: u32, uid: u32 },
+    #[error("others may write to it (mode {mode:o}); chmod 700 it")]
+    WritableByOthers { mode: u32 },
+}
+
+/// A directory that holds credentials must be this user's and not writable by others.
+pub fn check_private_dir(dir: &Path) -> Result<(), PrivateDirError> {
+    let meta = fs::metadata(dir).map_err(PrivateDirError::Unreadable)?;
     let uid = uid();
     if meta.uid() != uid {
-        return Err(format!(
-            "it belongs to user {}, not to you ({uid})",
-            meta.uid()
-        ));
+        return Err(PrivateDirError::NotYours {
+            owner: meta.uid(),
+            uid,
+        });
     }
     if meta.mode() & 0o022 != 0 {
-        return Err(format!(
-            "others may write to it (mode {:o}); chmod 700 it",
-            meta.mode() & 0o777
-        ));
+        return Err(PrivateDirError::WritableByOthers {
+            mode: meta.mode() & 0o777,
+        });
     }
     Ok(())
 }
@@ -160,14 +169,21 @@ mod tests {
     fn a_directory_others_may_write_is_not_private() {
         let root = std::env::temp_dir().join(format!("fleetctl-fsutil-{}", Uuid::new_v4()));
         create_dir_private(&root).unwrap();
-        assert_eq!(check_private_dir(&root), Ok(()));
+        assert!(check_private_dir(&root).is_ok());
         fs::set_permissions(&root, fs::Permissions::from_mode(0o777)).unwrap();
         let why = check_private_dir(&root).unwrap_err();
         assert!(
-            why.contains("mode 777") && why.contains("chmod 700"),
+            matches!(why, PrivateDirError::WritableByOthers { mode: 0o777 }),
             "{why}"
         );
-        assert!(check_private_dir(&root.join("missing")).is_err());
+        assert_eq!(
+            why.to_string(),
+            "others may write to it (mode 777); chmod 700 it"
+        );
+        assert!(matches!(
+            check_private_dir(&root.join("missing")),
+            Err(PrivateDirError::Unreadable(_))
+        ));
         fs::remove_dir_all(&root).unwrap();
     }
 

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use fleetctl::broker::{Broker, BrokerConfig};
-use fleetctl::queue::mgmt::{MgmtClient, MgmtError, MgmtQueue};
+use fleetctl::queue::mgmt::{MgmtClient, MgmtError};
 use futures::StreamExt;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicGetOptions, BasicNackOptions, BasicPublishOptions,
@@ -864,19 +864,6 @@ async fn bad_credentials_are_refused(t: &Target) {
     let _ = conn.close(200, "bye".into()).await;
 }
 
-/// Polls the management API until `settled` holds (RabbitMQ samples every 5 s).
-async fn settle(mgmt: &MgmtClient, queue: &str, settled: impl Fn(&MgmtQueue) -> bool) -> MgmtQueue {
-    let mut last = None;
-    for _ in 0..150 {
-        match mgmt.queue(queue).await {
-            Ok(q) if settled(&q) => return q,
-            r => last = Some(r),
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("queue {queue} did not settle within 30 s; last reading: {last:?}");
-}
-
 async fn the_management_api_reads_the_same(t: &Target) {
     common::install_crypto();
     let (conn, ch) = t.chan().await;
@@ -903,7 +890,7 @@ async fn the_management_api_reads_the_same(t: &Target) {
         consumer.next().await.unwrap().unwrap();
     }
     let mgmt = MgmtClient::new(t.mgmt.as_deref(), &t.url).unwrap();
-    let got = settle(&mgmt, &name, |q| {
+    let got = common::settle(&mgmt, &name, |q| {
         q.ready == 7 && q.unacked == 3 && q.consumers == 1 && q.publish_rate.is_some()
     })
     .await;

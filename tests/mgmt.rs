@@ -10,24 +10,11 @@ use std::time::Duration;
 
 use common::*;
 use fleetctl::queue::amqp::{Broker, publish_durably};
-use fleetctl::queue::mgmt::{MgmtClient, MgmtError, MgmtQueue};
+use fleetctl::queue::mgmt::{MgmtClient, MgmtError};
 use fleetctl::queue::topology::Topology;
 use futures::StreamExt;
 use lapin::options::{BasicConsumeOptions, BasicQosOptions, ConfirmSelectOptions};
 use lapin::types::FieldTable;
-
-/// Polls `queue` until `settled` holds, failing the test after 30 s with the last reading.
-async fn settle(mgmt: &MgmtClient, queue: &str, settled: impl Fn(&MgmtQueue) -> bool) -> MgmtQueue {
-    let mut last = None;
-    for _ in 0..150 {
-        match mgmt.queue(queue).await {
-            Ok(q) if settled(&q) => return q,
-            r => last = Some(r),
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("queue {queue} did not settle within 30 s; last reading: {last:?}");
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn reads_ready_unacked_and_consumers_of_a_real_queue() {

@@ -21,7 +21,8 @@ use kube::core::{ApiResource, GroupVersionKind};
 use kube::{Client, ResourceExt};
 use serde_json::json;
 
-use common::TempDir;
+use common::cli::{self, deployment, finish};
+use common::{Run, TempDir};
 use fleetctl::cluster::apply::{Object, load_bundled, prepare};
 use fleetctl::sim::runtime::RunningSim;
 
@@ -35,44 +36,12 @@ async fn sim() -> (RunningSim, Client, TempDir) {
     (sim, client, dir)
 }
 
-/// What a run of the binary printed, and its exit code.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn command(sim: &RunningSim, args: &[&str]) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_fleetctl"));
-    cmd.arg("--kubeconfig")
-        .arg(&sim.kubeconfig)
-        .args(args)
-        .env_remove("KUBECONFIG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    cmd
-}
-
-async fn finish(child: tokio::process::Child, args: &[&str]) -> Run {
-    let out = tokio::time::timeout(Duration::from_secs(90), child.wait_with_output())
-        .await
-        .unwrap_or_else(|_| panic!("fleetctl {args:?} did not finish"))
-        .unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    eprintln!("fleetctl {args:?} -> {run:#?}");
-    run
+    cli::command(&sim.kubeconfig, args)
 }
 
 async fn fleetctl(sim: &RunningSim, args: &[&str]) -> Run {
-    let child = command(sim, args).spawn().unwrap();
-    finish(child, args).await
+    cli::fleetctl(&sim.kubeconfig, args).await
 }
 
 fn ar(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource {
@@ -423,21 +392,6 @@ async fn a_job_suspended_before_the_pause_stays_suspended_after_the_resume() {
     assert_eq!(after.spec.as_ref().unwrap().suspend, Some(true));
     assert_eq!(annotations(&after), before);
     sim.stop().await;
-}
-
-fn deployment(replicas: i32) -> Deployment {
-    serde_json::from_value(json!({
-        "metadata": {"name": "agent-pool", "labels": {"app": "ai-agent"}},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": "ai-agent", "pool": "agent-pool"}},
-            "template": {
-                "metadata": {"labels": {"app": "ai-agent", "pool": "agent-pool"}},
-                "spec": {"containers": [{"name": "agent", "image": "ghcr.io/fleetctl/agent:0.1.0"}]}
-            }
-        }
-    }))
-    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -20,6 +19,7 @@ use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use common::TempDir;
+use common::cli::{self, command, deployment};
 use fleetctl::sim::runtime::RunningSim;
 
 const NS: &str = "agents";
@@ -100,53 +100,16 @@ async fn proxy(client: Client, dir: &TempDir, hook: Hook) -> Proxy {
     Proxy { kubeconfig, task }
 }
 
-fn command(kubeconfig: &std::path::Path, args: &[&str]) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_fleetctl"));
-    cmd.arg("--kubeconfig")
-        .arg(kubeconfig)
-        .args(args)
-        .env_remove("KUBECONFIG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    cmd
-}
-
 /// Runs fleetctl to its end: (exit code, stdout, stderr).
 async fn fleetctl(kubeconfig: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let out = tokio::time::timeout(Duration::from_secs(90), command(kubeconfig, args).output())
-        .await
-        .unwrap_or_else(|_| panic!("fleetctl {args:?} did not finish"))
-        .unwrap();
-    let run = (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    );
-    eprintln!("fleetctl {args:?} -> {run:#?}");
-    run
+    let run = cli::fleetctl(kubeconfig, args).await;
+    (run.code, run.stdout, run.stderr)
 }
 
 async fn sim() -> (RunningSim, Client, TempDir) {
     let dir = TempDir::new("opsh");
     let (sim, client) = common::sim(&dir, |_| {}).await;
     (sim, client, dir)
-}
-
-fn deployment(replicas: i32) -> Deployment {
-    serde_json::from_value(json!({
-        "metadata": {"name": "agent-pool", "labels": {"app": "ai-agent"}},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": "ai-agent", "pool": "agent-pool"}},
-            "template": {
-                "metadata": {"labels": {"app": "ai-agent", "pool": "agent-pool"}},
-                "spec": {"containers": [{"name": "agent", "image": "ghcr.io/fleetctl/agent:0.1.0"}]}
-            }
-        }
-    }))
-    .unwrap()
 }
 
 fn annotation(d: &Deployment, key: &str) -> Option<String> {

@@ -12,7 +12,7 @@ use fleetctl::queue::topology::{
     with_attempts, with_reason,
 };
 use lapin::BasicProperties;
-use lapin::options::{BasicGetOptions, ConfirmSelectOptions};
+use lapin::options::ConfirmSelectOptions;
 use lapin::types::{AMQPValue, ShortString};
 
 fn rt() -> tokio::runtime::Runtime {
@@ -50,21 +50,11 @@ async fn dead_letters(topo: &Topology, n: usize) {
 
 /// Takes every message off `queue` (auto-ack): body and properties, in order.
 async fn take_all(queue: &str) -> Vec<(String, BasicProperties)> {
-    let broker = Broker::connect(&amqp_url(), "fleetctl-test").await.unwrap();
-    let ch = broker.channel().await.unwrap();
-    let mut out = vec![];
-    while let Some(m) = ch
-        .basic_get(queue.into(), BasicGetOptions { no_ack: true })
+    common::agent::take_all(queue)
         .await
-        .unwrap()
-    {
-        out.push((
-            String::from_utf8_lossy(&m.delivery.data).into_owned(),
-            m.delivery.properties.clone(),
-        ));
-    }
-    broker.close().await;
-    out
+        .into_iter()
+        .map(|(body, props)| (String::from_utf8_lossy(&body).into_owned(), props))
+        .collect()
 }
 
 async fn ready(queue: &str) -> u32 {

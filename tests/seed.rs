@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use common::*;
 use fleetctl::queue::amqp::Broker;
 use fleetctl::queue::task::Task;
-use lapin::options::{BasicGetOptions, QueueDeclareOptions};
+use lapin::options::QueueDeclareOptions;
 use lapin::types::FieldTable;
 
 fn rt() -> tokio::runtime::Runtime {
@@ -17,20 +17,15 @@ fn rt() -> tokio::runtime::Runtime {
 
 /// Takes every message off `queue` (auto-ack) and returns them with their properties.
 async fn drain(queue: &str) -> Vec<(Task, lapin::BasicProperties)> {
-    let broker = Broker::connect(&amqp_url(), "fleetctl-test").await.unwrap();
-    let ch = broker.channel().await.unwrap();
-    let mut out = vec![];
-    while let Some(m) = ch
-        .basic_get(queue.into(), BasicGetOptions { no_ack: true })
+    common::agent::take_all(queue)
         .await
-        .unwrap()
-    {
-        let task: Task = serde_json::from_slice(&m.delivery.data)
-            .unwrap_or_else(|e| panic!("body is not a task ({e}): {:?}", m.delivery.data));
-        out.push((task, m.delivery.properties.clone()));
-    }
-    broker.close().await;
-    out
+        .into_iter()
+        .map(|(body, props)| {
+            let task: Task = serde_json::from_slice(&body)
+                .unwrap_or_else(|e| panic!("body is not a task ({e}): {body:?}"));
+            (task, props)
+        })
+        .collect()
 }
 
 #[test]

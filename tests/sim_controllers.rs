@@ -38,14 +38,7 @@ async fn sim(dir: &TempDir) -> (RunningSim, Client) {
 }
 
 fn kubectl(sim: &RunningSim, args: &[&str]) -> common::Run {
-    let mut cmd = std::process::Command::new("kubectl");
-    cmd.arg("--kubeconfig").arg(&sim.kubeconfig).args(args);
-    let run = common::run(&mut cmd);
-    eprintln!(
-        "kubectl {args:?} -> {}\n{}{}",
-        run.code, run.stdout, run.stderr
-    );
-    run
+    common::kubectl_logged(&sim.kubeconfig, args)
 }
 
 async fn pods(client: &Client) -> Vec<Pod> {

@@ -66,14 +66,7 @@ async fn cluster(prefix: &str) -> Cluster {
 }
 
 fn kubectl(c: &Cluster, args: &[&str]) -> common::Run {
-    let mut cmd = std::process::Command::new("kubectl");
-    cmd.arg("--kubeconfig").arg(&c.sim.kubeconfig).args(args);
-    let run = common::run(&mut cmd);
-    eprintln!(
-        "kubectl {args:?} -> {}\n{}{}",
-        run.code, run.stdout, run.stderr
-    );
-    run
+    common::kubectl_logged(&c.sim.kubeconfig, args)
 }
 
 fn seed(c: &Cluster, count: u32, steps: u32, step_ms: u32) {

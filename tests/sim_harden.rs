@@ -13,17 +13,6 @@ use std::time::Duration;
 use common::*;
 use serde_json::{Value, json};
 
-fn require_kubectl(test: &str) -> bool {
-    require(kubectl_on_path(), test, "kubectl")
-}
-
-/// Writes `doc` as a file kubectl can read.
-fn doc_file(sim: &SimProcess, name: &str, doc: &Value) -> String {
-    let p = sim.dir.path().join(name);
-    std::fs::write(&p, serde_json::to_string(doc).unwrap()).unwrap();
-    p.to_str().unwrap().to_string()
-}
-
 fn assert_serving(sim: &mut SimProcess) {
     assert!(sim.running(), "the sim exited\n{}", sim.logs());
     sim.kubectl_ok(&["get", "namespaces"]);

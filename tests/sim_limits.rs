@@ -25,10 +25,6 @@ const SLACK: Duration = Duration::from_secs(15);
 /// The start of a TLS ClientHello record that announces 512 bytes and sends none of them.
 const PARTIAL_HELLO: &[u8] = &[0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc];
 
-fn require_kubectl(test: &str) -> bool {
-    require(kubectl_on_path(), test, "kubectl")
-}
-
 /// The sim's address and bearer token, from its kubeconfig.
 fn endpoint(sim: &SimProcess) -> (SocketAddr, String, String) {
     let kc: Value =

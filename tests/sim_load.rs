@@ -36,10 +36,6 @@ const GROUPS: usize = 10;
 /// (VmHWM at most 92 MiB).
 const RSS_BOUND_KIB: u64 = 180 * 1024;
 
-fn require_kubectl(test: &str) -> bool {
-    require(kubectl_on_path(), test, "kubectl")
-}
-
 fn pod_name(i: usize) -> String {
     format!("load-{i:04}")
 }

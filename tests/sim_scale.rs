@@ -252,17 +252,13 @@ async fn a_restarted_sim_keeps_its_address_and_status_watch_carries_on() {
     let server = sim.server();
     let client = sim.client().await;
     common::put(&client, NS, &common::bundled_doc(NS, "Job")).await;
-    let mut watch = tokio::process::Command::new(env!("CARGO_BIN_EXE_fleetctl"))
-        .arg("--kubeconfig")
-        .arg(&sim.kubeconfig)
-        .args(["status", "--watch", "-o", "json", "--no-queue"])
-        .env_remove("KUBECONFIG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut watch = common::cli::command(
+        &sim.kubeconfig,
+        &["status", "--watch", "-o", "json", "--no-queue"],
+    )
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
     let mut lines = BufReader::new(watch.stdout.take().unwrap()).lines();
     let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
         .await

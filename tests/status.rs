@@ -436,17 +436,13 @@ async fn status_watch_prints_again_when_the_cluster_changes() {
     let dir = TempDir::new("status-watch");
     let (sim, client) = common::sim(&dir, |_| {}).await;
     common::put(&client, NS, &common::bundled_doc(NS, "Job")).await;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_fleetctl"))
-        .arg("--kubeconfig")
-        .arg(&sim.kubeconfig)
-        .args(["status", "--watch", "-o", "json", "--no-queue"])
-        .env_remove("KUBECONFIG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut child = common::cli::command(
+        &sim.kubeconfig,
+        &["status", "--watch", "-o", "json", "--no-queue"],
+    )
+    .stderr(Stdio::inherit())
+    .spawn()
+    .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut next = async || -> Value {
         let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())

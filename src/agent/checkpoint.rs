@@ -96,6 +96,18 @@ pub struct AgentRecord {
     pub current_tasks: Vec<Uuid>,
 }
 
+/// The checkpoint directory cannot be created or written by this process.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "checkpoint dir '{}' is not writable: {source}; pass --checkpoint-dir with a writable directory (a shared volume in a cluster)",
+    .dir.display()
+)]
+pub struct NotWritable {
+    /// The directory given (not the subdirectory that failed).
+    pub dir: PathBuf,
+    pub source: io::Error,
+}
+
 /// The checkpoint directory.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -107,15 +119,13 @@ impl Store {
     /// (permissions and a read-only mount, as `access(2)` sees them) without writing a probe
     /// file: thousands of agents starting on one shared volume would otherwise contend on its
     /// directory. The error names the directory.
-    pub fn open(root: &Path) -> Result<Self, String> {
+    pub fn open(root: &Path) -> Result<Self, NotWritable> {
         let store = Self {
             root: root.to_path_buf(),
         };
-        let fail = |e: io::Error| {
-            format!(
-                "checkpoint dir '{}' is not writable: {e}; pass --checkpoint-dir with a writable directory (a shared volume in a cluster)",
-                root.display()
-            )
+        let fail = |source: io::Error| NotWritable {
+            dir: root.to_path_buf(),
+            source,
         };
         for dir in [store.tasks_dir(), store.results_dir()] {
             fs::create_dir_all(&dir).map_err(fail)?;
@@ -423,6 +433,8 @@ mod tests {
         let file = dir.join("plain-file");
         fs::write(&file, "x").unwrap();
         let err = Store::open(&file.join("sub")).unwrap_err();
+        assert_eq!(err.dir, file.join("sub"));
+        let err = err.to_string();
         assert!(
             err.contains("plain-file/sub") && err.contains("not writable"),
             "{err}"

@@ -25,6 +25,16 @@ impl std::fmt::Display for StepError {
     }
 }
 
+/// Why an [`HttpExecutor`] cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpExecutorError {
+    /// The URL is not http(s); it holds the URL with its password masked.
+    #[error("--llm-url '{0}' is not an http(s) URL; pass e.g. http://llm:8000/v1")]
+    NotHttp(String),
+    #[error("cannot build the HTTP client: {0}")]
+    Client(reqwest::Error),
+}
+
 /// Runs the steps of tasks.
 pub trait Executor: Send + Sync + 'static {
     /// The `model` label of the token metrics.
@@ -126,13 +136,14 @@ pub struct HttpExecutor {
 impl HttpExecutor {
     /// `base` is the API root (`http://llm:8000/v1`); a URL that already ends in
     /// `/chat/completions` is used as it is.
-    pub fn new(base: &str, model: String, api_key: Option<String>) -> Result<Self, String> {
+    pub fn new(
+        base: &str,
+        model: String,
+        api_key: Option<String>,
+    ) -> Result<Self, HttpExecutorError> {
         let base = base.trim_end_matches('/');
         if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(format!(
-                "--llm-url '{}' is not an http(s) URL; pass e.g. http://llm:8000/v1",
-                crate::redact::mask_url(base)
-            ));
+            return Err(HttpExecutorError::NotHttp(crate::redact::mask_url(base)));
         }
         let url = if base.ends_with("/chat/completions") {
             base.to_string()
@@ -143,7 +154,7 @@ impl HttpExecutor {
             .timeout(Duration::from_secs(120))
             .connect_timeout(Duration::from_secs(10))
             .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+            .map_err(HttpExecutorError::Client)?;
         Ok(Self {
             client,
             url,
@@ -312,7 +323,10 @@ mod tests {
             err.0.contains("unreachable") && !err.0.contains("secretpw"),
             "{err}"
         );
-        assert!(HttpExecutor::new("llm:8000", "m".into(), None).is_err());
+        assert!(matches!(
+            HttpExecutor::new("llm:8000", "m".into(), None),
+            Err(HttpExecutorError::NotHttp(_))
+        ));
     }
 
     #[tokio::test]

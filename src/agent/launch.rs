@@ -78,14 +78,17 @@ impl Agent {
                     .clone()
                     .unwrap_or_else(|| "gpt-4o-mini".to_string());
                 let key = env("LLM_API_KEY").or_else(|| env("OPENAI_API_KEY"));
-                Exec::Http(HttpExecutor::new(base, model, key).map_err(AgentError::Config)?)
+                Exec::Http(
+                    HttpExecutor::new(base, model, key)
+                        .map_err(|e| AgentError::Config(e.to_string()))?,
+                )
             }
         };
         let dir = args.checkpoint_dir.clone();
         let store = tokio::task::spawn_blocking(move || Store::open(&dir))
             .await
             .map_err(|e| AgentError::Fatal(e.to_string()))?
-            .map_err(AgentError::Config)?;
+            .map_err(|e| AgentError::Config(e.to_string()))?;
         let metrics = Arc::new(Metrics::new(&index));
         let server = telemetry::serve(args.metrics_addr, metrics.clone())
             .await

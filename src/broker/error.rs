@@ -18,5 +18,20 @@ pub enum BrokerError {
     )]
     Corrupt { path: PathBuf, reason: String },
     #[error("writing the state directory failed: {0}")]
-    Store(String),
+    Store(StoreError),
+}
+
+/// Why the state directory's writer stopped, or could not be waited for.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{}: {source}", .path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the store thread panicked")]
+    Panicked,
+    /// The blocking task that opened or closed the store did not finish.
+    #[error("{0}")]
+    Task(tokio::task::JoinError),
 }

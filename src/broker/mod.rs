@@ -31,7 +31,7 @@ use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 pub use self::core::{AmqpError, Core, Out};
-pub use error::BrokerError;
+pub use error::{BrokerError, StoreError};
 
 use frame::ContentHeader;
 use queue::{ChanKey, ConnId};
@@ -219,7 +219,7 @@ impl Broker {
                 let dir = dir.clone();
                 let (store, recovered) = tokio::task::spawn_blocking(move || Store::open(&dir))
                     .await
-                    .map_err(|e| BrokerError::Store(e.to_string()))??;
+                    .map_err(|e| BrokerError::Store(StoreError::Task(e)))??;
                 let mut core = Core::new(true);
                 core.set_now(now_ms());
                 recovered.apply(&mut core);
@@ -338,7 +338,7 @@ impl Broker {
         match store {
             Some(s) => tokio::task::spawn_blocking(move || s.close())
                 .await
-                .map_err(|e| BrokerError::Store(e.to_string()))?,
+                .map_err(|e| BrokerError::Store(StoreError::Task(e)))?,
             None => Ok(()),
         }
     }

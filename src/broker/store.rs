@@ -23,7 +23,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::core::{Core, Out, StoreOp};
-use super::error::BrokerError;
+use super::error::{BrokerError, StoreError};
 use super::message::Message;
 use crate::fsutil::{DIR_MODE, FILE_MODE, create_dir_private};
 
@@ -51,7 +51,7 @@ pub struct Batch {
 /// The handle to the writer thread; dropping every sender ends it after a last flush.
 pub struct Store {
     tx: mpsc::Sender<Batch>,
-    thread: Option<std::thread::JoinHandle<Result<(), String>>>,
+    thread: Option<std::thread::JoinHandle<Result<(), StoreError>>>,
 }
 
 /// What the log held: durable queues in declaration order, each with its messages.
@@ -321,14 +321,14 @@ impl Store {
         drop(std::mem::replace(&mut self.tx, tx));
         match self.thread.take().map(|t| t.join()) {
             Some(Ok(Err(e))) => Err(BrokerError::Store(e)),
-            Some(Err(_)) => Err(BrokerError::Store("the store thread panicked".into())),
+            Some(Err(_)) => Err(BrokerError::Store(StoreError::Panicked)),
             _ => Ok(()),
         }
     }
 }
 
 /// Group commit: take every batch waiting, write them in one go, fsync once, then confirm.
-fn write_loop(mut file: File, path: PathBuf, rx: mpsc::Receiver<Batch>) -> Result<(), String> {
+fn write_loop(mut file: File, path: PathBuf, rx: mpsc::Receiver<Batch>) -> Result<(), StoreError> {
     let mut buf = Vec::with_capacity(1 << 20);
     let mut confirms: Vec<PendingConfirm> = Vec::new();
     while let Ok(first) = rx.recv() {
@@ -347,9 +347,9 @@ fn write_loop(mut file: File, path: PathBuf, rx: mpsc::Receiver<Batch>) -> Resul
         if !buf.is_empty() {
             let written = file.write_all(&buf).and_then(|_| file.sync_data());
             buf.clear();
-            if let Err(e) = written {
-                let reason = format!("{}: {e}", path.display());
-                tracing::error!(error = %reason, "store_write_failed");
+            if let Err(source) = written {
+                let failed = StoreError::Write { path, source };
+                tracing::error!(error = %failed, "store_write_failed");
                 for c in confirms.drain(..) {
                     let _ = c.tx.send(Out::Confirm {
                         channel: c.channel,
@@ -357,7 +357,7 @@ fn write_loop(mut file: File, path: PathBuf, rx: mpsc::Receiver<Batch>) -> Resul
                         ack: false,
                     });
                 }
-                return Err(reason);
+                return Err(failed);
             }
         }
         for c in confirms.drain(..) {

@@ -58,6 +58,19 @@ impl<E: std::fmt::Display> From<E> for Failure {
 
 pub type Outcome = Result<(), Failure>;
 
+/// Why logging could not be set up as asked.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error("log file '{}': {source}; give a writable path", .path.display())]
+    Open {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    /// A global subscriber was already installed.
+    #[error("{0}")]
+    Init(tracing_subscriber::util::TryInitError),
+}
+
 /// Parses the process arguments and runs the command.
 pub fn main() -> ExitCode {
     install_panic_hook();
@@ -183,7 +196,7 @@ fn init_logging(json_stdout: bool, stack_log: Option<&std::path::Path>) {
 
 /// The command's own warnings to stderr; the in-process stack's (`sim`, `agent`, `broker`
 /// modules) to `path`, at info.
-fn init_split_logging(path: &std::path::Path) -> Result<(), String> {
+fn init_split_logging(path: &std::path::Path) -> Result<(), LogError> {
     use tracing_subscriber::Layer;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
@@ -214,10 +227,10 @@ fn init_split_logging(path: &std::path::Path) -> Result<(), String> {
                 .with_filter(stack_filter),
         )
         .try_init()
-        .map_err(|e| e.to_string())
+        .map_err(LogError::Init)
 }
 
-fn open_log(path: &std::path::Path) -> Result<std::fs::File, String> {
+fn open_log(path: &std::path::Path) -> Result<std::fs::File, LogError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         let _ = crate::fsutil::create_dir_private(dir);
     }
@@ -226,11 +239,14 @@ fn open_log(path: &std::path::Path) -> Result<std::fs::File, String> {
         .append(true)
         .mode(crate::fsutil::FILE_MODE)
         .open(path)
-        .map_err(|e| format!("log file '{}': {e}; give a writable path", path.display()))
+        .map_err(|source| LogError::Open {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 /// The console draws on the terminal, so its log goes to `--log-file` or nowhere.
-fn init_file_logging(path: Option<&std::path::Path>) -> Result<(), String> {
+fn init_file_logging(path: Option<&std::path::Path>) -> Result<(), LogError> {
     let Some(path) = path else { return Ok(()) };
     let file = open_log(path)?;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

@@ -73,7 +73,9 @@ pub async fn run(global: &GlobalArgs, args: SimArgs) -> Outcome {
     if let Some(broker) = args.broker {
         return run_stack(global, &args, broker, opts, &mut term).await;
     }
-    let sim = start(opts).await.map_err(Failure::usage)?;
+    let sim = start(opts)
+        .await
+        .map_err(|e| Failure::usage(e.to_string()))?;
     if let Some(notice) = &sim.address_notice {
         eprintln!("fleetctl sim: {notice}");
     }

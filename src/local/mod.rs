@@ -109,11 +109,11 @@ pub enum LocalError {
     #[error(
         "no broker answers at {url} ({reason}); start RabbitMQ, or pass --broker auto to use the embedded one"
     )]
-    NoRabbitMq { url: String, reason: String },
+    NoRabbitMq { url: String, reason: NoAnswer },
     #[error("the embedded broker cannot start: {0}")]
     Broker(String),
     #[error("the local cluster cannot start: {0}")]
-    Sim(String),
+    Sim(crate::sim::error::SimError),
     #[error("the local cluster does not take the fleet's objects: {0}")]
     Setup(String),
     #[error(
@@ -209,9 +209,9 @@ pub async fn open(
         dir: dir.clone(),
         reason: e.to_string(),
     })?;
-    crate::fsutil::check_private_dir(dir).map_err(|reason| LocalError::StateDir {
+    crate::fsutil::check_private_dir(dir).map_err(|e| LocalError::StateDir {
         dir: dir.clone(),
-        reason,
+        reason: e.to_string(),
     })?;
     match StateLock::try_acquire(dir).map_err(|e| LocalError::StateDir {
         dir: dir.clone(),
@@ -395,7 +395,7 @@ async fn choose_broker(choice: BrokerChoice, url: &Url) -> Result<BrokerKind, Lo
         BrokerChoice::RabbitMq | BrokerChoice::Auto => {
             let answers = match amqp_addr(url) {
                 Some((host, port)) => tcp_answers(&host, port).await,
-                None => Err("the URL names no host".to_string()),
+                None => Err(NoAnswer::NoHost),
             };
             match (answers, choice) {
                 (Ok(()), _) => Ok(BrokerKind::Rabbitmq),
@@ -417,7 +417,18 @@ fn amqp_addr(url: &Url) -> Option<(String, u16)> {
     Some((host, port))
 }
 
-async fn tcp_answers(host: &str, port: u16) -> Result<(), String> {
+/// Why no RabbitMQ answers where the AMQP URL points.
+#[derive(Debug, thiserror::Error)]
+pub enum NoAnswer {
+    #[error("the URL names no host")]
+    NoHost,
+    #[error("{0}")]
+    Connect(std::io::Error),
+    #[error("no answer within 2 s")]
+    Timeout,
+}
+
+async fn tcp_answers(host: &str, port: u16) -> Result<(), NoAnswer> {
     match tokio::time::timeout(
         Duration::from_secs(2),
         tokio::net::TcpStream::connect((host, port)),
@@ -425,8 +436,8 @@ async fn tcp_answers(host: &str, port: u16) -> Result<(), String> {
     .await
     {
         Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("no answer within 2 s".into()),
+        Ok(Err(e)) => Err(NoAnswer::Connect(e)),
+        Err(_) => Err(NoAnswer::Timeout),
     }
 }
 

@@ -86,8 +86,27 @@ pub enum MgmtError {
     BadJson {
         base: String,
         queue: String,
-        reason: String,
+        reason: BodyError,
     },
+}
+
+/// Why the management API's answer about a queue cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    /// Not JSON, or not the fields of a queue (serde's message).
+    #[error("{0}")]
+    Json(String),
+    #[error("the answer is not a JSON object")]
+    NotObject,
+}
+
+/// Why the user or password of a URL cannot be percent-decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PercentDecodeError {
+    #[error("a '%' in the user or password is not followed by two hex digits")]
+    BadEscape,
+    #[error("the user or password is not UTF-8 once decoded")]
+    NotUtf8,
 }
 
 /// Where the API is and who asks: the result of reading the two URLs.
@@ -151,8 +170,9 @@ impl Endpoint {
             (amqp_user, amqp_password)
         } else {
             (
-                percent_decode(url.username()).map_err(&invalid)?,
-                percent_decode(url.password().unwrap_or_default()).map_err(&invalid)?,
+                percent_decode(url.username()).map_err(|e| invalid(e.to_string()))?,
+                percent_decode(url.password().unwrap_or_default())
+                    .map_err(|e| invalid(e.to_string()))?,
             )
         };
         // Credentials go in the Authorization header, never in the address that is shown.
@@ -343,12 +363,13 @@ struct WireRate {
 
 /// Reads the answer of `GET /api/queues/{vhost}/{name}`. Counts the broker has not sampled yet
 /// (a queue declared a moment ago) read as 0; rates it has no statistics for stay None.
-pub fn parse_queue(body: &[u8]) -> Result<MgmtQueue, String> {
-    let v: serde_json::Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+pub fn parse_queue(body: &[u8]) -> Result<MgmtQueue, BodyError> {
+    let v: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| BodyError::Json(e.to_string()))?;
     if !v.is_object() {
-        return Err("the answer is not a JSON object".into());
+        return Err(BodyError::NotObject);
     }
-    let w: WireQueue = serde_json::from_value(v).map_err(|e| e.to_string())?;
+    let w: WireQueue = serde_json::from_value(v).map_err(|e| BodyError::Json(e.to_string()))?;
     let stats = w.message_stats.as_ref();
     Ok(MgmtQueue {
         ready: w.messages_ready.unwrap_or(0),
@@ -378,7 +399,7 @@ fn encode_segment(s: &str) -> String {
 }
 
 /// Decodes `%XX` escapes of a URL's userinfo.
-pub fn percent_decode(s: &str) -> Result<String, String> {
+pub fn percent_decode(s: &str) -> Result<String, PercentDecodeError> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -388,7 +409,7 @@ pub fn percent_decode(s: &str) -> Result<String, String> {
                 .get(i + 1..i + 3)
                 .and_then(|h| std::str::from_utf8(h).ok())
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or("a '%' in the user or password is not followed by two hex digits")?;
+                .ok_or(PercentDecodeError::BadEscape)?;
             out.push(hex);
             i += 3;
         } else {
@@ -396,7 +417,7 @@ pub fn percent_decode(s: &str) -> Result<String, String> {
             i += 1;
         }
     }
-    String::from_utf8(out).map_err(|_| "the user or password is not UTF-8 once decoded".into())
+    String::from_utf8(out).map_err(|_| PercentDecodeError::NotUtf8)
 }
 
 #[cfg(test)]
@@ -544,7 +565,7 @@ mod tests {
     fn unreadable_answers_are_errors() {
         assert!(parse_queue(b"<html>").is_err());
         assert!(parse_queue(br#"{"messages_ready": "many"}"#).is_err());
-        assert!(parse_queue(br#"[]"#).is_err());
+        assert_eq!(parse_queue(br#"[]"#), Err(BodyError::NotObject));
     }
 
     #[test]
@@ -553,7 +574,7 @@ mod tests {
         assert_eq!(encode_segment("agent-tasks.dlq"), "agent-tasks.dlq");
         assert_eq!(encode_segment("a b%é"), "a%20b%25%C3%A9");
         assert_eq!(percent_decode("p%3Ass%40").unwrap(), "p:ss@");
-        assert!(percent_decode("bad%zz").is_err());
+        assert_eq!(percent_decode("bad%zz"), Err(PercentDecodeError::BadEscape));
     }
 
     #[tokio::test]

@@ -6,6 +6,8 @@
 use base64::Engine;
 use serde_json::json;
 
+use super::error::KubeconfigError;
+
 pub const CONTEXT: &str = "fleetctl-sim";
 
 /// The kubeconfig document (YAML is a superset of JSON, so JSON is written).
@@ -32,16 +34,16 @@ pub fn merge(
     ca_pem: &str,
     token: &str,
     namespace: &str,
-) -> Result<String, String> {
-    let ours: serde_json::Value =
-        serde_json::from_str(&render(server, ca_pem, token, namespace)).expect("JSON");
+) -> Result<String, KubeconfigError> {
+    let ours: serde_json::Value = serde_json::from_str(&render(server, ca_pem, token, namespace))
+        .map_err(KubeconfigError::Serialize)?;
     if existing.trim().is_empty() {
-        return Ok(serde_json::to_string_pretty(&ours).expect("a kubeconfig serialises"));
+        return serde_json::to_string_pretty(&ours).map_err(KubeconfigError::Serialize);
     }
-    let mut doc: serde_json::Value = serde_saphyr::from_str(existing)
-        .map_err(|e| format!("it is not a kubeconfig (not YAML: {e})"))?;
+    let mut doc: serde_json::Value =
+        serde_saphyr::from_str(existing).map_err(|e| KubeconfigError::NotYaml(Box::new(e)))?;
     let Some(map) = doc.as_object_mut() else {
-        return Err("it is not a kubeconfig (not a YAML mapping)".into());
+        return Err(KubeconfigError::NotMapping);
     };
     for list in ["clusters", "users", "contexts"] {
         let entry = ours[list][0].clone();
@@ -50,7 +52,7 @@ pub fn merge(
             *items = json!([]);
         }
         let Some(items) = items.as_array_mut() else {
-            return Err(format!("it is not a kubeconfig ('{list}' is not a list)"));
+            return Err(KubeconfigError::NotList(list));
         };
         match items.iter_mut().find(|i| i["name"] == CONTEXT) {
             Some(slot) => *slot = entry,
@@ -60,7 +62,7 @@ pub fn merge(
     map.insert("current-context".into(), json!(CONTEXT));
     map.entry("apiVersion").or_insert_with(|| json!("v1"));
     map.entry("kind").or_insert_with(|| json!("Config"));
-    Ok(serde_json::to_string_pretty(&doc).expect("a kubeconfig serialises"))
+    serde_json::to_string_pretty(&doc).map_err(KubeconfigError::Serialize)
 }
 
 /// A random bearer token.
@@ -90,8 +92,14 @@ mod tests {
         assert_eq!(v["clusters"][1]["cluster"]["server"], "https://127.0.0.1:7");
         assert_eq!(v["current-context"], CONTEXT);
         assert_eq!(v["preferences"]["colors"], true);
-        assert!(merge("- a\n- b\n", "s", "c", "t", "n").is_err());
-        assert!(merge(": : :\n\t", "s", "c", "t", "n").is_err());
+        assert!(matches!(
+            merge("- a\n- b\n", "s", "c", "t", "n"),
+            Err(KubeconfigError::NotMapping)
+        ));
+        assert!(matches!(
+            merge(": : :\n\t", "s", "c", "t", "n"),
+            Err(KubeconfigError::NotYaml(_))
+        ));
         let fresh: serde_json::Value =
             serde_json::from_str(&merge("", "s", "c", "t", "n").unwrap()).unwrap();
         assert_eq!(fresh["contexts"][0]["name"], CONTEXT);

@@ -4,10 +4,12 @@
 //! - [`api`]: the API server (store, routes, watch, discovery, OpenAPI, tables, patches).
 //! - [`tls`]: the CA and server certificate made at start.
 //! - [`kubeconfig`]: the kubeconfig written for clients.
+//! - [`error`]: what can stop the sim from starting or stopping.
 
 pub mod api;
 pub mod clock;
 pub mod controllers;
+pub mod error;
 pub mod kubeconfig;
 pub mod limits;
 pub mod runtime;

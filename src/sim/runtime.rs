@@ -15,6 +15,7 @@ use super::api::server;
 use super::api::store::{DEFAULT_HISTORY, Store};
 use super::api::{conns, metrics_api};
 use super::controllers::{self, ControllerOptions, Ctx};
+use super::error::SimError;
 use super::{kubeconfig, tls};
 
 /// The namespaces every sim starts with.
@@ -85,7 +86,7 @@ impl RunningSim {
     /// Stops serving, waits until every change is on disk (as a snapshot, so that the next
     /// start reads one file), and stops the state writer; the failure if the state could not
     /// be written.
-    pub async fn shutdown(self) -> Result<(), String> {
+    pub async fn shutdown(self) -> Result<(), SimError> {
         let _ = self.shutdown.send(true);
         for t in self.tasks {
             let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
@@ -97,10 +98,10 @@ impl RunningSim {
             r
         })
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(SimError::Shutdown)?;
         saved.map_err(|e| {
             warn!(error = %e, "state_not_saved");
-            e.to_string()
+            SimError::NotSaved(e)
         })
     }
 }
@@ -114,9 +115,8 @@ const ADDRESS_FILE: &str = "address";
 async fn bind(
     listen: SocketAddr,
     state_dir: Option<&std::path::Path>,
-) -> Result<(tokio::net::TcpListener, Option<String>), String> {
-    let cannot =
-        |e: std::io::Error| format!("cannot listen on {listen}: {e}; pass a free --listen address");
+) -> Result<(tokio::net::TcpListener, Option<String>), SimError> {
+    let cannot = |source: std::io::Error| SimError::Bind { listen, source };
     let previous = state_dir
         .filter(|_| listen.port() == 0)
         .and_then(|d| std::fs::read_to_string(d.join(ADDRESS_FILE)).ok())
@@ -149,49 +149,40 @@ async fn bind(
 
 /// A token clients must present: not empty, no whitespace or control characters (it travels
 /// in an HTTP header and a kubeconfig), and long enough not to be guessed.
-pub fn check_token(t: &str) -> Result<(), String> {
+pub fn check_token(t: &str) -> Result<(), SimError> {
     const MIN: usize = 16;
     if t.is_empty() {
-        return Err(
-            "--token is empty, which would let any client in; pass a token of at least 16 characters, or leave --token out for a random one".into(),
-        );
+        return Err(SimError::EmptyToken);
     }
     if t.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("--token holds whitespace or control characters; pass a token of printable characters, or leave --token out for a random one".into());
+        return Err(SimError::TokenCharacters);
     }
     if t.len() < MIN {
-        return Err(format!(
-            "--token is {} characters long; pass at least {MIN}, or leave --token out for a random one",
-            t.len()
-        ));
+        return Err(SimError::ShortToken {
+            len: t.len(),
+            min: MIN,
+        });
     }
     Ok(())
 }
 
 /// Starts the API server and writes the kubeconfig; returns once requests are accepted.
-pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
+pub async fn start(opts: SimOptions) -> Result<RunningSim, SimError> {
     if !opts.listen.ip().is_loopback() {
-        return Err(format!(
-            "--listen {} is not a loopback address; the sim serves on 127.0.0.1 only (e.g. --listen 127.0.0.1:6443)",
-            opts.listen
-        ));
+        return Err(SimError::NotLoopback(opts.listen));
     }
     if let Some(t) = &opts.token {
         check_token(t)?;
     }
     if let Some(d) = &opts.state_dir {
-        crate::fsutil::create_dir_private(d).map_err(|e| {
-            format!(
-                "cannot create --state-dir '{}': {e}; pass a writable directory",
-                d.display()
-            )
+        crate::fsutil::create_dir_private(d).map_err(|source| SimError::CreateStateDir {
+            dir: d.clone(),
+            source,
         })?;
         // It will hold the admin token, the TLS key and every Secret.
-        crate::fsutil::check_private_dir(d).map_err(|why| {
-            format!(
-                "refusing --state-dir '{}': {why} (it holds the cluster's token, key and Secrets)",
-                d.display()
-            )
+        crate::fsutil::check_private_dir(d).map_err(|source| SimError::UnsafeStateDir {
+            dir: d.clone(),
+            source,
         })?;
     }
     let open_files = super::limits::raise_nofile_limit();
@@ -200,10 +191,10 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
         .max_connections
         .unwrap_or_else(|| conns::default_max_connections(open_files));
     if max_connections == 0 {
-        return Err("--max-connections must be at least 1".to_string());
+        return Err(SimError::NoConnections);
     }
     if opts.idle_timeout.is_zero() {
-        return Err("--idle-timeout must be longer than 0 (e.g. 60s)".to_string());
+        return Err(SimError::NoIdleTimeout);
     }
     let tls = tls::load_or_generate(opts.state_dir.as_deref())?;
     // KEDA's kinds come as CRD objects created at start, exactly as if KEDA were installed.
@@ -214,16 +205,11 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
     });
     let store = Store::new(registry, opts.history, opts.state_dir.clone());
     if let Err(e) = store.load() {
-        return Err(format!("{e}; move the state directory away to start empty"));
+        return Err(SimError::LoadState(e));
     }
-    store.persist().map_err(|e| {
-        format!(
-            "cannot write the state in '{}': {e}; pass a writable --state-dir",
-            opts.state_dir
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default()
-        )
+    store.persist().map_err(|source| SimError::WriteState {
+        dir: opts.state_dir.clone().unwrap_or_default(),
+        source,
     })?;
     store.bootstrap(NAMESPACES);
     if !opts.without_keda {
@@ -235,10 +221,11 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
     }
 
     let (listener, address_notice) = bind(opts.listen, opts.state_dir.as_deref()).await?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(SimError::LocalAddr)?;
     if let Some(d) = &opts.state_dir {
-        crate::fsutil::write_atomic(&d.join(ADDRESS_FILE), addr.to_string().as_bytes())
-            .map_err(|e| format!("cannot write '{}': {e}", d.join(ADDRESS_FILE).display()))?;
+        let path = d.join(ADDRESS_FILE);
+        crate::fsutil::write_atomic(&path, addr.to_string().as_bytes())
+            .map_err(|source| SimError::WriteFile { path, source })?;
     }
     let server_url = format!("https://{addr}");
     let token = match (&opts.token, &opts.state_dir) {
@@ -251,7 +238,7 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
                 _ => {
                     let t = kubeconfig::new_token();
                     crate::fsutil::write_atomic(&path, t.as_bytes())
-                        .map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
+                        .map_err(|source| SimError::WriteFile { path, source })?;
                     t
                 }
             }
@@ -266,7 +253,7 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .build()
-        .map_err(|e| format!("cannot build the proxy client: {e}"))?;
+        .map_err(SimError::ProxyClient)?;
     let state = Arc::new(ApiState {
         store: store.clone(),
         token: token.clone(),
@@ -297,19 +284,17 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
     let existing = match std::fs::read_to_string(&opts.kubeconfig) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => {
-            return Err(format!(
-                "cannot read the kubeconfig '{}' to merge into it: {e}; pass another --write-kubeconfig path",
-                opts.kubeconfig.display()
-            ));
+        Err(source) => {
+            return Err(SimError::ReadKubeconfig {
+                path: opts.kubeconfig,
+                source,
+            });
         }
     };
     let doc = kubeconfig::merge(&existing, &server_url, &tls.ca_pem, &token, "agents").map_err(
-        |e| {
-            format!(
-                "cannot merge the sim's context into the kubeconfig '{}': {e}; pass another --write-kubeconfig path",
-                opts.kubeconfig.display()
-            )
+        |source| SimError::MergeKubeconfig {
+            path: opts.kubeconfig.clone(),
+            source,
         },
     )?;
     if let Some(parent) = opts
@@ -317,18 +302,16 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
     {
-        crate::fsutil::create_dir_private(parent).map_err(|e| {
-            format!(
-                "cannot create the directory of --write-kubeconfig '{}': {e}",
-                opts.kubeconfig.display()
-            )
+        crate::fsutil::create_dir_private(parent).map_err(|source| SimError::KubeconfigDir {
+            path: opts.kubeconfig.clone(),
+            source,
         })?;
     }
-    crate::fsutil::write_atomic(&opts.kubeconfig, doc.as_bytes()).map_err(|e| {
-        format!(
-            "cannot write the kubeconfig '{}': {e}; pass a writable --write-kubeconfig path",
-            opts.kubeconfig.display()
-        )
+    crate::fsutil::write_atomic(&opts.kubeconfig, doc.as_bytes()).map_err(|source| {
+        SimError::WriteKubeconfig {
+            path: opts.kubeconfig.clone(),
+            source,
+        }
     })?;
     if let Some(mut copts) = opts.controllers {
         copts.max_inproc_pods = copts.max_inproc_pods.min(inproc_pods);
@@ -336,7 +319,7 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, String> {
         // The controllers are clients of this very API, with the admin token.
         let (client, _) = crate::kubeclient::connect(Some(&opts.kubeconfig), None)
             .await
-            .map_err(|e| format!("the controllers cannot reach the sim's API: {e}"))?;
+            .map_err(SimError::ControllersUnreachable)?;
         tasks.extend(controllers::start(Ctx {
             client,
             opts: Arc::new(copts),

@@ -9,6 +9,8 @@ use rcgen::{
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
+use super::error::TlsError;
+
 pub struct Tls {
     /// PEM of the CA certificate, for the kubeconfig.
     pub ca_pem: String,
@@ -17,7 +19,7 @@ pub struct Tls {
 
 /// The certificates of a state directory, made on its first start and kept, so that a restarted
 /// sim is the same server to clients that kept the kubeconfig.
-pub fn load_or_generate(state_dir: Option<&std::path::Path>) -> Result<Tls, String> {
+pub fn load_or_generate(state_dir: Option<&std::path::Path>) -> Result<Tls, TlsError> {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD;
     let Some(dir) = state_dir else {
@@ -25,34 +27,33 @@ pub fn load_or_generate(state_dir: Option<&std::path::Path>) -> Result<Tls, Stri
     };
     let path = dir.join("tls.json");
     if let Ok(bytes) = std::fs::read(&path) {
-        let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-            format!(
-                "'{}' is not valid: {e}; remove it to make new certificates",
-                path.display()
-            )
-        })?;
+        let v: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|source| TlsError::InvalidFile {
+                path: path.clone(),
+                source,
+            })?;
         let field = |k: &str| v[k].as_str().unwrap_or_default().to_string();
-        let cert = b64.decode(field("cert_der")).map_err(|e| e.to_string())?;
-        let key = b64.decode(field("key_der")).map_err(|e| e.to_string())?;
+        let cert = b64.decode(field("cert_der")).map_err(TlsError::Base64)?;
+        let key = b64.decode(field("key_der")).map_err(TlsError::Base64)?;
         return build(field("ca_pem"), cert, key);
     }
     let (tls, cert, key) = generate()?;
     let doc = serde_json::json!({"ca_pem": tls.ca_pem, "cert_der": b64.encode(&cert), "key_der": b64.encode(&key)});
     crate::fsutil::write_atomic(&path, doc.to_string().as_bytes())
-        .map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
+        .map_err(|source| TlsError::Write { path, source })?;
     Ok(tls)
 }
 
-fn build(ca_pem: String, cert_der: Vec<u8>, key_der: Vec<u8>) -> Result<Tls, String> {
+fn build(ca_pem: String, cert_der: Vec<u8>, key_der: Vec<u8>) -> Result<Tls, TlsError> {
     let chain = vec![CertificateDer::from(cert_der)];
     let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_der));
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .map_err(TlsError::Protocols)?
         .with_no_client_auth()
         .with_single_cert(chain, key_der)
-        .map_err(|e| format!("cannot use the sim's certificate: {e}"))?;
+        .map_err(TlsError::Certificate)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Tls {
         ca_pem,
@@ -61,8 +62,8 @@ fn build(ca_pem: String, cert_der: Vec<u8>, key_der: Vec<u8>) -> Result<Tls, Str
 }
 
 /// A new CA and server certificate; also returns the server certificate and key as DER.
-fn generate() -> Result<(Tls, Vec<u8>, Vec<u8>), String> {
-    let err = |e: rcgen::Error| format!("cannot make the sim's certificates: {e}");
+fn generate() -> Result<(Tls, Vec<u8>, Vec<u8>), TlsError> {
+    let err = TlsError::Generate;
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca_params
@@ -80,7 +81,7 @@ fn generate() -> Result<(Tls, Vec<u8>, Vec<u8>), String> {
     let mut params = CertificateParams::new(vec!["localhost".to_string()]).map_err(err)?;
     params
         .subject_alt_names
-        .push(SanType::IpAddress("127.0.0.1".parse().expect("an IP")));
+        .push(SanType::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()));
     params
         .distinguished_name
         .push(DnType::CommonName, "fleetctl-sim");

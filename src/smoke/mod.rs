@@ -123,6 +123,19 @@ struct Scraped {
     inflight: f64,
 }
 
+/// Why the ScaledJob could not be pointed at the run's queue.
+#[derive(Debug, thiserror::Error)]
+enum PointError {
+    #[error("ScaledJob {scaled_job} has no rabbitmq trigger; it cannot scale on the queue")]
+    NoRabbitmqTrigger { scaled_job: String },
+    #[error("cannot point ScaledJob {scaled_job} at queue {queue}: {source}")]
+    Patch {
+        scaled_job: String,
+        queue: String,
+        source: KubeFailure,
+    },
+}
+
 struct Run<'a, 'p> {
     client: Client,
     opts: &'a Options,
@@ -519,7 +532,7 @@ impl Run<'_, '_> {
         // Point the ScaledJob at the queue, and its pollingInterval, for the run.
         match self.point_scaled_job(&sj).await {
             Ok(()) => {}
-            Err(m) => return fail(Some(report.confirmed), m),
+            Err(m) => return fail(Some(report.confirmed), m.to_string()),
         }
         let poll = self
             .opts
@@ -539,7 +552,7 @@ impl Run<'_, '_> {
 
     /// Sets the trigger's queue, the agent's `--queue` (and, on a fresh queue, a short
     /// `--idle-exit`), and the pollingInterval; remembers what was there.
-    async fn point_scaled_job(&mut self, sj: &Value) -> Result<(), String> {
+    async fn point_scaled_job(&mut self, sj: &Value) -> Result<(), PointError> {
         let spec = &sj["spec"];
         let mut triggers = spec["triggers"].clone();
         let mut containers = spec["jobTargetRef"]["template"]["spec"]["containers"].clone();
@@ -558,10 +571,9 @@ impl Run<'_, '_> {
                 changed = true;
             }
         } else {
-            return Err(format!(
-                "ScaledJob {} has no rabbitmq trigger; it cannot scale on the queue",
-                self.sj_name
-            ));
+            return Err(PointError::NoRabbitmqTrigger {
+                scaled_job: self.sj_name.clone(),
+            });
         }
         if let Some(cs) = containers.as_array_mut() {
             let i = cs.iter().position(|c| c["name"] == "agent").unwrap_or(0);
@@ -604,13 +616,10 @@ impl Run<'_, '_> {
             &Patch::Merge(&patch),
         )
         .await
-        .map_err(|e| {
-            format!(
-                "cannot point ScaledJob {} at queue {}: {}",
-                self.sj_name,
-                self.queue,
-                KubeFailure::classify(&e)
-            )
+        .map_err(|e| PointError::Patch {
+            scaled_job: self.sj_name.clone(),
+            queue: self.queue.clone(),
+            source: KubeFailure::classify(&e),
         })?;
         self.prior = Some(prior);
         Ok(())

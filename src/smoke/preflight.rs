@@ -114,6 +114,17 @@ pub(super) fn broker_problem(e: &QueueError, origin: &str, fix: &str) -> String 
     }
 }
 
+/// A broker the test needs does not answer as it should: [`broker_problem`]'s line.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", broker_problem(.error, .origin, .fix))]
+pub(super) struct BrokerProblem {
+    pub error: QueueError,
+    /// Where the URL came from.
+    pub origin: String,
+    /// What to do about it.
+    pub fix: String,
+}
+
 impl Run<'_, '_> {
     // ---- 1. Preflight -------------------------------------------------------------------
 
@@ -258,7 +269,7 @@ impl Run<'_, '_> {
                 continue;
             }
             if let Err(m) = self.check_broker(url, origin, fix, &probe_queue).await {
-                return fail(3, total, m);
+                return fail(3, total, m.to_string());
             }
         }
         match Broker::connect(&self.opts.amqp_url, CONNECTION).await {
@@ -347,15 +358,18 @@ impl Run<'_, '_> {
         origin: &str,
         fix: &str,
         queue: &str,
-    ) -> Result<(), String> {
-        let broker = Broker::connect(url, CONNECTION)
-            .await
-            .map_err(|e| broker_problem(&e, origin, fix))?;
+    ) -> Result<(), BrokerProblem> {
+        let problem = |error| BrokerProblem {
+            error,
+            origin: origin.to_string(),
+            fix: fix.to_string(),
+        };
+        let broker = Broker::connect(url, CONNECTION).await.map_err(problem)?;
         let depth = broker.depth(queue).await;
         broker.close().await;
         match depth {
             Ok(_) | Err(QueueError::QueueNotFound { .. }) => Ok(()),
-            Err(e) => Err(broker_problem(&e, origin, fix)),
+            Err(e) => Err(problem(e)),
         }
     }
 }

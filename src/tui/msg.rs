@@ -1,5 +1,8 @@
 //! What reaches the console: data from the I/O tasks, keys and ticks. Every message is plain
 //! data; [`super::update::update`] folds it into the model.
+//!
+//! Failures travel as `String`: the I/O task has already turned the typed error into the line
+//! the console shows, and the model only stores and draws it.
 
 use std::collections::BTreeMap;
 

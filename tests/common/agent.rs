@@ -629,3 +629,19 @@ pub fn wait_metric(addr: SocketAddr, series: &str, want: f64, agent: &Agent) -> 
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// Takes every message off `queue` (auto-ack), in order: body and properties.
+pub async fn take_all(queue: &str) -> Vec<(Vec<u8>, BasicProperties)> {
+    let broker = Broker::connect(&amqp_url(), "fleetctl-test").await.unwrap();
+    let ch = broker.channel().await.unwrap();
+    let mut out = vec![];
+    while let Some(m) = ch
+        .basic_get(queue.into(), BasicGetOptions { no_ack: true })
+        .await
+        .unwrap()
+    {
+        out.push((m.delivery.data.clone(), m.delivery.properties.clone()));
+    }
+    broker.close().await;
+    out
+}

@@ -12,6 +12,7 @@ use std::sync::Once;
 use std::time::Duration;
 
 pub mod agent;
+pub mod cli;
 pub mod settings;
 
 pub const DEFAULT_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
@@ -305,6 +306,7 @@ pub fn agent_cmd() -> Command {
     cmd
 }
 
+#[derive(Debug)]
 pub struct Run {
     pub code: i32,
     pub stdout: String,
@@ -464,6 +466,48 @@ pub async fn sim(
 }
 
 /// True when an installed kubectl answers `kubectl version --client`.
+/// [`require`] kubectl on PATH.
+pub fn require_kubectl(test: &str) -> bool {
+    require(kubectl_on_path(), test, "kubectl")
+}
+
+/// Writes `doc` into the sim's directory as a file kubectl can read; its path.
+pub fn doc_file(sim: &SimProcess, name: &str, doc: &serde_json::Value) -> String {
+    let p = sim.dir.path().join(name);
+    std::fs::write(&p, serde_json::to_string(doc).unwrap()).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+/// Polls the management API until `settled` holds (RabbitMQ samples every 5 s), failing the
+/// test after 30 s with the last reading.
+pub async fn settle(
+    mgmt: &fleetctl::queue::mgmt::MgmtClient,
+    queue: &str,
+    settled: impl Fn(&fleetctl::queue::mgmt::MgmtQueue) -> bool,
+) -> fleetctl::queue::mgmt::MgmtQueue {
+    let mut last = None;
+    for _ in 0..150 {
+        match mgmt.queue(queue).await {
+            Ok(q) if settled(&q) => return q,
+            r => last = Some(r),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("queue {queue} did not settle within 30 s; last reading: {last:?}");
+}
+
+/// `kubectl --kubeconfig <kubeconfig> <args>`, its outcome logged to the test's output.
+pub fn kubectl_logged(kubeconfig: &Path, args: &[&str]) -> Run {
+    let mut cmd = Command::new("kubectl");
+    cmd.arg("--kubeconfig").arg(kubeconfig).args(args);
+    let run = run(&mut cmd);
+    eprintln!(
+        "kubectl {args:?} -> {}\n{}{}",
+        run.code, run.stdout, run.stderr
+    );
+    run
+}
+
 pub fn kubectl_on_path() -> bool {
     Command::new("kubectl")
         .args(["version", "--client"])

@@ -52,16 +52,40 @@ const INLINE: &[&str] = &[
 
 const MAGIC: &[u8] = b"k8s\0";
 
+/// Why a protobuf request body could not be turned into JSON.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtoError {
+    #[error("the protobuf body does not start with the k8s envelope")]
+    NoEnvelope,
+    #[error("no protobuf decoding for {api_version} {kind}; send JSON")]
+    UnknownKind { api_version: String, kind: String },
+    #[error("no protobuf schema for {name}")]
+    NoSchema { name: String },
+    #[error("a protobuf string is not UTF-8")]
+    NotUtf8,
+    #[error("truncated varint")]
+    TruncatedVarint,
+    #[error("varint too long")]
+    VarintTooLong,
+    #[error("truncated protobuf field")]
+    TruncatedField,
+    #[error("unsupported protobuf wire type {0}")]
+    UnsupportedWireType(u64),
+    #[error("the object is nested more than {max} levels deep")]
+    TooDeep { max: usize },
+    /// A field's wire type does not fit its type in the schema (both as Debug text).
+    #[error("protobuf field of type {ty} arrived as {wire}")]
+    WireMismatch { ty: String, wire: String },
+}
+
 pub fn is_protobuf(content_type: &str) -> bool {
     content_type.split(';').next().unwrap_or_default().trim()
         == "application/vnd.kubernetes.protobuf"
 }
 
 /// The JSON object a protobuf request body encodes.
-pub fn decode(body: &[u8]) -> Result<Value, String> {
-    let rest = body
-        .strip_prefix(MAGIC)
-        .ok_or("the protobuf body does not start with the k8s envelope")?;
+pub fn decode(body: &[u8]) -> Result<Value, ProtoError> {
+    let rest = body.strip_prefix(MAGIC).ok_or(ProtoError::NoEnvelope)?;
     let mut api_version = String::new();
     let mut kind = String::new();
     let mut raw: &[u8] = &[];
@@ -81,8 +105,9 @@ pub fn decode(body: &[u8]) -> Result<Value, String> {
             _ => {}
         }
     }
-    let name = message_name(&api_version, &kind)
-        .ok_or_else(|| format!("no protobuf decoding for {api_version} {kind}; send JSON"))?;
+    let Some(name) = message_name(&api_version, &kind) else {
+        return Err(ProtoError::UnknownKind { api_version, kind });
+    };
     let mut v = decode_message(name, raw, 0)?;
     v["apiVersion"] = json!(api_version);
     v["kind"] = json!(kind);
@@ -112,8 +137,8 @@ fn find(name: &str) -> Option<&'static Message> {
     MESSAGES.iter().find(|m| m.name == name)
 }
 
-fn utf8(b: &[u8]) -> Result<String, String> {
-    String::from_utf8(b.to_vec()).map_err(|_| "a protobuf string is not UTF-8".to_string())
+fn utf8(b: &[u8]) -> Result<String, ProtoError> {
+    String::from_utf8(b.to_vec()).map_err(|_| ProtoError::NotUtf8)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -134,31 +159,38 @@ impl<'a> Reader<'a> {
         Self { buf, failed: false }
     }
 
-    fn varint(&mut self) -> Result<u64, String> {
+    fn varint(&mut self) -> Result<u64, ProtoError> {
         let mut v: u64 = 0;
         for i in 0..10 {
-            let (&b, rest) = self.buf.split_first().ok_or("truncated varint")?;
+            let (&b, rest) = self.buf.split_first().ok_or(ProtoError::TruncatedVarint)?;
             self.buf = rest;
             v |= ((b & 0x7f) as u64) << (7 * i);
             if b < 0x80 {
                 return Ok(v);
             }
         }
-        Err("varint too long".into())
+        Err(ProtoError::VarintTooLong)
     }
 
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        if self.buf.len() < n {
-            return Err("truncated protobuf field".into());
-        }
-        let (a, b) = self.buf.split_at(n);
+    fn take(&mut self, n: usize) -> Result<&'a [u8], ProtoError> {
+        let (a, b) = self
+            .buf
+            .split_at_checked(n)
+            .ok_or(ProtoError::TruncatedField)?;
         self.buf = b;
         Ok(a)
+    }
+
+    /// The next `N` bytes, for fixed-width fields.
+    fn take_array<const N: usize>(&mut self) -> Result<[u8; N], ProtoError> {
+        self.take(N)?
+            .try_into()
+            .map_err(|_| ProtoError::TruncatedField)
     }
 }
 
 impl<'a> Iterator for Reader<'a> {
-    type Item = Result<(u32, Wire<'a>), String>;
+    type Item = Result<(u32, Wire<'a>), ProtoError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.buf.is_empty() || self.failed {
@@ -169,17 +201,13 @@ impl<'a> Iterator for Reader<'a> {
             let num = (key >> 3) as u32;
             let wire = match key & 7 {
                 0 => Wire::Varint(self.varint()?),
-                1 => Wire::Fixed64(u64::from_le_bytes(
-                    self.take(8)?.try_into().expect("8 bytes"),
-                )),
+                1 => Wire::Fixed64(u64::from_le_bytes(self.take_array()?)),
                 2 => {
                     let n = self.varint()? as usize;
                     Wire::Len(self.take(n)?)
                 }
-                5 => Wire::Fixed32(u32::from_le_bytes(
-                    self.take(4)?.try_into().expect("4 bytes"),
-                )),
-                w => return Err(format!("unsupported protobuf wire type {w}")),
+                5 => Wire::Fixed32(u32::from_le_bytes(self.take_array()?)),
+                w => return Err(ProtoError::UnsupportedWireType(w)),
             };
             Ok((num, wire))
         })();
@@ -190,15 +218,16 @@ impl<'a> Iterator for Reader<'a> {
     }
 }
 
-fn decode_message(name: &str, bytes: &[u8], depth: usize) -> Result<Value, String> {
+fn decode_message(name: &str, bytes: &[u8], depth: usize) -> Result<Value, ProtoError> {
     // Messages may nest (JSONSchemaProps does): as deep as an object may be, no deeper.
     if depth > super::bounds::MAX_DEPTH {
-        return Err(format!(
-            "the object is nested more than {} levels deep",
-            super::bounds::MAX_DEPTH
-        ));
+        return Err(ProtoError::TooDeep {
+            max: super::bounds::MAX_DEPTH,
+        });
     }
-    let msg = find(name).ok_or_else(|| format!("no protobuf schema for {name}"))?;
+    let msg = find(name).ok_or_else(|| ProtoError::NoSchema {
+        name: name.to_string(),
+    })?;
     let mut out = Map::new();
     for item in Reader::new(bytes) {
         let (num, wire) = item?;
@@ -261,7 +290,7 @@ fn decode_message(name: &str, bytes: &[u8], depth: usize) -> Result<Value, Strin
 }
 
 /// One value of type `ty`; None for values JSON would omit (an empty string, Go's zero time).
-fn scalar(ty: &T, w: Wire<'_>, depth: usize) -> Result<Option<Value>, String> {
+fn scalar(ty: &T, w: Wire<'_>, depth: usize) -> Result<Option<Value>, ProtoError> {
     Ok(match (ty, w) {
         (T::Str, Wire::Len(b)) => {
             let s = utf8(b)?;
@@ -337,7 +366,12 @@ fn scalar(ty: &T, w: Wire<'_>, depth: usize) -> Result<Option<Value>, String> {
             Some(json!(format!("{}s", ns as f64 / 1e9)))
         }
         (T::Map(_), _) => None,
-        (ty, w) => return Err(format!("protobuf field of type {ty:?} arrived as {w:?}")),
+        (ty, w) => {
+            return Err(ProtoError::WireMismatch {
+                ty: format!("{ty:?}"),
+                wire: format!("{w:?}"),
+            });
+        }
     })
 }
 
@@ -397,7 +431,7 @@ mod tests {
         );
         assert_eq!(v["data"]["queue-url"], "YW1xcDovL3g=");
         assert_eq!(v["type"], "Opaque");
-        assert!(decode(b"nope").is_err());
+        assert_eq!(decode(b"nope"), Err(ProtoError::NoEnvelope));
     }
 
     #[test]

@@ -136,12 +136,31 @@ pub fn node_info(n: &Node) -> NodeInfo {
     }
 }
 
-/// The node for a pod requesting `req`, or the FailedScheduling message.
+/// Why no node takes a pod. `Display` is the FailedScheduling message, as the real scheduler
+/// words it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unschedulable {
+    #[error("no nodes available to schedule pods")]
+    NoNodes,
+    /// Every node refused: `reasons` and `preemption` are counted and sorted ("1 Too many pods").
+    #[error(
+        "0/{total} nodes are available: {}. preemption: 0/{total} nodes are available: {}.",
+        .reasons.join(", "),
+        .preemption.join(", ")
+    )]
+    NoFit {
+        total: usize,
+        reasons: Vec<String>,
+        preemption: Vec<String>,
+    },
+}
+
+/// The node for a pod requesting `req`, or why none fits.
 pub fn place(
     req: Resources,
     nodes: &[NodeInfo],
     used: &HashMap<String, Resources>,
-) -> Result<String, String> {
+) -> Result<String, Unschedulable> {
     let mut reasons: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut resource_short = 0;
     let mut best: Option<(f64, &str)> = None;
@@ -199,13 +218,13 @@ pub fn place(
     }
     preemption.sort();
     if total == 0 {
-        return Err("no nodes available to schedule pods".into());
+        return Err(Unschedulable::NoNodes);
     }
-    Err(format!(
-        "0/{total} nodes are available: {}. preemption: 0/{total} nodes are available: {}.",
-        parts.join(", "),
-        preemption.join(", ")
-    ))
+    Err(Unschedulable::NoFit {
+        total,
+        reasons: parts,
+        preemption,
+    })
 }
 
 fn is_terminal(p: &Pod) -> bool {
@@ -470,7 +489,8 @@ fn pass(s: &Arc<Scheduler>, nodes: &[Arc<Node>]) {
                 index.take(uid);
                 tokio::spawn(bind(s.clone(), p.clone(), node));
             }
-            Err(msg) => {
+            Err(why) => {
+                let msg = why.to_string();
                 let mut marked = s.marked.lock().unwrap_or_else(|e| e.into_inner());
                 let already = marked.get(uid).map(String::as_str) == Some(msg.as_str())
                     || unschedulable_message(p) == Some(msg.as_str());
@@ -593,8 +613,12 @@ mod tests {
         ];
         nodes[0].unschedulable = true;
         let err = place(req(500, 512 << 20), &nodes, &HashMap::new()).unwrap_err();
+        assert!(
+            matches!(err, Unschedulable::NoFit { total: 3, .. }),
+            "{err}"
+        );
         assert_eq!(
-            err,
+            err.to_string(),
             "0/3 nodes are available: 1 Insufficient cpu, 1 Insufficient memory, 1 node(s) were unschedulable. \
              preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod."
         );
@@ -607,6 +631,7 @@ mod tests {
         assert!(
             place(req(0, 0), &full, &used)
                 .unwrap_err()
+                .to_string()
                 .starts_with("0/1 nodes are available: 1 Too many pods.")
         );
     }

@@ -511,49 +511,44 @@ pub(super) fn type_paths(rt: &ResourceType, paths: &mut BTreeMap<String, Value>)
             ),
         );
     }
-    if s.binding && writable {
-        let binding = schema_ref(&expand("core.Binding"));
+    // Subresources that are only created (POST): binding, eviction.
+    let create_only = |sub_kind: &str, schema: &str, sub_gvk: Value| {
+        let schema = schema_ref(&expand(schema));
         let mut m = Map::new();
         m.insert(
             "post".into(),
             ctx.op(
                 "create",
                 "post",
-                &format!("{ns}{kind}Binding"),
-                &format!("create binding of a {kind}"),
+                &format!("{ns}{kind}{sub_kind}"),
+                &format!("create {} of a {kind}", sub_kind.to_lowercase()),
                 vec![dry_run(), field_manager(), field_validation()],
-                Some(body(&binding)),
+                Some(body(&schema)),
                 responses(
                     &[("200", "OK"), ("201", "Created"), ("202", "Accepted")],
-                    &binding,
+                    &schema,
                 ),
-                gvk("", "v1", "Binding"),
+                sub_gvk,
             ),
         );
-        m.insert("parameters".into(), item_params("Binding"));
-        paths.insert(format!("{item}/binding"), Value::Object(m));
+        m.insert("parameters".into(), item_params(sub_kind));
+        Value::Object(m)
+    };
+    if s.binding && writable {
+        paths.insert(
+            format!("{item}/binding"),
+            create_only("Binding", "core.Binding", gvk("", "v1", "Binding")),
+        );
     }
     if s.eviction && writable {
-        let eviction = schema_ref(&expand("policy.Eviction"));
-        let mut m = Map::new();
-        m.insert(
-            "post".into(),
-            ctx.op(
-                "create",
-                "post",
-                &format!("{ns}{kind}Eviction"),
-                &format!("create eviction of a {kind}"),
-                vec![dry_run(), field_manager(), field_validation()],
-                Some(body(&eviction)),
-                responses(
-                    &[("200", "OK"), ("201", "Created"), ("202", "Accepted")],
-                    &eviction,
-                ),
+        paths.insert(
+            format!("{item}/eviction"),
+            create_only(
+                "Eviction",
+                "policy.Eviction",
                 gvk("policy", "v1", "Eviction"),
             ),
         );
-        m.insert("parameters".into(), item_params("Eviction"));
-        paths.insert(format!("{item}/eviction"), Value::Object(m));
     }
     if s.proxy {
         let proxy_gvk = gvk(&rt.group, &rt.version, &format!("{kind}ProxyOptions"));

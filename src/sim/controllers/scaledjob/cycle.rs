@@ -117,30 +117,37 @@ pub fn pending_conditions(spec: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Why a trigger's metadata gives no reading.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadingError {
+    #[error("trigger {0} does not exist")]
+    NoTrigger(usize),
+    #[error("a mode was given without a value")]
+    ModeWithoutValue,
+    #[error("trigger {0}: only mode QueueLength with a numeric value is supported over amqp")]
+    UnsupportedMode(usize),
+}
+
 /// The trigger reading for a queue depth, as the rabbitmq scaler would make it (SPEC §1.6).
 pub fn reading(
     sj: &ScaledJobSummary,
     trigger: usize,
     ready: u64,
     at: Timestamp,
-) -> Result<TriggerReading, String> {
+) -> Result<TriggerReading, ReadingError> {
     let t = sj
         .triggers
         .get(trigger)
-        .ok_or_else(|| format!("trigger {trigger} does not exist"))?;
+        .ok_or(ReadingError::NoTrigger(trigger))?;
     if t.mode.is_some() && t.value.is_none() && t.queue_length.is_none() {
-        return Err("a mode was given without a value".into());
+        return Err(ReadingError::ModeWithoutValue);
     }
     t.reading(&QueueStats {
         ready,
         consumers: 0,
         at,
     })
-    .ok_or_else(|| {
-        format!(
-            "trigger {trigger}: only mode QueueLength with a numeric value is supported over amqp"
-        )
-    })
+    .ok_or(ReadingError::UnsupportedMode(trigger))
 }
 
 /// The cycle's decision: the readings of the triggers that answered, and the Jobs.
@@ -435,7 +442,7 @@ mod tests {
         let s = sj(None, 10, "default", "5");
         let now = Timestamp::UNIX_EPOCH;
         assert_eq!(reading(&s, 0, 7, now).unwrap().target, 5.0);
-        assert!(reading(&s, 1, 7, now).is_err());
+        assert_eq!(reading(&s, 1, 7, now), Err(ReadingError::NoTrigger(1)));
         let s = ScaledJobSummary::from_json(&json!({
             "metadata": {"name": "s", "namespace": "n", "uid": "u"},
             "spec": {"triggers": [{"type": "rabbitmq", "metadata": {"queueName": "q"}}]}

@@ -64,6 +64,12 @@ pub enum TriggerError {
         #[source]
         source: QueueError,
     },
+    #[error("trigger {index}: {source}")]
+    Reading {
+        index: usize,
+        #[source]
+        source: cycle::ReadingError,
+    },
 }
 
 fn resource(kind: &str, plural: &str) -> ApiResource {
@@ -500,7 +506,7 @@ async fn run_cycle(sh: &Shared, sj: &Value, state: &mut Loop) {
             let (url, queue) = sh.trigger_url(sj, i, t).await?;
             let ready = state.depth(&conn_name, &url, &queue, i).await?;
             cycle::reading(&summary, i, ready, Timestamp::now())
-                .map_err(|what| TriggerError::Metadata { index: i, what })
+                .map_err(|source| TriggerError::Reading { index: i, source })
         };
         match read.await {
             Ok(r) => readings.push(r),

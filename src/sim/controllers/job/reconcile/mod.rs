@@ -143,6 +143,16 @@ impl<'a> PodView<'a> {
     fn terminal(&self) -> bool {
         matches!(self.phase, "Succeeded" | "Failed")
     }
+    /// The failures of its index before it, as recorded on the pod (0 when none is).
+    fn index_failures(&self) -> i32 {
+        self.pod
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(INDEX_FAILURE_COUNT))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
     fn active(&self) -> bool {
         !self.terminal() && !self.deleting
     }
@@ -296,14 +306,7 @@ pub fn reconcile(job: &Job, pods: &[&Pod], now: Timestamp) -> Plan {
             fail_job_message = v.message.clone();
         }
         if let (Some(limit), Some(i)) = (per_index, p.index) {
-            let before: i32 = p
-                .pod
-                .metadata
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get(INDEX_FAILURE_COUNT))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
+            let before = p.index_failures();
             let fails_index =
                 v.action == Some(PolicyAction::FailIndex) || (v.counts && before + 1 > limit);
             if fails_index && !completed.contains(&i) {
@@ -755,14 +758,7 @@ fn create_pods(
                 .iter()
                 .filter(|p| p.index == Some(i))
                 .map(|p| {
-                    let before: i32 = p
-                        .pod
-                        .metadata
-                        .annotations
-                        .as_ref()
-                        .and_then(|a| a.get(INDEX_FAILURE_COUNT))
-                        .and_then(|v| v.parse().ok())
-                        .unwrap_or(0);
+                    let before = p.index_failures();
                     let counted = is_failed(p) && match_policy(spec, p.pod, "").counts;
                     before + i32::from(counted)
                 })
