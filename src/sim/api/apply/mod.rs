@@ -263,9 +263,8 @@ pub fn record_update(old: Option<&Value>, new: &mut Value, manager: &str, now: &
         .unwrap_or_default()
         .to_string();
     let builtin = is_builtin(&api_version);
-    let old_v = old.map(without_managed_fields).unwrap_or_else(|| json!({}));
-    let new_v = without_managed_fields(new);
-    let cmp = compare(&old_v, &new_v, builtin);
+    let none = json!({});
+    let cmp = compare(old.unwrap_or(&none), new, builtin);
     let mut changed = cmp.modified;
     changed.union(&cmp.added);
 

@@ -92,11 +92,12 @@ pub(super) struct Comparison {
     pub(super) removed: FieldSet,
 }
 
-/// structured-merge-diff `Compare`, with identity/server metadata and status left out.
+/// structured-merge-diff `Compare`, with identity/server metadata and status left out, and
+/// `metadata.managedFields` not looked at.
 pub(super) fn compare(old: &Value, new: &Value, builtin: bool) -> Comparison {
-    fn walk(
-        old: Option<&Value>,
-        new: Option<&Value>,
+    fn walk<'a>(
+        old: Option<&'a Value>,
+        new: Option<&'a Value>,
         field: Option<&str>,
         path: &mut Vec<String>,
         c: &mut Comparison,
@@ -104,11 +105,19 @@ pub(super) fn compare(old: &Value, new: &Value, builtin: bool) -> Comparison {
     ) {
         match (old, new) {
             (None, None) => {}
+            // Most of an object is untouched by a write (a pod's spec under a status patch):
+            // an equality test without allocating is what that costs, not a walk of its paths.
+            (Some(o), Some(n)) if o == n => {}
             (Some(o), None) => all_paths(o, field, path, &mut c.removed, None),
             (None, Some(n)) => all_paths(n, field, path, &mut c.added, Some(builtin)),
             (Some(Value::Object(om)), Some(Value::Object(nm))) if !atomic_map(field) => {
                 let keys: BTreeSet<&String> = om.keys().chain(nm.keys()).collect();
+                // The bookkeeping itself is not a field (the callers' objects keep theirs).
+                let in_metadata = path.len() == 1 && field == Some("metadata");
                 for k in keys {
+                    if in_metadata && k == "managedFields" {
+                        continue;
+                    }
                     path.push(field_pe(k));
                     walk(om.get(k), nm.get(k), Some(k), path, c, builtin);
                     path.pop();
@@ -121,17 +130,21 @@ pub(super) fn compare(old: &Value, new: &Value, builtin: bool) -> Comparison {
                     }
                 }
                 kind => {
-                    let index = |items: &[Value]| -> BTreeMap<String, Value> {
-                        items
-                            .iter()
-                            .map(|i| (item_pe(kind, i), i.clone()))
-                            .collect()
+                    let index = |items: &'a [Value]| -> BTreeMap<String, &'a Value> {
+                        items.iter().map(|i| (item_pe(kind, i), i)).collect()
                     };
                     let (oi, ni) = (index(oa), index(na));
                     let pes: BTreeSet<&String> = oi.keys().chain(ni.keys()).collect();
                     for pe in pes {
                         path.push(pe.clone());
-                        walk(oi.get(pe), ni.get(pe), None, path, c, builtin);
+                        walk(
+                            oi.get(pe).copied(),
+                            ni.get(pe).copied(),
+                            None,
+                            path,
+                            c,
+                            builtin,
+                        );
                         path.pop();
                     }
                 }
