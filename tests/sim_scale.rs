@@ -6,6 +6,8 @@
 //!   missing), and kubectl works.
 //! - A sim restarted on its state directory keeps its address: `fleetctl status --watch`
 //!   carries on and ends equal to a fresh `fleetctl status`.
+//! - A restarted sim's Job controller acts on its Jobs only once it has seen all their pods:
+//!   no pod is created again and none deleted as a surplus.
 //! - With a low open-file limit, pods past the budget fail with a clear event while the API
 //!   keeps answering, and the log stays small.
 //! - The API server out of descriptors backs off instead of spinning, and recovers.
@@ -308,6 +310,75 @@ async fn a_restarted_sim_keeps_its_address_and_status_watch_carries_on() {
         }
     }
     let _ = watch.start_kill();
+}
+
+/// A sim restarted on a state directory holding a Job's 600 pods: its Job controller, like
+/// kube-controller-manager waiting for its informers' caches, reconciles only once it has
+/// listed every pod, so it creates none again and deletes none as a surplus.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_job_controller_waits_for_its_pods() {
+    const N: usize = 600;
+    // One node too small for any agent pod: the pods stay Pending, nothing runs.
+    const UNSCHEDULABLE: &[&str] = &["--nodes", "1", "--node-cpu", "100m"];
+    let dir = TempDir::new("scale-job-restart");
+    let mut sim = SimProc::start(dir.path(), UNSCHEDULABLE, None);
+    let client = sim.client().await;
+    let mut job = common::bundled_doc(NS, "Job");
+    job["spec"]["parallelism"] = json!(N);
+    job["spec"]["completions"] = json!(N);
+    common::put(&client, NS, &job).await;
+    let pods: Api<Pod> = Api::namespaced(client, NS);
+    let names = |list: Vec<Pod>| -> std::collections::BTreeSet<String> {
+        list.into_iter().filter_map(|p| p.metadata.name).collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let before = loop {
+        let now = names(pods.list(&ListParams::default()).await.unwrap().items);
+        if now.len() >= N {
+            break now;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {N} pods created",
+            now.len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(before.len(), N);
+    assert!(
+        sim.stop().is_some_and(|s| s.success()),
+        "the sim stops cleanly"
+    );
+    let mut sim = SimProc::start(dir.path(), UNSCHEDULABLE, None);
+    let client = sim.client().await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    // Long enough for a controller that acted on a partial view to have created its batch.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let after = names(pods.list(&ListParams::default()).await.unwrap().items);
+    let events: Api<Event> = Api::namespaced(client, NS);
+    let deletes = events
+        .list(&ListParams::default().fields("reason=SuccessfulDelete"))
+        .await
+        .unwrap()
+        .items;
+    let extra: Vec<&String> = after.difference(&before).collect();
+    assert!(
+        extra.is_empty(),
+        "pods created again after the restart: {} (e.g. {:?})",
+        extra.len(),
+        extra.iter().take(3).collect::<Vec<_>>()
+    );
+    assert_eq!(after, before, "the Job's pods after the restart");
+    assert!(
+        deletes.is_empty(),
+        "pods deleted as a surplus: {:?}",
+        deletes
+            .iter()
+            .take(3)
+            .map(|e| e.message.clone())
+            .collect::<Vec<_>>()
+    );
+    sim.stop();
 }
 
 /// With 1,300 open files (soft and hard), creating more in-process pods than that allows:

@@ -88,6 +88,9 @@ pub struct PodIndex {
     building: Option<(ByOwner, HashMap<String, String>)>,
     /// The highest resourceVersion the watch has delivered: every pod change up to it is in.
     seen: u64,
+    /// The first listing has ended: until then the index may miss most pods, and a reconcile
+    /// would create them again (kube-controller-manager waits for its caches the same way).
+    synced: bool,
 }
 
 impl PodIndex {
@@ -155,6 +158,7 @@ impl PodIndex {
                     self.by_owner = b;
                     self.owner_of = o;
                 }
+                self.synced = true;
                 None
             }
         }
@@ -454,6 +458,9 @@ async fn reconcile_one(job: Arc<Job>, st: Arc<State>) -> Result<Action, JobError
     let uid = job.uid().ok_or_else(|| JobError::NoUid {
         job: job.name_any(),
     })?;
+    if !st.index.read().unwrap_or_else(|e| e.into_inner()).synced {
+        return Ok(Action::requeue(Duration::from_millis(200)));
+    }
     let job = st.newest_job(job, &uid);
     let pods = st.pods(&uid);
     let refs: Vec<&Pod> = pods.iter().map(|p| p.as_ref()).collect();
@@ -596,6 +603,46 @@ mod tests {
             pod: Some(pod(name, rv)),
             rv,
         }
+    }
+
+    fn owned(name: &str, rv: u64) -> Arc<Pod> {
+        let mut p = (*pod(name, rv)).clone();
+        p.metadata.namespace = Some("agents".into());
+        p.metadata.owner_references = Some(vec![
+            k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
+                api_version: "batch/v1".into(),
+                kind: "Job".into(),
+                name: "batch".into(),
+                uid: "job-uid".into(),
+                controller: Some(true),
+                ..Default::default()
+            },
+        ]);
+        Arc::new(p)
+    }
+
+    #[test]
+    fn the_index_is_synced_only_once_its_first_listing_ended() {
+        let mut index = PodIndex::default();
+        assert!(!index.synced);
+        index.apply(watcher::Event::Init);
+        index.apply(watcher::Event::InitApply(owned("a", 10)));
+        assert!(
+            !index.synced,
+            "mid-listing, the index holds a part of the pods"
+        );
+        assert!(index.pods_of("job-uid").is_empty());
+        index.apply(watcher::Event::InitApply(owned("b", 11)));
+        index.apply(watcher::Event::InitDone);
+        assert!(index.synced);
+        assert_eq!(names(&index.pods_of("job-uid")), ["a", "b"]);
+        // A relist later keeps the index synced, with the old contents until it ends.
+        index.apply(watcher::Event::Init);
+        index.apply(watcher::Event::InitApply(owned("a", 12)));
+        assert!(index.synced);
+        assert_eq!(names(&index.pods_of("job-uid")), ["a", "b"]);
+        index.apply(watcher::Event::InitDone);
+        assert_eq!(names(&index.pods_of("job-uid")), ["a"]);
     }
 
     #[test]

@@ -102,6 +102,9 @@ type JobsBySj = HashMap<(String, String), HashMap<String, OwnedJob>>;
 struct JobIndex {
     by_sj: JobsBySj,
     building: Option<JobsBySj>,
+    /// The first listing has ended; before it, the running Jobs are not all known and a cycle
+    /// would create Jobs that exist (KEDA's cached client waits for its cache the same way).
+    synced: bool,
 }
 
 impl JobIndex {
@@ -143,6 +146,7 @@ impl JobIndex {
                 if let Some(b) = self.building.take() {
                     self.by_sj = b;
                 }
+                self.synced = true;
             }
         }
     }
@@ -683,6 +687,9 @@ fn trigger_key(sj: &Value) -> (Value, Value) {
 }
 
 async fn run_scaledjob(sh: Arc<Shared>, mut rx: watch::Receiver<Arc<Value>>) {
+    while !sh.jobs.read().unwrap_or_else(|e| e.into_inner()).synced {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let mut state = Loop {
         broker: None,
         created: Vec::new(),
@@ -828,4 +835,32 @@ pub async fn run(ctx: Ctx) {
         async {}
     });
     tokio::join!(job_watch, sj_watch);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(name: &str) -> Job {
+        let mut j = Job::default();
+        j.metadata.name = Some(name.into());
+        j.metadata.namespace = Some("agents".into());
+        j.metadata.labels = Some([(LABEL_SCALED_JOB.to_string(), "sj".to_string())].into());
+        j
+    }
+
+    #[test]
+    fn the_job_index_is_synced_only_once_its_first_listing_ended() {
+        let mut index = JobIndex::default();
+        index.apply(watcher::Event::Init);
+        index.apply(watcher::Event::InitApply(job("a")));
+        assert!(
+            !index.synced,
+            "mid-listing, the running Jobs are not all known"
+        );
+        index.apply(watcher::Event::InitDone);
+        assert!(index.synced);
+        let key = ("agents".to_string(), "sj".to_string());
+        assert_eq!(index.by_sj[&key].len(), 1);
+    }
 }
