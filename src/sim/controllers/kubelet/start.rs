@@ -32,7 +32,7 @@ impl Worker {
             match volumes::mounts(&state_dir, &self.pod, &spec, self.kl.opts.allow_host_path) {
                 Ok(m) => m,
                 Err(e) => {
-                    self.fail_start(i, "CreateContainerConfigError", e);
+                    self.fail_start(i, "CreateContainerConfigError", e.to_string());
                     return;
                 }
             };

@@ -25,6 +25,21 @@ pub fn descending(p: &str) -> bool {
     !p.starts_with('/') && !p.split('/').any(|e| e == "..")
 }
 
+/// Why a container's volumes cannot be mounted (`CreateContainerConfigError`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MountError {
+    #[error("volume \"{volume}\": claimName \"{claim}\" is not a PersistentVolumeClaim name")]
+    ClaimName { volume: String, claim: String },
+    #[error(
+        "volume \"{volume}\": hostPath volumes are refused; start the sim with --allow-host-path to allow them"
+    )]
+    HostPath { volume: String },
+    #[error("volume \"{volume}\": not a volume name")]
+    VolumeName { volume: String },
+    #[error("volume \"{volume}\": subPath \"{sub_path}\" must be a relative path without '..'")]
+    SubPath { volume: String, sub_path: String },
+}
+
 /// The host directory of each volume the container mounts. Volumes of other kinds
 /// (configMap, secret, projected, ...) get an empty per-pod directory. Every directory is
 /// inside `state_dir`, except a hostPath's when `allow_host_path` (`--allow-host-path`); a
@@ -35,7 +50,7 @@ pub fn mounts(
     pod: &Pod,
     c: &Container,
     allow_host_path: bool,
-) -> Result<Mounts, String> {
+) -> Result<Mounts, MountError> {
     let ns = pod.namespace().unwrap_or_default();
     let uid = pod.uid().unwrap_or_default();
     let volumes = pod
@@ -51,10 +66,10 @@ pub fn mounts(
         };
         let mut dir = if let Some(pvc) = &v.persistent_volume_claim {
             if !plain(&pvc.claim_name) {
-                return Err(format!(
-                    "volume \"{}\": claimName \"{}\" is not a PersistentVolumeClaim name",
-                    v.name, pvc.claim_name
-                ));
+                return Err(MountError::ClaimName {
+                    volume: v.name.clone(),
+                    claim: pvc.claim_name.clone(),
+                });
             }
             state_dir
                 .join("volumes")
@@ -63,24 +78,25 @@ pub fn mounts(
                 .join(&pvc.claim_name)
         } else if let Some(h) = &v.host_path {
             if !allow_host_path {
-                return Err(format!(
-                    "volume \"{}\": hostPath volumes are refused; start the sim with --allow-host-path to allow them",
-                    v.name
-                ));
+                return Err(MountError::HostPath {
+                    volume: v.name.clone(),
+                });
             }
             PathBuf::from(&h.path)
         } else {
             if !plain(&v.name) || !plain(&uid) {
-                return Err(format!("volume \"{}\": not a volume name", v.name));
+                return Err(MountError::VolumeName {
+                    volume: v.name.clone(),
+                });
             }
             pod_dir(state_dir, &uid).join(&v.name)
         };
         if let Some(sub) = m.sub_path.as_deref().filter(|s| !s.is_empty()) {
             if !descending(sub) {
-                return Err(format!(
-                    "volume \"{}\": subPath \"{sub}\" must be a relative path without '..'",
-                    v.name
-                ));
+                return Err(MountError::SubPath {
+                    volume: v.name.clone(),
+                    sub_path: sub.to_string(),
+                });
             }
             dir = dir.join(sub);
         }
@@ -192,15 +208,20 @@ mod tests {
         };
         let claim = |n: &str| json!({"name": "v", "persistentVolumeClaim": {"claimName": n}});
         let host = json!({"name": "v", "hostPath": {"path": "/etc"}});
-        for (v, sub) in [
-            (claim("../../../etc"), ""),
-            (claim("a/b"), ""),
-            (claim("ok"), "../x"),
-            (claim("ok"), "/etc"),
-            (claim("ok"), "a/../../b"),
-            (host.clone(), ""),
-        ] {
-            assert!(try_mount(&pod(v.clone(), sub), false).is_err(), "{v} {sub}");
+        // The variant expected, by name.
+        let cases = [
+            (claim("../../../etc"), "", "ClaimName"),
+            (claim("a/b"), "", "ClaimName"),
+            (claim("ok"), "../x", "SubPath"),
+            (claim("ok"), "/etc", "SubPath"),
+            (claim("ok"), "a/../../b", "SubPath"),
+            (host.clone(), "", "HostPath"),
+        ];
+        for (v, sub, kind) in cases {
+            match try_mount(&pod(v.clone(), sub), false) {
+                Err(e) => assert!(format!("{e:?}").starts_with(kind), "{v} {sub}: {e:?}"),
+                Ok(_) => panic!("{v} {sub} mounted"),
+            }
         }
         assert!(try_mount(&pod(claim("ok"), "a/b"), false).is_ok());
         let m = try_mount(&pod(host, ""), true).unwrap();
