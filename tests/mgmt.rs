@@ -64,8 +64,14 @@ async fn reads_ready_unacked_and_consumers_of_a_real_queue() {
 
     let mgmt = MgmtClient::new(None, &url).unwrap();
     assert_eq!(mgmt.base_url(), "http://127.0.0.1:15672");
+    // RabbitMQ's statistics reach the management API in samples: the publish rate can be in
+    // one before the deliver rate is, so both are waited for (30 s at most).
     let q = settle(&mgmt, &topo.queue, |q| {
-        q.ready == 7 && q.unacked == 3 && q.consumers == 1 && q.publish_rate.is_some()
+        q.ready == 7
+            && q.unacked == 3
+            && q.consumers == 1
+            && q.publish_rate.is_some()
+            && q.deliver_rate.is_some()
     })
     .await;
     assert_eq!(q.messages(), 10);
