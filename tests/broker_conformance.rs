@@ -890,8 +890,13 @@ async fn the_management_api_reads_the_same(t: &Target) {
         consumer.next().await.unwrap().unwrap();
     }
     let mgmt = MgmtClient::new(t.mgmt.as_deref(), &t.url).unwrap();
+    // Statistics arrive in samples: the publish rate can be in one before the deliver rate.
     let got = common::settle(&mgmt, &name, |q| {
-        q.ready == 7 && q.unacked == 3 && q.consumers == 1 && q.publish_rate.is_some()
+        q.ready == 7
+            && q.unacked == 3
+            && q.consumers == 1
+            && q.publish_rate.is_some()
+            && q.deliver_rate.is_some()
     })
     .await;
     assert_eq!(got.messages(), 10);
