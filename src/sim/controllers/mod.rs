@@ -53,6 +53,75 @@ pub async fn rest_after(pass: Duration) {
     tokio::time::sleep((pass * 9).min(Duration::from_secs(5))).await;
 }
 
+/// Holds each key for `period` after its first trigger; triggers of a held key join it. A key
+/// comes out at most once per `period` however often it is triggered, and never later than
+/// `period` after its first trigger: client-go's `AddAfter`, with which the Job controller
+/// batches the syncs its pods' events ask for (`syncJobBatchPeriod`, 1 s). At 10,000 pods a
+/// sync reads every pod, and one per pod event would take all the CPU there is.
+pub fn batched<K>(
+    triggers: impl futures::Stream<Item = K> + Send + 'static,
+    period: Duration,
+) -> Batched<K>
+where
+    K: std::hash::Hash + Eq + Clone + Send + 'static,
+{
+    Batched {
+        triggers: Some(Box::pin(triggers)),
+        held: std::collections::HashSet::new(),
+        due: futures::stream::FuturesUnordered::new(),
+        period,
+    }
+}
+
+type Boxed<T> = std::pin::Pin<Box<T>>;
+
+/// The stream [`batched`] returns.
+pub struct Batched<K> {
+    /// None once the triggers have ended.
+    triggers: Option<Boxed<dyn futures::Stream<Item = K> + Send>>,
+    held: std::collections::HashSet<K>,
+    due: futures::stream::FuturesUnordered<Boxed<dyn std::future::Future<Output = K> + Send>>,
+    period: Duration,
+}
+
+impl<K> futures::Stream for Batched<K>
+where
+    K: std::hash::Hash + Eq + Clone + Send + Unpin + 'static,
+{
+    type Item = K;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<K>> {
+        use std::task::Poll;
+        let this = self.get_mut();
+        while let Some(triggers) = this.triggers.as_mut() {
+            match triggers.as_mut().poll_next(cx) {
+                Poll::Ready(Some(k)) => {
+                    if this.held.insert(k.clone()) {
+                        let period = this.period;
+                        this.due.push(Box::pin(async move {
+                            tokio::time::sleep(period).await;
+                            k
+                        }));
+                    }
+                }
+                Poll::Ready(None) => this.triggers = None,
+                Poll::Pending => break,
+            }
+        }
+        match this.due.poll_next_unpin(cx) {
+            Poll::Ready(Some(k)) => {
+                this.held.remove(&k);
+                Poll::Ready(Some(k))
+            }
+            _ if this.triggers.is_none() && this.due.is_empty() => Poll::Ready(None),
+            _ => Poll::Pending,
+        }
+    }
+}
+
 /// How pod containers run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RuntimeKind {
@@ -325,4 +394,80 @@ pub fn start(ctx: Ctx) -> Vec<JoinHandle<()>> {
     tasks.extend(gc::spawn(&ctx));
     tasks.extend(ttl::spawn(&ctx));
     tasks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::StreamExt;
+    use std::time::Instant;
+
+    const PERIOD: Duration = Duration::from_millis(50);
+
+    #[tokio::test]
+    async fn a_burst_of_triggers_for_one_key_comes_out_once_after_the_period() {
+        let t0 = Instant::now();
+        let burst = futures::stream::iter(std::iter::repeat_n("job-a", 1_000));
+        let out: Vec<&str> = batched(burst, PERIOD).collect().await;
+        assert_eq!(out, vec!["job-a"]);
+        assert!(t0.elapsed() >= PERIOD, "came out before the period");
+    }
+
+    #[tokio::test]
+    async fn each_key_is_held_on_its_own() {
+        let burst = futures::stream::iter(["a", "b", "a", "c", "b"]);
+        let mut out: Vec<&str> = batched(burst, PERIOD).collect().await;
+        out.sort();
+        assert_eq!(out, vec!["a", "b", "c"]);
+    }
+
+    #[tokio::test]
+    async fn a_trigger_after_the_key_came_out_holds_it_again() {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut s = batched(
+            tokio_stream::wrappers::UnboundedReceiverStream::new(rx),
+            PERIOD,
+        );
+        tx.send("a").unwrap();
+        tx.send("a").unwrap();
+        assert_eq!(s.next().await, Some("a"));
+        // Triggers keep coming while the key is out: it is held once more, not lost.
+        tx.send("a").unwrap();
+        let t1 = Instant::now();
+        assert_eq!(s.next().await, Some("a"));
+        assert!(t1.elapsed() >= PERIOD - Duration::from_millis(5));
+        drop(tx);
+        assert_eq!(
+            s.next().await,
+            None,
+            "ends once the triggers end and nothing is held"
+        );
+    }
+
+    #[tokio::test]
+    async fn steady_triggers_never_starve_a_key() {
+        // Unlike a debounce, a key triggered every 10 ms still comes out every period.
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let feeder = tokio::spawn(async move {
+            for _ in 0..30 {
+                if tx.send("a").is_err() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        });
+        let out: Vec<&str> = batched(
+            tokio_stream::wrappers::UnboundedReceiverStream::new(rx),
+            PERIOD,
+        )
+        .collect()
+        .await;
+        feeder.await.unwrap();
+        // 300 ms of triggers: at most one per period, and at least two in all.
+        assert!(
+            (2..=7).contains(&out.len()),
+            "{} batches out of 30 triggers over 300 ms",
+            out.len()
+        );
+    }
 }

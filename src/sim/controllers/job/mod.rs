@@ -454,6 +454,9 @@ async fn execute(st: &State, job: &Job, uid: &str, plan: Plan) -> Result<(), Job
     Ok(())
 }
 
+/// How long the syncs asked for by a Job's pod events are gathered (`syncJobBatchPeriod`).
+const SYNC_BATCH_PERIOD: Duration = Duration::from_secs(1);
+
 async fn reconcile_one(job: Arc<Job>, st: Arc<State>) -> Result<Action, JobError> {
     let uid = job.uid().ok_or_else(|| JobError::NoUid {
         job: job.name_any(),
@@ -563,6 +566,10 @@ pub async fn run(ctx: Ctx) {
             .map(|r| vec![r]);
         std::future::ready(r)
     });
+    // A Job's own changes sync it at once; its pods' events are batched (1 s), as the 1.32
+    // controller's `enqueueSyncJobBatched` does.
+    let pod_triggers =
+        super::batched(pod_triggers.flat_map(stream::iter), SYNC_BATCH_PERIOD).map(|r| vec![r]);
     let queue = stream::select(job_triggers, pod_triggers)
         .flat_map(stream::iter)
         .map(Ok::<_, Infallible>);

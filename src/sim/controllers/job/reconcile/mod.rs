@@ -430,7 +430,7 @@ pub fn reconcile(job: &Job, pods: &[&Pod], now: Timestamp) -> Plan {
         if indexed {
             let mut seen: BTreeMap<i32, &PodView> = BTreeMap::new();
             let mut sorted = active.clone();
-            sorted.sort_by(|a, b| removal_order(b, a));
+            sorted.sort_by_cached_key(|p| std::cmp::Reverse(removal_key(p)));
             for p in sorted {
                 let surplus = match p.index {
                     Some(i)
@@ -465,7 +465,7 @@ pub fn reconcile(job: &Job, pods: &[&Pod], now: Timestamp) -> Plan {
         let terminating_held = if only_replace_failed { terminating } else { 0 };
         if n_active > want {
             let mut surplus: Vec<&&PodView> = active.iter().collect();
-            surplus.sort_by(|a, b| removal_order(a, b));
+            surplus.sort_by_cached_key(|p| removal_key(p));
             for p in surplus
                 .into_iter()
                 .take(((n_active - want) as usize).min(MAX_PODS_PER_SYNC))

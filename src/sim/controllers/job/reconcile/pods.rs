@@ -74,23 +74,22 @@ pub fn new_pod(job: &Job, index: Option<i32>, index_failures: Option<i32>) -> Po
     }
 }
 
-/// Order in which surplus active pods go (`ActivePods` sort): unscheduled before scheduled,
-/// Pending before Running, not ready before ready, newest first.
-pub(super) fn removal_order(a: &PodView, b: &PodView) -> std::cmp::Ordering {
-    let scheduled = |p: &PodView| {
-        p.pod
-            .spec
-            .as_ref()
-            .and_then(|s| s.node_name.as_ref())
-            .is_some()
-    };
-    let running = |p: &PodView| p.phase == "Running";
-    let created = |p: &PodView| ts(&p.pod.metadata.creation_timestamp);
-    scheduled(a)
-        .cmp(&scheduled(b))
-        .then(running(a).cmp(&running(b)))
-        .then(a.ready().cmp(&b.ready()))
-        .then(created(b).cmp(&created(a)))
+/// Order in which surplus active pods go (`ActivePods` sort), as a key whose ascending order
+/// is the order of removal: unscheduled before scheduled, Pending before Running, not ready
+/// before ready, newest first. A key, so that a sort of 10,000 pods reads each pod once.
+pub(super) fn removal_key(p: &PodView) -> (bool, bool, bool, std::cmp::Reverse<Option<Timestamp>>) {
+    let scheduled = p
+        .pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_ref())
+        .is_some();
+    (
+        scheduled,
+        p.phase == "Running",
+        p.ready(),
+        std::cmp::Reverse(ts(&p.pod.metadata.creation_timestamp)),
+    )
 }
 
 pub(super) fn pod_ref(p: &PodView) -> PodRef {
