@@ -220,7 +220,7 @@ fn get(
         );
         return Ok(json_response(200, &t));
     }
-    Ok(json_response(200, &obj))
+    Ok(json_response(200, &*obj))
 }
 
 fn include(r: &Req) -> table::IncludeObject {
@@ -246,10 +246,9 @@ fn list(
         meta["remainingItemCount"] = json!(n);
     }
     if table::wants_table(&r.accept) {
-        let items: Vec<Value> = page.items.iter().map(|o| (**o).clone()).collect();
         let t = table::to_table(
             rt,
-            &items,
+            &page.items,
             meta,
             now(),
             include(r),

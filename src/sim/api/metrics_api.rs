@@ -312,6 +312,7 @@ fn as_table(rt: &ResourceType, items: &[Value], r: &Req) -> Value {
         table::IncludeObject::from_query(r.query.get("includeObject")),
         table::table_version(&r.accept),
     )
+    .to_value()
 }
 
 fn parse_suffixed(v: &Value, suffix: &str) -> u64 {

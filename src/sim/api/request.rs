@@ -68,7 +68,7 @@ pub struct Req {
 
 pub type Resp = Response<Body>;
 
-pub fn json_response(code: u16, v: &Value) -> Resp {
+pub fn json_response<T: serde::Serialize + ?Sized>(code: u16, v: &T) -> Resp {
     let mut r = Response::new(Body::from(serde_json::to_vec(v).expect("JSON serialises")));
     *r.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::OK);
     r.headers_mut()

@@ -86,21 +86,28 @@ impl Filter {
     }
 
     fn line(&self, kind: &str, obj: &Value) -> Bytes {
-        let object = match &self.table {
+        #[derive(serde::Serialize)]
+        struct Line<'a, T: serde::Serialize> {
+            #[serde(rename = "type")]
+            kind: &'a str,
+            object: T,
+        }
+        let mut s = match &self.table {
             Some((version, include)) => {
                 let meta = json!({"resourceVersion": obj["metadata"]["resourceVersion"]});
-                table::to_table(
+                let object = table::to_table(
                     &self.rt,
                     std::slice::from_ref(obj),
                     meta,
                     jiff::Timestamp::now(),
                     *include,
                     version,
-                )
+                );
+                serde_json::to_vec(&Line { kind, object })
             }
-            None => obj.clone(),
-        };
-        let mut s = serde_json::to_vec(&json!({"type": kind, "object": object})).expect("JSON");
+            None => serde_json::to_vec(&Line { kind, object: obj }),
+        }
+        .expect("JSON");
         s.push(b'\n');
         Bytes::from(s)
     }

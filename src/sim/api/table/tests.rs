@@ -31,7 +31,8 @@ fn render(group: &str, plural: &str, obj: Value) -> (Vec<String>, Vec<String>, V
         now(),
         IncludeObject::Metadata,
         "meta.k8s.io/v1",
-    );
+    )
+    .to_value();
     let defs = t["columnDefinitions"].as_array().unwrap();
     let narrow = defs
         .iter()
@@ -156,7 +157,8 @@ fn pods() {
         now(),
         IncludeObject::Metadata,
         "meta.k8s.io/v1",
-    );
+    )
+    .to_value();
     assert_eq!(t["rows"][0]["cells"][2], "Completed");
     assert_eq!(t["rows"][0]["cells"][1], "0/1");
     assert_eq!(t["rows"][0]["conditions"][0]["type"], "Completed");
@@ -204,6 +206,7 @@ fn include_object_modes() {
             inc,
             "meta.k8s.io/v1beta1",
         )
+        .to_value()
     };
     let meta = t(IncludeObject::Metadata);
     assert_eq!(meta["kind"], "Table");
@@ -219,14 +222,15 @@ fn include_object_modes() {
     );
     assert_eq!(t(IncludeObject::Object)["rows"][0]["object"], pod);
     assert!(t(IncludeObject::None)["rows"][0].get("object").is_none());
-    let empty = to_table(
+    let empty = to_table::<Value>(
         &rt("", "pods"),
         &[],
         Value::Null,
         now(),
         IncludeObject::Metadata,
         "meta.k8s.io/v1",
-    );
+    )
+    .to_value();
     assert_eq!(empty["rows"], json!([]));
     assert_eq!(empty["metadata"], json!({}));
     assert_eq!(empty["columnDefinitions"][0]["format"], "name");
@@ -662,7 +666,8 @@ fn crd_columns_and_default() {
         now(),
         IncludeObject::None,
         "meta.k8s.io/v1",
-    );
+    )
+    .to_value();
     let names: Vec<&str> = t["columnDefinitions"]
         .as_array()
         .unwrap()
@@ -689,7 +694,8 @@ fn crd_columns_and_default() {
         now(),
         IncludeObject::None,
         "meta.k8s.io/v1",
-    );
+    )
+    .to_value();
     assert_eq!(
         t["rows"][0]["cells"],
         json!(["w1", 3, "[a b]", "a", true, "True", null])
