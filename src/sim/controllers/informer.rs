@@ -44,17 +44,46 @@ struct Inner {
     notifies: Vec<Arc<Notify>>,
 }
 
+/// Whether a cache has had its first complete listing. Controllers act only after it, as
+/// kube-controller-manager waits for its informers (`WaitForCacheSync`): before it a cache may
+/// miss most objects, and acting on it would create them again. Clones share one signal.
+#[derive(Clone, Debug)]
+pub struct Synced(Arc<watch::Sender<bool>>);
+
+impl Default for Synced {
+    fn default() -> Self {
+        Synced(Arc::new(watch::channel(false).0))
+    }
+}
+
+impl Synced {
+    /// The first listing has ended (later relists keep it set).
+    pub fn mark(&self) {
+        self.0.send_replace(true);
+    }
+
+    pub fn is_set(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Resolves once [`Synced::mark`] has been called.
+    pub async fn wait(&self) {
+        let mut rx = self.0.subscribe();
+        let _ = rx.wait_for(|s| *s).await;
+    }
+}
+
 /// The shared pod cache and its subscribers.
 pub struct Pods {
     inner: Mutex<Inner>,
-    ready: watch::Sender<bool>,
+    ready: Synced,
 }
 
 impl Default for Pods {
     fn default() -> Self {
         Pods {
             inner: Mutex::default(),
-            ready: watch::channel(false).0,
+            ready: Synced::default(),
         }
     }
 }
@@ -83,15 +112,14 @@ impl Pods {
 
     /// Resolves once the first list is complete.
     pub async fn wait_until_ready(&self) {
-        let mut rx = self.ready.subscribe();
-        let _ = rx.wait_for(|r| *r).await;
+        self.ready.wait().await
     }
 
     /// Every event from now on, after the current state replayed as a list.
     pub fn subscribe(&self) -> mpsc::UnboundedReceiver<PodEvent> {
         let (tx, rx) = mpsc::unbounded_channel();
         let mut inner = self.lock();
-        let replay = match (&inner.listing, *self.ready.borrow()) {
+        let replay = match (&inner.listing, self.ready.is_set()) {
             // A list is under way: what it has so far; the rest of it comes live.
             (Some(l), _) => Some(l),
             (None, true) => Some(&inner.objects),
@@ -153,7 +181,7 @@ impl Pods {
         }
         drop(inner);
         if done {
-            self.ready.send_replace(true);
+            self.ready.mark();
         }
     }
 }
@@ -220,7 +248,7 @@ mod tests {
         let mut middle = pods.subscribe();
         pods.apply(watcher::Event::InitApply(pod("p2", "2")));
         pods.apply(watcher::Event::InitDone);
-        assert!(*pods.ready.borrow());
+        assert!(pods.ready.is_set());
         pods.apply(watcher::Event::Apply(pod("p3", "3")));
         pods.apply(watcher::Event::Delete(pod("p1", "4")));
         let mut late = pods.subscribe();

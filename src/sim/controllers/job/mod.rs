@@ -89,8 +89,8 @@ pub struct PodIndex {
     /// The highest resourceVersion the watch has delivered: every pod change up to it is in.
     seen: u64,
     /// The first listing has ended: until then the index may miss most pods, and a reconcile
-    /// would create them again (kube-controller-manager waits for its caches the same way).
-    synced: bool,
+    /// would create them again.
+    synced: super::informer::Synced,
 }
 
 impl PodIndex {
@@ -158,7 +158,7 @@ impl PodIndex {
                     self.by_owner = b;
                     self.owner_of = o;
                 }
-                self.synced = true;
+                self.synced.mark();
                 None
             }
         }
@@ -461,9 +461,13 @@ async fn reconcile_one(job: Arc<Job>, st: Arc<State>) -> Result<Action, JobError
     let uid = job.uid().ok_or_else(|| JobError::NoUid {
         job: job.name_any(),
     })?;
-    if !st.index.read().unwrap_or_else(|e| e.into_inner()).synced {
-        return Ok(Action::requeue(Duration::from_millis(200)));
-    }
+    let synced = st
+        .index
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .synced
+        .clone();
+    synced.wait().await;
     let job = st.newest_job(job, &uid);
     let pods = st.pods(&uid);
     let refs: Vec<&Pod> = pods.iter().map(|p| p.as_ref()).collect();
@@ -631,22 +635,22 @@ mod tests {
     #[test]
     fn the_index_is_synced_only_once_its_first_listing_ended() {
         let mut index = PodIndex::default();
-        assert!(!index.synced);
+        assert!(!index.synced.is_set());
         index.apply(watcher::Event::Init);
         index.apply(watcher::Event::InitApply(owned("a", 10)));
         assert!(
-            !index.synced,
+            !index.synced.is_set(),
             "mid-listing, the index holds a part of the pods"
         );
         assert!(index.pods_of("job-uid").is_empty());
         index.apply(watcher::Event::InitApply(owned("b", 11)));
         index.apply(watcher::Event::InitDone);
-        assert!(index.synced);
+        assert!(index.synced.is_set());
         assert_eq!(names(&index.pods_of("job-uid")), ["a", "b"]);
         // A relist later keeps the index synced, with the old contents until it ends.
         index.apply(watcher::Event::Init);
         index.apply(watcher::Event::InitApply(owned("a", 12)));
-        assert!(index.synced);
+        assert!(index.synced.is_set());
         assert_eq!(names(&index.pods_of("job-uid")), ["a", "b"]);
         index.apply(watcher::Event::InitDone);
         assert_eq!(names(&index.pods_of("job-uid")), ["a"]);

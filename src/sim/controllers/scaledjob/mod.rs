@@ -104,7 +104,7 @@ struct JobIndex {
     building: Option<JobsBySj>,
     /// The first listing has ended; before it, the running Jobs are not all known and a cycle
     /// would create Jobs that exist (KEDA's cached client waits for its cache the same way).
-    synced: bool,
+    synced: super::informer::Synced,
 }
 
 impl JobIndex {
@@ -146,7 +146,7 @@ impl JobIndex {
                 if let Some(b) = self.building.take() {
                     self.by_sj = b;
                 }
-                self.synced = true;
+                self.synced.mark();
             }
         }
     }
@@ -687,9 +687,13 @@ fn trigger_key(sj: &Value) -> (Value, Value) {
 }
 
 async fn run_scaledjob(sh: Arc<Shared>, mut rx: watch::Receiver<Arc<Value>>) {
-    while !sh.jobs.read().unwrap_or_else(|e| e.into_inner()).synced {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let synced = sh
+        .jobs
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .synced
+        .clone();
+    synced.wait().await;
     let mut state = Loop {
         broker: None,
         created: Vec::new(),
@@ -855,11 +859,11 @@ mod tests {
         index.apply(watcher::Event::Init);
         index.apply(watcher::Event::InitApply(job("a")));
         assert!(
-            !index.synced,
+            !index.synced.is_set(),
             "mid-listing, the running Jobs are not all known"
         );
         index.apply(watcher::Event::InitDone);
-        assert!(index.synced);
+        assert!(index.synced.is_set());
         let key = ("agents".to_string(), "sj".to_string());
         assert_eq!(index.by_sj[&key].len(), 1);
     }
