@@ -6,7 +6,6 @@
 //! A cluster without metrics-server answers 404 for the group: that is
 //! [`UsageReading::NotServed`], shown once as a degraded note, never as made-up zeros.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use kube::api::{Api, DynamicObject, ListParams};
@@ -48,13 +47,13 @@ pub fn parse_pod_metrics(v: &Value) -> Option<PodUsage> {
         .as_str()
         .and_then(|w| w.strip_suffix('s'))
         .and_then(|w| w.parse::<f64>().ok());
-    Some(PodUsage {
-        namespace: m["namespace"].as_str().unwrap_or_default().to_string(),
-        name,
-        cpu_millicores: cpu * 1000.0,
-        memory_bytes: mem.max(0.0) as u64,
-        window_seconds: window,
-    })
+    Some(PodUsage::new(
+        m["namespace"].as_str().unwrap_or_default(),
+        &name,
+        cpu * 1000.0,
+        mem.max(0.0) as u64,
+        window,
+    ))
 }
 
 /// One list of the PodMetrics of `namespace` (all namespaces when None).
@@ -65,18 +64,12 @@ pub async fn read(client: &kube::Client, namespace: Option<&str>) -> UsageReadin
         None => Api::all_with(client.clone(), &ar),
     };
     match api.list(&ListParams::default()).await {
-        Ok(list) => {
-            let mut pods = BTreeMap::new();
-            for o in list.items {
-                let Ok(v) = serde_json::to_value(&o) else {
-                    continue;
-                };
-                if let Some(p) = parse_pod_metrics(&v) {
-                    pods.insert(format!("{}/{}", p.namespace, p.name), p);
-                }
-            }
-            UsageReading::Served(pods)
-        }
+        Ok(list) => UsageReading::served(
+            list.items
+                .iter()
+                .filter_map(|o| serde_json::to_value(o).ok())
+                .filter_map(|v| parse_pod_metrics(&v)),
+        ),
         Err(kube::Error::Api(e)) if e.code == 404 => UsageReading::NotServed,
         Err(kube::Error::Api(e)) if e.code == 403 => UsageReading::Failed(format!(
             "forbidden to list pods.metrics.k8s.io: {}",

@@ -25,6 +25,30 @@ pub struct PodUsage {
     pub window_seconds: Option<f64>,
 }
 
+impl PodUsage {
+    /// A sample of `namespace/name` over `window_seconds`.
+    pub fn new(
+        namespace: &str,
+        name: &str,
+        cpu_millicores: f64,
+        memory_bytes: u64,
+        window_seconds: Option<f64>,
+    ) -> Self {
+        PodUsage {
+            namespace: namespace.into(),
+            name: name.into(),
+            cpu_millicores,
+            memory_bytes,
+            window_seconds,
+        }
+    }
+
+    /// Where [`UsageReading::Served`] files it: `namespace/name`.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+}
+
 /// One reading of the API.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UsageReading {
@@ -41,6 +65,11 @@ pub const NOT_SERVED: &str = "metrics.k8s.io is not served (no metrics-server in
      CPU and MEM are unknown; memory comes from the agents' agent_resident_memory_bytes";
 
 impl UsageReading {
+    /// The API answered with `pods`, each filed under its [`PodUsage::key`].
+    pub fn served(pods: impl IntoIterator<Item = PodUsage>) -> Self {
+        UsageReading::Served(pods.into_iter().map(|p| (p.key(), p)).collect())
+    }
+
     /// The pods' usage when the API answered.
     pub fn pods(&self) -> Option<&BTreeMap<String, PodUsage>> {
         match self {
@@ -252,16 +281,8 @@ mod tests {
     }
 
     fn u(name: &str, cpu: f64, mem: u64) -> (String, PodUsage) {
-        (
-            format!("agents/{name}"),
-            PodUsage {
-                namespace: "agents".into(),
-                name: name.into(),
-                cpu_millicores: cpu,
-                memory_bytes: mem,
-                window_seconds: Some(10.0),
-            },
-        )
+        let p = PodUsage::new("agents", name, cpu, mem, Some(10.0));
+        (p.key(), p)
     }
 
     #[test]

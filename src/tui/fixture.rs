@@ -376,21 +376,9 @@ pub fn usage_reading(at: Timestamp) -> Msg {
         ("ai-agent-batch-4-lmnpq", 35.0, 470 << 20),
     ]
     .into_iter()
-    .map(|(name, cpu, mem)| {
-        (
-            format!("agents/{name}"),
-            PodUsage {
-                namespace: "agents".into(),
-                name: name.into(),
-                cpu_millicores: cpu,
-                memory_bytes: mem,
-                window_seconds: Some(10.0),
-            },
-        )
-    })
-    .collect();
+    .map(|(name, cpu, mem)| PodUsage::new("agents", name, cpu, mem, Some(10.0)));
     Msg::Usage {
-        reading: UsageReading::Served(pods),
+        reading: UsageReading::served(pods),
         at,
     }
 }
