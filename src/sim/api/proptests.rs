@@ -28,6 +28,30 @@ fn arb_json() -> impl Strategy<Value = Value> {
     })
 }
 
+/// `v` with entries that mean nothing to semantic equality added to each of its maps: null,
+/// an empty list, an empty map or a map of those (`seed` picks which).
+fn padded(v: &Value, seed: u64) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut out: serde_json::Map<String, Value> = m
+                .iter()
+                .map(|(k, x)| (k.clone(), padded(x, seed / 3)))
+                .collect();
+            let pad = match seed % 5 {
+                0 => Value::Null,
+                1 => json!([]),
+                2 => json!({}),
+                3 => json!({"n": null, "e": {}}),
+                _ => return Value::Object(out),
+            };
+            out.entry(format!("pad{}", seed % 7)).or_insert(pad);
+            Value::Object(out)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|x| padded(x, seed / 2)).collect()),
+        other => other.clone(),
+    }
+}
+
 /// A JSON pointer into documents like those of [`arb_json`].
 fn arb_pointer() -> impl Strategy<Value = String> {
     proptest::collection::vec(
@@ -179,5 +203,34 @@ proptest! {
             }
             Err(e) => prop_assert!(levels > MAX_DEPTH || e.code == 400, "{levels}: {}", e.message()),
         }
+    }
+
+    /// The in-place semantic equality agrees with comparing normal forms, for unrelated
+    /// documents, for a document and itself padded with empty entries, and after a change.
+    #[test]
+    fn semantic_equality_agrees_with_normal_forms(a in arb_json(), b in arb_json(), seed in any::<u64>()) {
+        use super::validate::{norm, same};
+        prop_assert_eq!(same(&a, &b), norm(&a) == norm(&b));
+        let p = padded(&a, seed);
+        prop_assert!(same(&a, &p) && same(&p, &a));
+        prop_assert_eq!(same(&a, &p), norm(&a) == norm(&p));
+        let changed = padded(&json!({"x": a.clone(), "y": seed}), seed);
+        prop_assert_eq!(same(&json!({"x": a, "y": 0}), &changed), seed == 0);
+    }
+
+    /// No-op detection ignores exactly resourceVersion and managedFields.
+    #[test]
+    fn no_op_detection_agrees_with_copies(a in arb_json(), b in arb_json(), rv in any::<u32>(), meta in arb_json()) {
+        use super::store::{comparable, unchanged};
+        prop_assert_eq!(unchanged(&a, &b), comparable(&a) == comparable(&b));
+        let mut o = json!({"spec": a.clone(), "metadata": {"name": "p", "labels": meta}});
+        let mut bumped = o.clone();
+        bumped["metadata"]["resourceVersion"] = json!(rv.to_string());
+        bumped["metadata"]["managedFields"] = json!([{"manager": "m"}]);
+        prop_assert!(unchanged(&o, &bumped));
+        prop_assert_eq!(unchanged(&o, &bumped), comparable(&o) == comparable(&bumped));
+        o["metadata"]["uid"] = json!("u");
+        prop_assert!(!unchanged(&o, &bumped));
+        prop_assert_eq!(unchanged(&o, &bumped), comparable(&o) == comparable(&bumped));
     }
 }

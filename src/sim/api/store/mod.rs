@@ -135,13 +135,39 @@ fn spec_part(obj: &Value) -> Value {
 }
 
 /// An object without the fields that change on every write, for no-op detection.
-fn comparable(obj: &Value) -> Value {
+#[cfg(test)]
+pub(in crate::sim::api) fn comparable(obj: &Value) -> Value {
     let mut o = obj.clone();
     if let Some(m) = o.get_mut("metadata").and_then(Value::as_object_mut) {
         m.remove("resourceVersion");
         m.remove("managedFields");
     }
     o
+}
+
+/// `comparable(a) == comparable(b)` without the two copies: equal apart from
+/// `metadata.resourceVersion` and `metadata.managedFields`.
+pub(in crate::sim::api) fn unchanged(a: &Value, b: &Value) -> bool {
+    let (Some(x), Some(y)) = (a.as_object(), b.as_object()) else {
+        return a == b;
+    };
+    x.len() == y.len()
+        && x.iter().zip(y).all(|((kx, vx), (ky, vy))| {
+            kx == ky
+                && if kx == "metadata" {
+                    same_metadata(vx, vy)
+                } else {
+                    vx == vy
+                }
+        })
+}
+
+fn same_metadata(a: &Value, b: &Value) -> bool {
+    let (Some(x), Some(y)) = (a.as_object(), b.as_object()) else {
+        return a == b;
+    };
+    let kept = |(k, _): &(&String, &Value)| *k != "resourceVersion" && *k != "managedFields";
+    x.iter().filter(kept).eq(y.iter().filter(kept))
 }
 
 impl Store {
@@ -557,7 +583,7 @@ impl Store {
         let old = inner.existing(rt, ns, name)?;
         let proposed = f(&old)?;
         let new = merge_update(rt, &old, proposed, part)?;
-        if comparable(&new) == comparable(&old) {
+        if unchanged(&new, &old) {
             return Ok((*old).clone());
         }
         if dry_run {

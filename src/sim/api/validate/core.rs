@@ -355,8 +355,8 @@ pub(super) fn validate_pod_update(new: &Value, old: &Value, errs: &mut Errs) {
     {
         set_or_remove(&mut munged, "schedulingGates", os.get("schedulingGates"));
     }
-    let (m, o) = (norm(&munged), norm(os));
-    if m != o {
+    if !same(&munged, os) {
+        let (m, o) = (norm(&munged), norm(os));
         errs.push(forbidden(
             "spec",
             &format!("{POD_UPDATE_MSG}\n{}", spec_diff(&o, &m)),
