@@ -74,18 +74,10 @@ impl Synced {
 }
 
 /// The shared pod cache and its subscribers.
+#[derive(Default)]
 pub struct Pods {
     inner: Mutex<Inner>,
     ready: Synced,
-}
-
-impl Default for Pods {
-    fn default() -> Self {
-        Pods {
-            inner: Mutex::default(),
-            ready: Synced::default(),
-        }
-    }
 }
 
 impl Pods {
