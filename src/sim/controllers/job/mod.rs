@@ -192,6 +192,8 @@ struct State {
     client: Client,
     recorder: Recorder,
     index: RwLock<PodIndex>,
+    /// The index's first listing has ended (a clone of its signal, read without the lock).
+    synced: super::informer::Synced,
     overlay: Mutex<Overlay>,
 }
 
@@ -461,13 +463,7 @@ async fn reconcile_one(job: Arc<Job>, st: Arc<State>) -> Result<Action, JobError
     let uid = job.uid().ok_or_else(|| JobError::NoUid {
         job: job.name_any(),
     })?;
-    let synced = st
-        .index
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .synced
-        .clone();
-    synced.wait().await;
+    st.synced.wait().await;
     let job = st.newest_job(job, &uid);
     let pods = st.pods(&uid);
     let refs: Vec<&Pod> = pods.iter().map(|p| p.as_ref()).collect();
@@ -524,10 +520,12 @@ async fn release_orphans(st: Arc<State>, uid: String) {
 
 /// Runs the Job controller until the stream ends (the sim's shutdown ends it from outside).
 pub async fn run(ctx: Ctx) {
+    let index = PodIndex::default();
     let st = Arc::new(State {
         client: ctx.client.clone(),
         recorder: ctx.recorder(COMPONENT),
-        index: RwLock::default(),
+        synced: index.synced.clone(),
+        index: RwLock::new(index),
         overlay: Mutex::default(),
     });
     let (reader, writer) = reflector::store::<Job>();
@@ -543,7 +541,7 @@ pub async fn run(ctx: Ctx) {
         async move {
             match ev {
                 Ok(watcher::Event::Apply(j) | watcher::Event::InitApply(j)) => {
-                    Some(vec![ObjectRef::from(&j)])
+                    Some(ObjectRef::from(&j))
                 }
                 Ok(watcher::Event::Delete(j)) => {
                     if let Some(uid) = j.uid() {
@@ -566,17 +564,13 @@ pub async fn run(ctx: Ctx) {
             .index
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .apply(ev)
-            .map(|r| vec![r]);
+            .apply(ev);
         std::future::ready(r)
     });
     // A Job's own changes sync it at once; its pods' events are batched (1 s), as the 1.32
     // controller's `enqueueSyncJobBatched` does.
-    let pod_triggers =
-        super::batched(pod_triggers.flat_map(stream::iter), SYNC_BATCH_PERIOD).map(|r| vec![r]);
-    let queue = stream::select(job_triggers, pod_triggers)
-        .flat_map(stream::iter)
-        .map(Ok::<_, Infallible>);
+    let pod_triggers = super::batched(pod_triggers, SYNC_BATCH_PERIOD);
+    let queue = stream::select(job_triggers, pod_triggers).map(Ok::<_, Infallible>);
     applier(
         |job, st| Box::pin(reconcile_one(job, st)),
         |job, err, _| {
