@@ -156,6 +156,8 @@ struct Shared {
     client: Client,
     recorder: Recorder,
     jobs: RwLock<JobIndex>,
+    /// The Job index's first listing has ended (a clone of its signal, read without the lock).
+    synced: super::informer::Synced,
 }
 
 /// One ScaledJob's loop state that outlives a cycle.
@@ -687,13 +689,7 @@ fn trigger_key(sj: &Value) -> (Value, Value) {
 }
 
 async fn run_scaledjob(sh: Arc<Shared>, mut rx: watch::Receiver<Arc<Value>>) {
-    let synced = sh
-        .jobs
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .synced
-        .clone();
-    synced.wait().await;
+    sh.synced.wait().await;
     let mut state = Loop {
         broker: None,
         created: Vec::new(),
@@ -761,10 +757,12 @@ impl Drop for Running {
 
 /// Runs the scaler until the sim shuts down.
 pub async fn run(ctx: Ctx) {
+    let jobs = JobIndex::default();
     let sh = Arc::new(Shared {
         client: ctx.client.clone(),
         recorder: ctx.recorder(COMPONENT),
-        jobs: RwLock::default(),
+        synced: jobs.synced.clone(),
+        jobs: RwLock::new(jobs),
     });
     let jobs_sh = sh.clone();
     let job_watch = watcher(
