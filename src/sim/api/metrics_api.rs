@@ -237,7 +237,7 @@ pub fn resource(state: &Arc<ApiState>, t: &Target, r: &Req) -> Result<Resp, ApiE
             .map_err(|_| not_found(rt, name))?;
         let item = to_metrics(&obj).ok_or_else(|| not_found(rt, name))?;
         if table::wants_table(&r.accept) {
-            return Ok(json_response(200, &as_table(rt, &[item], r)));
+            return Ok(table_response(rt, &[item], r));
         }
         return Ok(json_response(200, &item));
     }
@@ -257,7 +257,7 @@ pub fn resource(state: &Arc<ApiState>, t: &Target, r: &Req) -> Result<Resp, ApiE
         .filter(|m| fields.matches(m))
         .collect();
     if table::wants_table(&r.accept) {
-        return Ok(json_response(200, &as_table(rt, &items, r)));
+        return Ok(table_response(rt, &items, r));
     }
     Ok(json_response(
         200,
@@ -271,7 +271,7 @@ pub fn resource(state: &Arc<ApiState>, t: &Target, r: &Req) -> Result<Resp, ApiE
 }
 
 /// The Table metrics-server prints: Name, CPU, Memory, Window (a pod's containers summed).
-fn as_table(rt: &ResourceType, items: &[Value], r: &Req) -> Value {
+fn table_response(rt: &ResourceType, items: &[Value], r: &Req) -> Resp {
     let rows: Vec<Value> = items
         .iter()
         .map(|m| {
@@ -303,7 +303,7 @@ fn as_table(rt: &ResourceType, items: &[Value], r: &Req) -> Value {
         json!({"name": "Memory", "type": "string", "jsonPath": ".memory"}),
         json!({"name": "Window", "type": "string", "jsonPath": ".window"}),
     ];
-    table::to_table_with_columns(
+    let table = table::to_table_with_columns(
         rt,
         &cols,
         &rows,
@@ -311,8 +311,8 @@ fn as_table(rt: &ResourceType, items: &[Value], r: &Req) -> Value {
         Timestamp::now(),
         table::IncludeObject::from_query(r.query.get("includeObject")),
         table::table_version(&r.accept),
-    )
-    .to_value()
+    );
+    json_response(200, &table)
 }
 
 fn parse_suffixed(v: &Value, suffix: &str) -> u64 {

@@ -158,6 +158,7 @@ pub struct Table<'a> {
     rows: Vec<Row<'a>>,
 }
 
+#[cfg(test)]
 impl Table<'_> {
     /// The Table as a JSON value.
     pub fn to_value(&self) -> Value {
