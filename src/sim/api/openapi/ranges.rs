@@ -20,6 +20,16 @@ pub fn integer_ranges(
     crd_schema: Option<&Value>,
     obj: &Value,
 ) -> Vec<OutOfRange> {
+    // Only a number can be out of range, and a whole one that fits int32 fits every integer
+    // type: most objects need no walk of their schema (which costs every write a few percent).
+    if small_integers_only(obj) {
+        return vec![];
+    }
+    schema_walk(rt, crd_schema, obj)
+}
+
+/// [`integer_ranges`] by walking the object along its schema.
+fn schema_walk(rt: &ResourceType, crd_schema: Option<&Value>, obj: &Value) -> Vec<OutOfRange> {
     let mut out = vec![];
     let root = catalogue()
         .get(&schema_name(rt))
@@ -85,6 +95,16 @@ fn keda_schema(kind: &str) -> Option<Value> {
             json!({"type": "object", "properties": i32s(&["customScalingQueueLengthDeduction"])});
     }
     Some(json!({"type": "object", "properties": {"spec": {"type": "object", "properties": spec}}}))
+}
+
+/// Every number in `v` is a whole number that fits int32.
+fn small_integers_only(v: &Value) -> bool {
+    match v {
+        Value::Number(n) => n.as_i64().is_some_and(|i| i32::try_from(i).is_ok()),
+        Value::Object(m) => m.values().all(small_integers_only),
+        Value::Array(a) => a.iter().all(small_integers_only),
+        _ => true,
+    }
 }
 
 /// Guards the walk against schemas that refer to themselves (JSONSchemaProps does).
@@ -246,5 +266,74 @@ mod tests {
             integer_ranges(&crt, Some(&schema), &bad)[0].field,
             "spec.pollingInterval"
         );
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use crate::sim::api::registry::Registry;
+    use proptest::prelude::*;
+
+    fn small_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i32>().prop_map(|n| json!(n)),
+            "[a-z0-9]{0,6}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(5, 48, 5, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map(
+                    prop_oneof![
+                        Just("containers".to_string()),
+                        Just("ports".to_string()),
+                        Just("containerPort".to_string()),
+                        Just("parallelism".to_string()),
+                        Just("pollingInterval".to_string()),
+                        Just("template".to_string()),
+                        Just("spec".to_string()),
+                        "[a-z]{1,6}",
+                    ],
+                    inner,
+                    0..5
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// The shortcut never hides what the walk along the schema would find.
+        #[test]
+        fn objects_of_small_whole_numbers_have_nothing_out_of_range(
+            spec in small_json(),
+            metadata in small_json(),
+        ) {
+            let obj = json!({"metadata": metadata, "spec": spec});
+            prop_assume!(small_integers_only(&obj));
+            let registry = Registry::new(true);
+            for (group, version, plural) in [
+                ("", "v1", "pods"),
+                ("batch", "v1", "jobs"),
+                ("keda.sh", "v1alpha1", "scaledjobs"),
+            ] {
+                let rt = registry.find(group, version, plural).expect("a served kind");
+                prop_assert!(schema_walk(rt, None, &obj).is_empty());
+                prop_assert!(integer_ranges(rt, None, &obj).is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn a_large_or_fractional_number_still_takes_the_walk() {
+        assert!(!small_integers_only(
+            &json!({"a": [1, {"b": 2147483648u64}]})
+        ));
+        assert!(!small_integers_only(&json!({"a": 1.5})));
+        assert!(small_integers_only(
+            &json!({"a": [1, {"b": -2147483648i64}], "c": "x"})
+        ));
     }
 }
