@@ -1,5 +1,6 @@
 //! The store on disk, kept the way an API server keeps etcd: every committed change appended
-//! to a log (`state.log`) by a writer thread, batched, one fsync per batch; now and then the
+//! to a log (`state.log`) by a writer thread, batched (what arrives within 20 ms of the last
+//! write, unless someone waits for it), one fsync per batch; now and then the
 //! whole store is written as a snapshot (`state.snapshot.json`) and the log starts afresh.
 //!
 //! - The store hands each change to the writer through a bounded channel without waiting
@@ -39,6 +40,10 @@ pub const LEGACY_FILE: &str = "state.json";
 const QUEUE: usize = 16_384;
 /// Changes written with one fsync at most.
 const BATCH: usize = 4_096;
+/// The shortest time between two fsyncs: a batch gathers the changes that arrive until then
+/// (group commit). A write of a few changes per fsync cost the sim 4% of its CPU in the
+/// kernel while 10,000 pods start; a crash still loses at most the last batch.
+const GATHER: Duration = Duration::from_millis(20);
 /// The log is compacted into a snapshot when it is larger than this and than twice the
 /// last snapshot.
 const COMPACT_AT: u64 = 64 << 20;
@@ -273,6 +278,8 @@ struct Progress {
     error: Option<String>,
     /// Set by [`Persist::flush`]: write a snapshot now (a stopping sim restarts faster).
     compact: bool,
+    /// Callers of [`Persist::flush`] waiting now.
+    waiting: usize,
 }
 
 struct Shared {
@@ -347,9 +354,10 @@ impl Persist {
             p.compact = true;
             self.shared.behind.store(true, Ordering::SeqCst);
         }
-        loop {
+        p.waiting += 1;
+        let result = loop {
             if p.persisted >= rv && !p.compact && p.error.is_none() {
-                return Ok(());
+                break Ok(());
             }
             let now = Instant::now();
             if now >= deadline {
@@ -359,7 +367,7 @@ impl Persist {
                         p.persisted
                     )
                 });
-                return Err(PersistError::NotSaved {
+                break Err(PersistError::NotSaved {
                     dir: self.dir.clone(),
                     reason,
                 });
@@ -370,7 +378,9 @@ impl Persist {
                 .wait_timeout(p, deadline - now)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
-        }
+        };
+        p.waiting -= 1;
+        result
     }
 
     /// Stops the writer once it has written what it holds.
@@ -400,9 +410,10 @@ impl Writer {
         let mut backoff = Duration::from_millis(100);
         let mut warned: Option<Instant> = None;
         let mut failures = 0u64;
+        let mut last_write = Instant::now() - GATHER;
         loop {
             let mut batch = Vec::new();
-            let disconnected = match rx.recv_timeout(Duration::from_millis(500)) {
+            let mut disconnected = match rx.recv_timeout(Duration::from_millis(500)) {
                 Ok(c) => {
                     batch.push(c);
                     false
@@ -410,12 +421,24 @@ impl Writer {
                 Err(RecvTimeoutError::Timeout) => false,
                 Err(RecvTimeoutError::Disconnected) => true,
             };
-            while batch.len() < BATCH {
-                match rx.try_recv() {
+            // Gather until GATHER after the last write (or a full batch), unless asked to
+            // flush: a flush waits for nothing but the disk.
+            let until = last_write + GATHER;
+            while !disconnected && batch.len() < BATCH {
+                let now = Instant::now();
+                let wait = if now >= until || self.flush_asked() {
+                    Duration::ZERO
+                } else {
+                    until - now
+                };
+                match rx.recv_timeout(wait) {
                     Ok(c) => batch.push(c),
-                    Err(_) => break,
+                    Err(RecvTimeoutError::Timeout) if wait.is_zero() => break,
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => disconnected = true,
                 }
             }
+            last_write = Instant::now();
             let result = self.write(&batch);
             match result {
                 Ok(()) => {
@@ -461,6 +484,16 @@ impl Writer {
                 return;
             }
         }
+    }
+
+    /// Someone waits in [`Persist::flush`].
+    fn flush_asked(&self) -> bool {
+        self.shared
+            .progress
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .waiting
+            > 0
     }
 
     /// Writes `batch` (what it holds beyond the snapshot), or a snapshot when one is due.
