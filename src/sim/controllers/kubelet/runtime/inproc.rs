@@ -207,21 +207,34 @@ mod tests {
         args.iter().map(|a| a.to_string()).collect()
     }
 
+    /// The bundled Indexed Job's container command line, without its program name, with a
+    /// global flag and a flag the manifest leaves out added.
+    fn bundled_agent_line() -> Vec<String> {
+        let m = crate::manifests::get("agent-job.yaml").expect("the bundled Job");
+        let job = crate::manifests::documents(m)
+            .expect("it parses")
+            .into_iter()
+            .find(|d| d["kind"] == "Job")
+            .expect("a Job document");
+        let c = &job["spec"]["template"]["spec"]["containers"][0];
+        let words = |v: &serde_json::Value| -> Vec<String> {
+            v.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|w| w.as_str().map(String::from))
+                .collect()
+        };
+        let mut line = argv(&["--amqp-url", "amqp://guest:guest@127.0.0.1:5672/%2f"]);
+        line.extend(words(&c["command"]).into_iter().skip(1));
+        line.extend(words(&c["args"]));
+        line.extend(argv(&["--idle-exit", "30s"]));
+        line
+    }
+
     #[test]
     fn an_agent_line_parses_as_the_whole_command_line_parses_it() {
-        let line = argv(&[
-            "--amqp-url",
-            "amqp://guest:guest@127.0.0.1:5672/%2f",
-            "agent",
-            "--queue",
-            "agent-tasks",
-            "--checkpoint-dir",
-            "/checkpoints",
-            "--metrics-addr",
-            "0.0.0.0:8080",
-            "--idle-exit",
-            "30s",
-        ]);
+        let line = bundled_agent_line();
+        assert!(line.contains(&"agent".to_string()), "{line:?}");
         let (global, args) = parse_agent(&line).expect("an agent's line");
         let cli = Cli::try_parse_from(std::iter::once("fleetctl".to_string()).chain(line))
             .expect("the whole command line accepts it");
