@@ -198,27 +198,23 @@ impl Correlator {
     /// Forgets what no longer matters once a cache is past its bound (client-go keeps an LRU
     /// of 4096 entries per cache).
     fn prune(&mut self, now: Timestamp) {
-        if self.seen.len() > CACHE_MAX {
-            self.seen.retain(|_, s| s.last + AGGREGATE_WINDOW > now);
-            if self.seen.len() > CACHE_MAX {
-                self.seen.clear();
-            }
-        }
-        if self.similar.len() > CACHE_MAX {
-            self.similar.retain(|_, s| s.last + AGGREGATE_WINDOW > now);
-            if self.similar.len() > CACHE_MAX {
-                self.similar.clear();
-            }
-        }
-        if self.spam.len() > CACHE_MAX {
-            // A full bucket is what a new one would be.
-            self.spam.retain(|_, b| {
-                b.refill(now);
-                b.tokens < SPAM_BURST
-            });
-            if self.spam.len() > CACHE_MAX {
-                self.spam.clear();
-            }
+        bound(&mut self.seen, |s| s.last + AGGREGATE_WINDOW > now);
+        bound(&mut self.similar, |s| s.last + AGGREGATE_WINDOW > now);
+        // A full bucket is what a new one would be.
+        bound(&mut self.spam, |b| {
+            b.refill(now);
+            b.tokens < SPAM_BURST
+        });
+    }
+}
+
+/// Keeps `map` within [`CACHE_MAX`]: once past it, only what `keep` says still matters stays,
+/// and if that is still too much, nothing.
+fn bound<K, V>(map: &mut HashMap<K, V>, mut keep: impl FnMut(&mut V) -> bool) {
+    if map.len() > CACHE_MAX {
+        map.retain(|_, v| keep(v));
+        if map.len() > CACHE_MAX {
+            map.clear();
         }
     }
 }
@@ -457,6 +453,18 @@ mod tests {
             created_pod(&mut c, "job-uid", "Created pod: last", t(302)),
             Decision::Skip
         );
+    }
+
+    #[test]
+    fn the_memory_stays_bounded_with_many_objects() {
+        let mut c = Correlator::default();
+        for i in 0..3 * CACHE_MAX {
+            let d = created_pod(&mut c, &format!("pod-{i}"), "Started container agent", t(0));
+            assert!(matches!(d, Decision::Create { .. }), "{d:?}");
+        }
+        assert!(c.seen.len() <= CACHE_MAX + 1, "{}", c.seen.len());
+        assert!(c.similar.len() <= CACHE_MAX + 1, "{}", c.similar.len());
+        assert!(c.spam.len() <= CACHE_MAX + 1, "{}", c.spam.len());
     }
 
     #[test]
