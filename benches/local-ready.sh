@@ -11,7 +11,7 @@ set -e
 BIN=${BIN:-target/release/fleetctl}
 RUNS=${RUNS:-5}
 D=$(mktemp -d)
-trap 'pkill -TERM -f "state-dir $D" 2>/dev/null; sleep 1; rm -rf $D' EXIT
+trap 'pkill -TERM -f "state-dir $D" 2>/dev/null || true; sleep 1; rm -rf $D' EXIT
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export FLEETCTL_AMQP_URL="amqp://guest:guest@127.0.0.1:$PORT/%2f"
 ticks() { awk '{print $14+$15}' /proc/$1/stat; }
